@@ -1,0 +1,81 @@
+/**
+ * The challenge ConfigMap's format, shared by the job (writer) and the responder (reader).
+ *
+ * One key per pending HTTP-01 challenge: the key is the token, the value a JSON object
+ * `{"domain": "...", "keyAuthorization": "..."}`. A token is base64url (RFC 8555 §8.3: "a random
+ * value that uniquely identifies the challenge ... MUST NOT contain any characters outside the
+ * base64url alphabet"), which is also a valid ConfigMap key. The domain is kept so the responder
+ * answers a token only for the host it was issued for.
+ */
+
+/** One pending challenge. */
+export interface ChallengeEntry {
+  token: string;
+  domain: string;
+  keyAuthorization: string;
+}
+
+/** A ConfigMap key that could not be read as a challenge, and why. */
+export interface MalformedChallenge {
+  key: string;
+  problem: string;
+}
+
+const TOKEN = /^[A-Za-z0-9_-]{1,256}$/;
+
+/** Whether `token` is in the base64url alphabet (and of a sane length). */
+export function isValidToken(token: string): boolean {
+  return TOKEN.test(token);
+}
+
+/** Builds the ConfigMap `data` value for a challenge. */
+export function encodeChallenge(entry: ChallengeEntry): string {
+  return JSON.stringify({ domain: entry.domain, keyAuthorization: entry.keyAuthorization });
+}
+
+/**
+ * Reads every challenge in a ConfigMap's `data`. Never throws: entries that cannot be read are
+ * returned in `malformed` with the reason, and the others are still returned.
+ */
+export function decodeChallenges(data: Record<string, string> | undefined): {
+  entries: ChallengeEntry[];
+  malformed: MalformedChallenge[];
+} {
+  const entries: ChallengeEntry[] = [];
+  const malformed: MalformedChallenge[] = [];
+  for (const [key, value] of Object.entries(data ?? {})) {
+    if (!isValidToken(key)) {
+      malformed.push({ key, problem: 'key is not a token in the base64url alphabet' });
+      continue;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      malformed.push({ key, problem: 'value is not JSON' });
+      continue;
+    }
+    const record = parsed as { domain?: unknown; keyAuthorization?: unknown } | null;
+    if (typeof record?.domain !== 'string' || record.domain === '') {
+      malformed.push({ key, problem: 'value has no "domain" string' });
+      continue;
+    }
+    if (
+      typeof record.keyAuthorization !== 'string' ||
+      !record.keyAuthorization.startsWith(`${key}.`)
+    ) {
+      // RFC 8555 §8.1: keyAuthorization = token || '.' || base64url(Thumbprint(accountKey))
+      malformed.push({
+        key,
+        problem: 'value has no "keyAuthorization" of the form <token>.<thumbprint>',
+      });
+      continue;
+    }
+    entries.push({
+      token: key,
+      domain: record.domain.toLowerCase(),
+      keyAuthorization: record.keyAuthorization,
+    });
+  }
+  return { entries, malformed };
+}

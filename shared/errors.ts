@@ -1,0 +1,79 @@
+/**
+ * Typed errors. Every error this project throws is a {@link KubeLegoError}; each subclass keeps
+ * the error it wraps as `cause`, so the root problem is never lost behind our message.
+ */
+
+/** Base class of every error the project throws on purpose. */
+export class KubeLegoError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * A setting has a value that cannot be used. The message names the variable, the value and what
+ * is accepted; `main` turns it into exit code 2.
+ */
+export class ConfigError extends KubeLegoError {
+  constructor(
+    readonly variable: string,
+    readonly value: string,
+    readonly accepted: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${variable}=${JSON.stringify(value)} is not valid: expected ${accepted}`, options);
+  }
+}
+
+/**
+ * A Kubernetes API call failed. `status` is the HTTP status (undefined when the server was not
+ * reached) and `reason` the Status object's reason (`Conflict`, `NotFound`, `Forbidden`…).
+ */
+export class KubeApiError extends KubeLegoError {
+  constructor(
+    readonly operation: string,
+    readonly status: number | undefined,
+    readonly reason: string | undefined,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `${operation}: ${status === undefined ? 'no response' : `HTTP ${status}`}${reason ? ` ${reason}` : ''}: ${detail}`,
+      options,
+    );
+  }
+}
+
+/**
+ * An ACME request failed. `problemType` is the RFC 8555 §6.7 problem type when the server sent
+ * one (e.g. `urn:ietf:params:acme:error:rateLimited`); `retryAfter` is when the server said to
+ * come back (RFC 8555 §6.6), if it did.
+ */
+export class AcmeError extends KubeLegoError {
+  constructor(
+    message: string,
+    readonly problemType: string | undefined,
+    readonly retryAfter: Date | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Returns the message of any thrown value, with the messages of its causes appended. */
+export function describeError(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
+    const message =
+      current instanceof Error
+        ? current.message
+        : typeof current === 'string'
+          ? current
+          : JSON.stringify(current);
+    if (!parts.some((p) => p.includes(message))) parts.push(message);
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return parts.join(': ');
+}

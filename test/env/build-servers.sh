@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Builds, once, the servers the integration tests run against, and caches them outside the repo.
+#
+#   kube-apiserver  k8s.io/kubernetes (wrapper module test/env/go/kube-apiserver)
+#   etcd            go.etcd.io/etcd/server/v3 (wrapper module test/env/go/etcd)
+#   pebble, pebble-challtestsrv  github.com/letsencrypt/pebble/v2 (test/env/go/pebble)
+#   helm            helm.sh/helm/v3 (test/env/go/helm)
+#
+# Cache: $KUBE_LEGO_TEST_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/kube-lego-ts/test-env, one
+# folder per component keyed by its version and a hash of its wrapper's go.mod and go.sum, so a
+# changed pin builds once and a warm run builds nothing.
+#
+# Binaries the user already has are used instead of building:
+#   KUBEBUILDER_ASSETS  folder holding etcd and kube-apiserver (the envtest convention)
+#   PEBBLE_ASSETS       folder holding pebble and pebble-challtestsrv
+#   HELM_ASSETS         folder holding helm
+#
+# Prints one line per component: NAME=<folder holding its binaries>. Exits non-zero, naming the
+# component, if any build fails.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=versions.env
+source "$here/versions.env"
+cache=${KUBE_LEGO_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-lego-ts/test-env}
+mkdir -p "$cache"
+export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
+
+log() { printf '[test-env] %s\n' "$*" >&2; }
+
+# key NAME VERSION -> cache folder for that build.
+key() {
+  local sum
+  sum=$(cat "$here/go/$1/go.mod" "$here/go/$1/go.sum" | sha256sum | cut -c1-12)
+  printf '%s/%s-%s-%s' "$cache" "$1" "$2" "$sum"
+}
+
+# build NAME VERSION OUT_FOLDER LDFLAGS TAGS PACKAGE:BINARY...
+build() {
+  local name=$1 version=$2 out=$3 ldflags=$4 tags=$5
+  shift 5
+  local tmp="$out.partial.$$"
+  rm -rf "$tmp" && mkdir -p "$tmp"
+  log "building $name $version (first run only; cached in $out)"
+  local started=$SECONDS spec pkg bin
+  for spec in "$@"; do
+    pkg=${spec%%:*}
+    bin=${spec##*:}
+    if ! (cd "$here/go/$name" && /usr/bin/time -f "%M" -o "$tmp/$bin.maxrss" \
+      go build -trimpath -tags "$tags" -ldflags "$ldflags" -o "$tmp/$bin" "$pkg"); then
+      rm -rf "$tmp"
+      log "FAILED to build $name $version ($pkg); see the go output above"
+      exit 1
+    fi
+    log "built $bin in $((SECONDS - started))s, peak memory $(($(cat "$tmp/$bin.maxrss") / 1024)) MB"
+  done
+  rm -rf "$out" && mv "$tmp" "$out"
+}
+
+# from_env VAR NAME BINARIES... -> prints the folder if VAR names one holding every binary.
+from_env() {
+  local var=$1 name=$2 dir
+  shift 2
+  dir=${!var:-}
+  [ -n "$dir" ] || return 1
+  for b in "$@"; do
+    if [ ! -x "$dir/$b" ]; then
+      log "$var=$dir has no executable $b; set it to a folder holding: $*"
+      return 3
+    fi
+  done
+  log "$name: using $var=$dir"
+  printf '%s' "$dir"
+}
+
+k8s_ldflags() {
+  local v=${KUBE_VERSION#v} major minor
+  major=${v%%.*}
+  minor=${v#*.}
+  minor=${minor%%.*}
+  local date
+  date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+  local x p
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    x+=" -X $p.gitVersion=$KUBE_VERSION -X $p.gitMajor=$major -X $p.gitMinor=$minor"
+    x+=" -X $p.gitTreeState=clean -X $p.gitCommit=0000000000000000000000000000000000000000"
+    x+=" -X $p.buildDate=$date"
+  done
+  printf '%s' "-s -w$x"
+}
+
+want=${*:-kube etcd pebble helm}
+for component in $want; do
+  case $component in
+    kube)
+      dir=$(from_env KUBEBUILDER_ASSETS kube-apiserver etcd kube-apiserver) && rc=0 || rc=$?
+      [ $rc -le 1 ] || exit $rc
+      [ $rc -eq 0 ] || {
+        dir=$(key kube-apiserver "$KUBE_VERSION")
+        [ -x "$dir/kube-apiserver" ] || build kube-apiserver "$KUBE_VERSION" "$dir" "$(k8s_ldflags)" \
+          "selinux,notest,grpcnotrace" k8s.io/kubernetes/cmd/kube-apiserver:kube-apiserver
+      }
+      echo "KUBE_APISERVER_DIR=$dir"
+      ;;
+    etcd)
+      dir=$(from_env KUBEBUILDER_ASSETS etcd etcd kube-apiserver) && rc=0 || rc=$?
+      [ $rc -le 1 ] || exit $rc
+      [ $rc -eq 0 ] || {
+        dir=$(key etcd "$ETCD_VERSION")
+        [ -x "$dir/etcd" ] || build etcd "$ETCD_VERSION" "$dir" "-s -w" "" go.etcd.io/etcd/server/v3:etcd
+      }
+      echo "ETCD_DIR=$dir"
+      ;;
+    pebble)
+      dir=$(from_env PEBBLE_ASSETS pebble pebble pebble-challtestsrv) && rc=0 || rc=$?
+      [ $rc -le 1 ] || exit $rc
+      [ $rc -eq 0 ] || {
+        dir=$(key pebble "$PEBBLE_VERSION")
+        [ -x "$dir/pebble" ] && [ -x "$dir/pebble-challtestsrv" ] || build pebble "$PEBBLE_VERSION" "$dir" \
+          "-s -w -X main.version=$PEBBLE_VERSION" "" \
+          github.com/letsencrypt/pebble/v2/cmd/pebble:pebble \
+          github.com/letsencrypt/pebble/v2/cmd/pebble-challtestsrv:pebble-challtestsrv
+      }
+      echo "PEBBLE_DIR=$dir"
+      ;;
+    helm)
+      dir=$(from_env HELM_ASSETS helm helm) && rc=0 || rc=$?
+      [ $rc -le 1 ] || exit $rc
+      [ $rc -eq 0 ] || {
+        dir=$(key helm "$HELM_VERSION")
+        [ -x "$dir/helm" ] || build helm "$HELM_VERSION" "$dir" \
+          "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" "" helm.sh/helm/v3/cmd/helm:helm
+      }
+      echo "HELM_DIR=$dir"
+      ;;
+    *)
+      log "unknown component '$component' (known: kube etcd pebble helm)"
+      exit 2
+      ;;
+  esac
+done

@@ -1,0 +1,353 @@
+/**
+ * The test environment: etcd, kube-apiserver, pebble-challtestsrv and Pebble, each on a free
+ * loopback port, started once per test run by test/env/run.ts and described to the test files
+ * by a state file (see context.ts).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import { createCa, issueLeaf, rsaKeyPair } from './certs.js';
+import { ServerProcess, freePort } from './server-process.js';
+
+/** What a test file needs to reach the environment. Written as JSON to the state file. */
+export interface EnvironmentState {
+  /** Folder holding every file of this run (logs, certificates, kubeconfig). */
+  dir: string;
+  kubeconfig: string;
+  apiServerUrl: string;
+  /** PEM of the CA that signed the apiserver's and Pebble's certificates and the admin cert. */
+  caFile: string;
+  /** Service-account issuer, for TokenRequest tests. */
+  serviceAccountIssuer: string;
+  /** The address the apiserver publishes; never dialled (TEST-ENV.md). */
+  advertiseAddress: string;
+  pebble: {
+    directoryUrl: string;
+    managementUrl: string;
+    /** The port Pebble's validator dials for HTTP-01; tests run the responder there. */
+    httpPort: number;
+    /** Certificate lifetime, in seconds, of the profiles Pebble offers. */
+    profiles: Record<string, number>;
+    version: string;
+  };
+  challtestsrv: { managementUrl: string; dnsServer: string };
+  pids: number[];
+}
+
+export interface EnvironmentOptions {
+  kubeApiserverDir: string;
+  etcdDir: string;
+  pebbleDir: string;
+  /** Lifetime of the "shortlived" Pebble profile, seconds. */
+  shortLivedSeconds?: number;
+}
+
+export class Environment {
+  private constructor(
+    readonly state: EnvironmentState,
+    private readonly servers: ServerProcess[],
+  ) {}
+
+  /**
+   * Starts every server and waits until each is ready.
+   * @throws Error naming the server that could not start, and why; anything started is stopped.
+   */
+  static async start(options: EnvironmentOptions): Promise<Environment> {
+    const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+    const dir = mkdtempSync(join(base, 'kube-lego-test-'));
+    const servers: ServerProcess[] = [];
+    try {
+      return await Environment.startIn(dir, options, servers);
+    } catch (error) {
+      await Promise.all(servers.map((s) => s.stop(1000)));
+      throw error;
+    }
+  }
+
+  private static async startIn(
+    dir: string,
+    options: EnvironmentOptions,
+    servers: ServerProcess[],
+  ): Promise<Environment> {
+    const ca = await createCa('kube-lego test CA');
+    const caFile = join(dir, 'ca.crt');
+    writeFileSync(caFile, ca.cert);
+    const agent = new Agent({ ca: ca.cert });
+
+    // etcd and challtestsrv do not depend on anything: start them side by side.
+    const [etcdPort, etcdPeerPort, dnsPort, challMgmtPort] = await ports();
+    const etcdData = join(dir, 'etcd');
+    mkdirSync(etcdData);
+    const etcdStart = ServerProcess.start({
+      name: 'etcd',
+      binary: join(options.etcdDir, 'etcd'),
+      args: [
+        `--data-dir=${etcdData}`,
+        `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
+        `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
+        `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+        `--initial-cluster=default=http://127.0.0.1:${etcdPeerPort}`,
+        '--unsafe-no-fsync=true',
+        '--log-level=warn',
+      ],
+      logFile: join(dir, 'etcd.log'),
+      ready: async () =>
+        (await httpGet(`http://127.0.0.1:${etcdPort}/health`))?.includes('"health":"true"') ??
+        false,
+      readyTimeoutMs: 30_000,
+    });
+    const challStart = ServerProcess.start({
+      name: 'pebble-challtestsrv',
+      binary: join(options.pebbleDir, 'pebble-challtestsrv'),
+      args: [
+        '-defaultIPv4',
+        '127.0.0.1',
+        '-defaultIPv6',
+        '',
+        '-http01',
+        '',
+        '-https01',
+        '',
+        '-tlsalpn01',
+        '',
+        '-doh',
+        '',
+        '-dnsserver',
+        `127.0.0.1:${dnsPort}`,
+        '-management',
+        `127.0.0.1:${challMgmtPort}`,
+      ],
+      logFile: join(dir, 'challtestsrv.log'),
+      // Any answer from the management API means it is up; GET / is a 404 there.
+      ready: async () => (await httpGet(`http://127.0.0.1:${challMgmtPort}/`, true)) !== undefined,
+      readyTimeoutMs: 30_000,
+    });
+    const pkiStart = (async () => {
+      const apiServing = await issueLeaf(ca, {
+        commonName: 'kube-apiserver',
+        dns: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'],
+        ips: ['127.0.0.1'],
+      });
+      const admin = await issueLeaf(ca, {
+        commonName: 'admin',
+        organization: 'system:masters',
+        client: true,
+      });
+      const pebbleServing = await issueLeaf(ca, {
+        commonName: 'pebble',
+        dns: ['localhost', 'pebble'],
+        ips: ['127.0.0.1'],
+      });
+      const serviceAccount = await rsaKeyPair();
+      return { apiServing, admin, pebbleServing, serviceAccount };
+    })();
+    const etcd = await etcdStart;
+    servers.push(etcd);
+    const chall = await challStart;
+    servers.push(chall);
+    const pki = await pkiStart;
+
+    // Pebble: HTTPS with our CA's certificate; names resolve through challtestsrv to loopback.
+    const [pebblePort, pebbleMgmtPort, httpPort, tlsPort] = await ports();
+    writeFileSync(join(dir, 'pebble.crt'), pki.pebbleServing.cert);
+    writeFileSync(join(dir, 'pebble.key'), pki.pebbleServing.key);
+    const profiles = { default: 90 * 24 * 3600, shortlived: options.shortLivedSeconds ?? 3600 };
+    const pebbleConfig = {
+      pebble: {
+        listenAddress: `127.0.0.1:${pebblePort}`,
+        managementListenAddress: `127.0.0.1:${pebbleMgmtPort}`,
+        certificate: join(dir, 'pebble.crt'),
+        privateKey: join(dir, 'pebble.key'),
+        httpPort,
+        tlsPort,
+        ocspResponderURL: '',
+        externalAccountBindingRequired: false,
+        domainBlocklist: ['blocked-domain.example'],
+        retryAfter: { authz: 1, order: 1 },
+        profiles: Object.fromEntries(
+          Object.entries(profiles).map(([name, seconds]) => [
+            name,
+            { description: `${seconds}s certificates`, validityPeriod: seconds },
+          ]),
+        ),
+      },
+    };
+    writeFileSync(join(dir, 'pebble.json'), JSON.stringify(pebbleConfig, null, 2));
+    const pebbleStart = ServerProcess.start({
+      name: 'pebble',
+      binary: join(options.pebbleDir, 'pebble'),
+      args: ['-config', join(dir, 'pebble.json'), '-dnsserver', `127.0.0.1:${dnsPort}`],
+      env: { PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: '0' },
+      logFile: join(dir, 'pebble.log'),
+      ready: async () => {
+        const body = await httpsGet(`https://127.0.0.1:${pebblePort}/dir`, agent);
+        if (!body.includes('newOrder')) throw new Error(`GET /dir answered ${body.slice(0, 200)}`);
+        return true;
+      },
+      readyTimeoutMs: 30_000,
+    });
+
+    // kube-apiserver, configured the way controller-runtime's envtest does.
+    const apiPort = await freePort();
+    const certDir = join(dir, 'apiserver');
+    mkdirSync(certDir);
+    const file = (name: string, content: string) => {
+      const path = join(certDir, name);
+      writeFileSync(path, content, { mode: 0o600 });
+      return path;
+    };
+    const issuer = 'https://kubernetes.default.svc.cluster.local';
+    const advertiseAddress = '192.0.2.10';
+    const apiStart = ServerProcess.start({
+      name: 'kube-apiserver',
+      binary: join(options.kubeApiserverDir, 'kube-apiserver'),
+      args: [
+        `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+        `--cert-dir=${certDir}`,
+        `--tls-cert-file=${file('serving.crt', pki.apiServing.cert)}`,
+        `--tls-private-key-file=${file('serving.key', pki.apiServing.key)}`,
+        `--client-ca-file=${file('client-ca.crt', ca.cert)}`,
+        `--secure-port=${apiPort}`,
+        '--bind-address=127.0.0.1',
+        // Only published, never dialled: a documentation address (RFC 5737), since the
+        // apiserver refuses a loopback one and there is no default route here.
+        `--advertise-address=${advertiseAddress}`,
+        '--service-cluster-ip-range=10.0.0.0/24',
+        '--allow-privileged=true',
+        '--disable-admission-plugins=ServiceAccount',
+        '--authorization-mode=RBAC',
+        `--service-account-issuer=${issuer}`,
+        `--service-account-key-file=${file('sa.pub', pki.serviceAccount.publicKey)}`,
+        `--service-account-signing-key-file=${file('sa.key', pki.serviceAccount.privateKey)}`,
+        '--endpoint-reconciler-type=none',
+        '--v=0',
+      ],
+      logFile: join(dir, 'kube-apiserver.log'),
+      ready: async () =>
+        (await httpsGet(`https://127.0.0.1:${apiPort}/readyz`, adminAgent(ca.cert, pki.admin))) ===
+        'ok',
+      readyTimeoutMs: 90_000,
+    });
+    const pebble = await pebbleStart.catch(async (error: unknown) => {
+      await apiStart.then((s) => s.stop(1000)).catch(() => undefined);
+      throw error;
+    });
+    servers.push(pebble);
+    const api = await apiStart;
+    servers.push(api);
+
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, buildKubeconfig(`https://127.0.0.1:${apiPort}`, ca.cert, pki.admin), {
+      mode: 0o600,
+    });
+    const version = execFileSync(join(options.pebbleDir, 'pebble'), ['-version'], {
+      encoding: 'utf8',
+    }).trim();
+    const state: EnvironmentState = {
+      dir,
+      kubeconfig,
+      apiServerUrl: `https://127.0.0.1:${apiPort}`,
+      caFile,
+      serviceAccountIssuer: issuer,
+      advertiseAddress,
+      pebble: {
+        directoryUrl: `https://127.0.0.1:${pebblePort}/dir`,
+        managementUrl: `https://127.0.0.1:${pebbleMgmtPort}`,
+        httpPort,
+        profiles,
+        version,
+      },
+      challtestsrv: {
+        managementUrl: `http://127.0.0.1:${challMgmtPort}`,
+        dnsServer: `127.0.0.1:${dnsPort}`,
+      },
+      pids: servers.map((s) => s.pid ?? 0),
+    };
+    return new Environment(state, servers);
+  }
+
+  /** Stops every server, newest first, and removes the run's folder unless `keep`. */
+  async stop(keep = false): Promise<void> {
+    for (const server of [...this.servers].reverse()) await server.stop();
+    if (!keep) rmSync(this.state.dir, { recursive: true, force: true });
+  }
+}
+
+/** Four distinct free loopback ports. */
+async function ports(): Promise<[number, number, number, number]> {
+  const out = new Set<number>();
+  while (out.size < 4) out.add(await freePort());
+  return [...out] as [number, number, number, number];
+}
+
+function adminAgent(caPem: string, admin: { cert: string; key: string }): Agent {
+  return new Agent({ ca: caPem, cert: admin.cert, key: admin.key });
+}
+
+function buildKubeconfig(
+  server: string,
+  caPem: string,
+  admin: { cert: string; key: string },
+): string {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  return JSON.stringify(
+    {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'test', cluster: { server, 'certificate-authority-data': b64(caPem) } }],
+      users: [
+        {
+          name: 'admin',
+          user: { 'client-certificate-data': b64(admin.cert), 'client-key-data': b64(admin.key) },
+        },
+      ],
+      contexts: [
+        { name: 'test', context: { cluster: 'test', user: 'admin', namespace: 'default' } },
+      ],
+      'current-context': 'test',
+    },
+    null,
+    2,
+  );
+}
+
+function httpsGet(url: string, agent: Agent): Promise<string> {
+  return new Promise((resolve, reject) => {
+    // Pebble 2.10+ refuses ACME requests without a User-Agent.
+    const req = request(
+      url,
+      { agent, timeout: 2000, headers: { 'user-agent': 'kube-lego-test-env' } },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => {
+          resolve(body);
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function httpGet(url: string, anyStatus = false): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { timeout: 2000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => {
+        resolve(anyStatus || res.statusCode === 200 ? body : undefined);
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
