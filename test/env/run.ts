@@ -4,6 +4,7 @@
  * SIGTERM). Test files find the environment through KUBE_LEGO_TEST_ENV (see context.ts).
  *
  *   node --import tsx test/env/run.ts [test files...]   (default: every test/**\/*.test.ts)
+ *   node --import tsx test/env/run.ts --exec CMD [ARGS...]   (any program, e.g. a benchmark)
  *
  * Server folders come from KUBE_APISERVER_DIR, ETCD_DIR and PEBBLE_DIR, as printed by
  * test/env/build-servers.sh (test/run-tests.sh wires the two together).
@@ -38,8 +39,15 @@ function required(name: string): string {
 }
 
 async function main(): Promise<number> {
-  const files =
-    process.argv.slice(2).length > 0 ? process.argv.slice(2) : findTests(join(root, 'test'));
+  const args = process.argv.slice(2);
+  const exec = args[0] === '--exec' ? args.slice(1) : undefined;
+  const files = args.length > 0 ? args : findTests(join(root, 'test'));
+  const command: [string, string[]] = exec
+    ? [exec[0] ?? 'true', exec.slice(1)]
+    : [
+        process.execPath,
+        ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
+      ];
   const started = Date.now();
   process.on('exit', killAllSync);
   let environment: Environment;
@@ -62,20 +70,16 @@ async function main(): Promise<number> {
       `pebble ${environment.state.pebble.directoryUrl} (${environment.state.pebble.version}), files in ${environment.state.dir}`,
   );
 
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
-    {
-      cwd: root,
-      stdio: 'inherit',
-      env: {
-        ...process.env,
-        KUBE_LEGO_TEST_ENV: stateFile,
-        // Child processes (the job, ACME clients) trust Pebble's and the apiserver's test CA.
-        NODE_EXTRA_CA_CERTS: environment.state.caFile,
-      },
+  const child = spawn(command[0], command[1], {
+    cwd: root,
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      KUBE_LEGO_TEST_ENV: stateFile,
+      // Child processes (the job, ACME clients) trust Pebble's and the apiserver's test CA.
+      NODE_EXTRA_CA_CERTS: environment.state.caFile,
     },
-  );
+  });
   let interrupted: NodeJS.Signals | undefined;
   const forward = (signal: NodeJS.Signals) => {
     interrupted = signal;
