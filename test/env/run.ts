@@ -10,8 +10,8 @@
  * test/env/build-servers.sh (test/run-tests.sh wires the two together).
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { delimiter, join, relative } from 'node:path';
 import { Environment } from './environment.js';
 import { killAllSync } from './server-process.js';
 
@@ -70,11 +70,17 @@ async function main(): Promise<number> {
       `pebble ${environment.state.pebble.directoryUrl} (${environment.state.pebble.version}), files in ${environment.state.dir}`,
   );
 
+  // A bare `node` in anything the tests start (the job, the responder) is this runner's Node, so
+  // a run under KUBE_LEGO_NODE (test/run-tests.sh) tests that Node end to end.
+  const nodeDir = join(environment.state.dir, 'node-bin');
+  mkdirSync(nodeDir);
+  symlinkSync(process.execPath, join(nodeDir, 'node'));
   const child = spawn(command[0], command[1], {
     cwd: root,
     stdio: 'inherit',
     env: {
       ...process.env,
+      PATH: [nodeDir, process.env.PATH].filter(Boolean).join(delimiter),
       KUBE_LEGO_TEST_ENV: stateFile,
       // Child processes (the job, ACME clients) trust Pebble's and the apiserver's test CA.
       NODE_EXTRA_CA_CERTS: environment.state.caFile,
