@@ -1,0 +1,137 @@
+/**
+ * Adapter: how acme-client talks HTTP, made safe for a job that must finish.
+ *
+ * acme-client sends every request through one shared axios instance (`acme.axios`) which, left
+ * as it is, has no timeout, sleeps for any Retry-After up to five times (a rate-limit Retry-After
+ * can be hours: RFC 8555 §6.6 lets the server name any delay), and hides the problem document's
+ * `type` behind a bare Error. Here it gets:
+ *  - a request timeout;
+ *  - no automatic retry of 429 — the run records the server's Retry-After and the certificate
+ *    backs off until then (docs/failures.md) — and two quick retries of 5xx and network errors;
+ *  - a record of the last problem document (RFC 8555 §6.7) and Retry-After, so errors can be
+ *    reported with their ACME problem type;
+ *  - a count of requests, for the run summary.
+ * The instance is process-wide, so {@link configureAcmeHttp} is idempotent.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import acme from 'acme-client';
+
+/** A problem document the server sent, with its Retry-After if any. */
+export interface AcmeProblem {
+  type: string | undefined;
+  detail: string;
+  status: number;
+  retryAfter: Date | undefined;
+}
+
+interface AxiosLikeConfig {
+  retryAttempt?: number;
+  url?: string;
+}
+interface AxiosLikeResponse {
+  status: number;
+  data: unknown;
+  headers: Record<string, unknown>;
+}
+type Adapter = (config: AxiosLikeConfig) => Promise<AxiosLikeResponse>;
+
+const state = {
+  configured: false,
+  requests: 0,
+  lastProblem: undefined as AcmeProblem | undefined,
+  lastNetworkError: undefined as Error | undefined,
+  now: () => new Date(),
+};
+
+/** Configures acme-client's HTTP client; later calls only update the timeout. */
+export function configureAcmeHttp(options: { timeoutMs: number; now?: () => Date }): void {
+  const instance = acme.axios as unknown as {
+    defaults: {
+      timeout: number;
+      adapter: unknown;
+      acmeSettings: { retryMaxAttempts: number; retryDefaultDelay: number };
+    };
+  };
+  instance.defaults.timeout = options.timeoutMs;
+  if (options.now) state.now = options.now;
+  if (state.configured) return;
+  state.configured = true;
+  instance.defaults.acmeSettings.retryMaxAttempts = 2;
+  instance.defaults.acmeSettings.retryDefaultDelay = 2;
+  // acme-client resolves its own axios; take the node http adapter from that same copy.
+  const axios = createRequire(fileURLToPath(import.meta.resolve('acme-client')))('axios') as {
+    getAdapter: (name: string) => Adapter;
+  };
+  const http = axios.getAdapter('http');
+  const adapter: Adapter = async (config) => {
+    state.requests++;
+    let response: AxiosLikeResponse;
+    try {
+      response = await http(config);
+    } catch (error) {
+      state.lastNetworkError = error instanceof Error ? error : new Error(String(error));
+      throw error;
+    }
+    const problem = problemOf(response);
+    if (problem) state.lastProblem = problem;
+    // A 429 must not be slept on inside this run: mark the request as out of retries, so
+    // acme-client's interceptor returns the response and the caller sees the rate limit.
+    if (response.status === 429) config.retryAttempt = Number.MAX_SAFE_INTEGER - 1;
+    return response;
+  };
+  instance.defaults.adapter = adapter;
+}
+
+/** ACME requests sent so far by this process. */
+export function acmeRequestCount(): number {
+  return state.requests;
+}
+
+/** Forgets the last problem; call before an operation whose failure is to be explained. */
+export function resetLastProblem(): void {
+  state.lastProblem = undefined;
+  state.lastNetworkError = undefined;
+}
+
+/** The last problem document the server sent since {@link resetLastProblem}. */
+export function lastProblem(): AcmeProblem | undefined {
+  return state.lastProblem;
+}
+
+/** The last network-level error (connection refused, TLS, timeout) since the reset. */
+export function lastNetworkError(): Error | undefined {
+  return state.lastNetworkError;
+}
+
+function problemOf(response: AxiosLikeResponse): AcmeProblem | undefined {
+  const data = response.data as
+    { type?: unknown; detail?: unknown; status?: unknown; error?: unknown } | undefined;
+  let document: { type?: unknown; detail?: unknown } | undefined;
+  if (response.status >= 400 && data && typeof data === 'object') document = data;
+  // A challenge or authorization that turned invalid carries its problem in `error` (§7.1.6).
+  else if (
+    data &&
+    typeof data === 'object' &&
+    data.status === 'invalid' &&
+    data.error &&
+    typeof data.error === 'object'
+  ) {
+    document = data.error;
+  }
+  if (!document) return undefined;
+  return {
+    type: typeof document.type === 'string' ? document.type : undefined,
+    detail: typeof document.detail === 'string' ? document.detail : JSON.stringify(document),
+    status: response.status,
+    retryAfter: parseRetryAfter(response.headers['retry-after'], state.now()),
+  };
+}
+
+/** Parses Retry-After: delay-seconds or an HTTP-date (RFC 9110 §10.2.3). */
+export function parseRetryAfter(value: unknown, now: Date): Date | undefined {
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  if (/^\d+$/.test(value.trim())) return new Date(now.getTime() + Number(value.trim()) * 1000);
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}

@@ -1,0 +1,34 @@
+/**
+ * The port between the reconcile run and an ACME server: what the run needs from a certificate
+ * authority, without any protocol detail. jobs/acme/acme-authority.ts implements it with
+ * acme-client; tests of the run may use a fake.
+ */
+import type { ChallengeEntry } from '../../shared/challenge-entries.js';
+
+/** What the run does with the challenges of an order. */
+export interface ChallengeHooks {
+  /**
+   * Publishes every pending challenge of the order and resolves once the server may validate
+   * them (after the self-check or the fixed wait). Throwing abandons the order.
+   */
+  present(challenges: readonly ChallengeEntry[]): Promise<void>;
+  /** Withdraws them. Called exactly once after `present`, whatever happened; never throws. */
+  cleanup(challenges: readonly ChallengeEntry[]): Promise<void>;
+}
+
+export interface CertificateRequest {
+  /** Exactly the names of the certificate; an order is placed for these and no others. */
+  hosts: readonly string[];
+  /** DER or PEM CSR for a fresh key (jobs/issue/private-key.ts). */
+  csr: Buffer;
+}
+
+export interface CertificateAuthority {
+  readonly directoryUrl: string;
+  /**
+   * Orders a certificate over HTTP-01 and returns the full chain (PEM, leaf first). All or
+   * nothing: if any name fails validation, it throws and returns no certificate.
+   * @throws AcmeError with the server's problem type and Retry-After, when it sent them.
+   */
+  obtain(request: CertificateRequest, hooks: ChallengeHooks): Promise<string>;
+}

@@ -1,0 +1,146 @@
+/**
+ * The self-check: before asking the ACME server to validate, fetch
+ * `http://<host>/.well-known/acme-challenge/<token>` the way the server will (RFC 8555 §8.3) and
+ * compare the body with the key authorization. A route the ingress controller has not picked up
+ * yet would otherwise cost a failed validation, and Let's Encrypt allows only 5 failed
+ * validations per name per hour. Retried with exponential back-off (p-retry) within
+ * LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME.
+ */
+import { request } from 'node:http';
+import { lookup as systemLookup, Resolver } from 'node:dns/promises';
+import { isIP, type LookupFunction } from 'node:net';
+import pRetry from 'p-retry';
+import { KubeLegoError } from '../../shared/errors.js';
+import type { ChallengeEntry } from '../../shared/challenge-entries.js';
+import type { Logger } from '../../shared/logger.js';
+
+export interface SelfCheckOptions {
+  /** Port dialled on each host: 80 in a cluster (where the ACME server dials). */
+  port: number;
+  /** `ip[:port]` of the DNS server to resolve hosts with; empty for the system resolver. */
+  dnsServer: string;
+  initialIntervalMs: number;
+  maxElapsedMs: number;
+  /** Timeout of one attempt. */
+  attemptTimeoutMs?: number;
+}
+
+/** The challenge was not served as expected within the allowed time. */
+export class SelfCheckError extends KubeLegoError {}
+
+/**
+ * Resolves once every challenge answers its key authorization.
+ * @throws SelfCheckError naming the host, the URL and what was answered instead.
+ */
+export async function selfCheck(
+  challenges: readonly ChallengeEntry[],
+  options: SelfCheckOptions,
+  logger: Logger,
+): Promise<void> {
+  const lookup = makeLookup(options.dnsServer);
+  await Promise.all(
+    challenges.map((challenge) =>
+      pRetry(() => checkOnce(challenge, options, lookup), {
+        retries: 1000,
+        factor: 2,
+        minTimeout: options.initialIntervalMs,
+        maxTimeout: Math.max(options.initialIntervalMs, options.maxElapsedMs / 4),
+        maxRetryTime: options.maxElapsedMs,
+        randomize: true,
+        onFailedAttempt: ({ error, attemptNumber }) => {
+          logger.debug('challenge not served yet', {
+            host: challenge.domain,
+            attempt: attemptNumber,
+            error: error.message,
+          });
+        },
+      }).catch((error: unknown) => {
+        throw new SelfCheckError(
+          `self-check of ${challenge.domain} failed after ${options.maxElapsedMs / 1000}s: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error },
+        );
+      }),
+    ),
+  );
+}
+
+async function checkOnce(
+  challenge: ChallengeEntry,
+  options: SelfCheckOptions,
+  lookup: LookupFunction,
+): Promise<void> {
+  const path = `/.well-known/acme-challenge/${challenge.token}`;
+  const url = `http://${challenge.domain}${options.port === 80 ? '' : `:${options.port}`}${path}`;
+  const { status, body } = await new Promise<{ status: number; body: string }>(
+    (resolve, reject) => {
+      const req = request(
+        {
+          host: challenge.domain,
+          port: options.port,
+          path,
+          method: 'GET',
+          lookup,
+          timeout: options.attemptTimeoutMs ?? 10_000,
+          headers: { 'user-agent': 'kube-lego-self-check' },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            if (text.length < 4096) text += chunk;
+          });
+          res.on('end', () => {
+            resolve({ status: res.statusCode ?? 0, body: text });
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within the timeout`)));
+      req.on('error', (error) => {
+        reject(new Error(`GET ${url}: ${error.message}`));
+      });
+      req.end();
+    },
+  );
+  if (status !== 200 || body.trim() !== challenge.keyAuthorization) {
+    // The body may be another token's key authorization or a web page; only its length is shown.
+    throw new Error(
+      `GET ${url} answered HTTP ${status} with ${body.length} bytes that are not the key authorization`,
+    );
+  }
+}
+
+function makeLookup(dnsServer: string): LookupFunction {
+  if (dnsServer === '') {
+    return (hostname, options, callback) => {
+      systemLookup(hostname)
+        .then((r) => {
+          if (options.all) callback(null, [{ address: r.address, family: r.family }]);
+          else callback(null, r.address, r.family);
+        })
+        .catch((error: unknown) => {
+          callback(error as NodeJS.ErrnoException, '', 4);
+        });
+    };
+  }
+  const resolver = new Resolver({ timeout: 2000, tries: 2 });
+  resolver.setServers([dnsServer]);
+  return (hostname, options, callback) => {
+    if (isIP(hostname)) {
+      if (options.all) callback(null, [{ address: hostname, family: isIP(hostname) }]);
+      else callback(null, hostname, isIP(hostname));
+      return;
+    }
+    resolver
+      .resolve4(hostname)
+      .then((addresses) => {
+        const address = addresses[0];
+        if (!address) throw new Error(`${hostname} has no A record at ${dnsServer}`);
+        if (options.all) callback(null, [{ address, family: 4 }]);
+        else callback(null, address, 4);
+      })
+      .catch((error: unknown) => {
+        callback(error as NodeJS.ErrnoException, '', 4);
+      });
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * Adapter: the challenge ConfigMap (format: shared/challenge-entries.ts). Entries are added and
+ * removed with JSON merge patches (RFC 7386), which change only the keys named: concurrent
+ * writers never overwrite each other's tokens and no read-modify-write cycle is needed.
+ */
+import { PatchStrategy, setHeaderOptions, type CoreV1Api } from '@kubernetes/client-node';
+import { encodeChallenge, type ChallengeEntry } from '../../shared/challenge-entries.js';
+import { isConflict, isNotFound, toKubeApiError } from '../../shared/kube/api-error.js';
+import { MANAGED_BY } from '../../shared/labels.js';
+
+export class ChallengeStore {
+  constructor(
+    private readonly api: CoreV1Api,
+    private readonly namespace: string,
+    private readonly name: string,
+  ) {}
+
+  /**
+   * Publishes challenges for the responder; creates the ConfigMap when it does not exist.
+   * @throws KubeApiError when the write fails.
+   */
+  async add(entries: readonly ChallengeEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const data = Object.fromEntries(entries.map((e) => [e.token, encodeChallenge(e)]));
+    try {
+      await this.patch(data);
+    } catch (error) {
+      if (!isNotFound(error))
+        throw toKubeApiError(`add challenges to ConfigMap ${this.where()}`, error);
+      try {
+        await this.api.createNamespacedConfigMap({
+          namespace: this.namespace,
+          body: {
+            metadata: { name: this.name, namespace: this.namespace, labels: { ...MANAGED_BY } },
+            data,
+          },
+        });
+      } catch (createError) {
+        // Another writer created it in between: patch into theirs.
+        if (!isConflict(createError))
+          throw toKubeApiError(`create ConfigMap ${this.where()}`, createError);
+        await this.patch(data).catch((e: unknown) => {
+          throw toKubeApiError(`add challenges to ConfigMap ${this.where()}`, e);
+        });
+      }
+    }
+  }
+
+  /**
+   * Withdraws challenges. Absent tokens and an absent ConfigMap are fine.
+   * @throws KubeApiError when the write fails.
+   */
+  async remove(tokens: readonly string[]): Promise<void> {
+    if (tokens.length === 0) return;
+    try {
+      await this.patch(Object.fromEntries(tokens.map((t) => [t, null])));
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw toKubeApiError(`remove challenges from ConfigMap ${this.where()}`, error);
+    }
+  }
+
+  private async patch(data: Record<string, string | null>): Promise<void> {
+    await this.api.patchNamespacedConfigMap(
+      { namespace: this.namespace, name: this.name, body: { data } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+
+  private where(): string {
+    return `${this.namespace}/${this.name}`;
+  }
+}

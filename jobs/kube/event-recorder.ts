@@ -1,0 +1,62 @@
+/**
+ * Adapter: Kubernetes Events on users' Ingresses, so `kubectl describe ingress` says what the job
+ * did and why (issued, failed, invalid entry). Recording is best effort: a failed Event is logged
+ * by the caller and never fails the entry.
+ */
+import type { CoreV1Api } from '@kubernetes/client-node';
+import { toKubeApiError } from '../../shared/kube/api-error.js';
+
+export interface EventTarget {
+  namespace: string;
+  name: string;
+  uid: string;
+}
+
+export type EventType = 'Normal' | 'Warning';
+
+export class EventRecorder {
+  constructor(
+    private readonly api: CoreV1Api,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /**
+   * Records one Event on an Ingress.
+   * @throws KubeApiError when the API refuses it.
+   */
+  async record(
+    target: EventTarget,
+    type: EventType,
+    reason: string,
+    message: string,
+  ): Promise<void> {
+    const time = this.now();
+    try {
+      await this.api.createNamespacedEvent({
+        namespace: target.namespace,
+        body: {
+          metadata: { generateName: `${target.name}.`, namespace: target.namespace },
+          involvedObject: {
+            apiVersion: 'networking.k8s.io/v1',
+            kind: 'Ingress',
+            name: target.name,
+            namespace: target.namespace,
+            uid: target.uid,
+          },
+          type,
+          reason,
+          // The API limits an Event's message to 1 KiB.
+          message: message.length > 1000 ? `${message.slice(0, 997)}...` : message,
+          source: { component: 'kube-lego' },
+          reportingComponent: 'kube-lego',
+          reportingInstance: process.env.HOSTNAME ?? 'kube-lego',
+          firstTimestamp: time,
+          lastTimestamp: time,
+          count: 1,
+        },
+      });
+    } catch (error) {
+      throw toKubeApiError(`create Event on Ingress ${target.namespace}/${target.name}`, error);
+    }
+  }
+}

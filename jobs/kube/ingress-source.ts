@@ -1,0 +1,46 @@
+/**
+ * Adapter (gather): Ingresses as {@link IngressView}s, by paginated list calls — in every
+ * namespace, or in LEGO_WATCH_NAMESPACE only.
+ */
+import type { NetworkingV1Api, V1Ingress } from '@kubernetes/client-node';
+import { toKubeApiError } from '../../shared/kube/api-error.js';
+import type { IngressView } from '../model.js';
+import { listAll, PAGE_SIZE } from './list-all.js';
+
+/**
+ * Lists every Ingress the job may look at; filtering by annotation is a decision, not done here.
+ * @throws KubeApiError when a list call fails.
+ */
+export async function listIngresses(
+  api: NetworkingV1Api,
+  watchNamespace: string,
+): Promise<IngressView[]> {
+  try {
+    const items = await listAll((cont) =>
+      watchNamespace
+        ? api.listNamespacedIngress({
+            namespace: watchNamespace,
+            limit: PAGE_SIZE,
+            _continue: cont,
+          })
+        : api.listIngressForAllNamespaces({ limit: PAGE_SIZE, _continue: cont }),
+    );
+    return items.map(toIngressView);
+  } catch (error) {
+    throw toKubeApiError(`list Ingresses${watchNamespace ? ` in ${watchNamespace}` : ''}`, error);
+  }
+}
+
+/** Extracts what the job reads of an Ingress. */
+export function toIngressView(ingress: V1Ingress): IngressView {
+  const tls: unknown = ingress.spec?.tls;
+  return {
+    namespace: ingress.metadata?.namespace ?? '',
+    name: ingress.metadata?.name ?? '',
+    uid: ingress.metadata?.uid ?? '',
+    resourceVersion: ingress.metadata?.resourceVersion ?? '',
+    annotations: { ...(ingress.metadata?.annotations ?? {}) },
+    ingressClassName: ingress.spec?.ingressClassName,
+    tls: Array.isArray(tls) ? (tls as IngressView['tls']) : [],
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * Adapter: the coordination.k8s.io Lease that keeps two runs (a scheduled one and one an operator
+ * started with `kubectl create job --from=cronjob/...`) from working at once. A run takes the
+ * Lease, renews it while it works, and releases it at the end; a Lease whose holder stopped
+ * renewing (the pod died) is taken over once `leaseDurationSeconds` have passed.
+ * Writes carry the resourceVersion read, so of two runs racing for it exactly one wins (409).
+ */
+import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node';
+import { isConflict, isNotFound, toKubeApiError } from '../../shared/kube/api-error.js';
+import { MANAGED_BY } from '../../shared/labels.js';
+
+export type LeaseOutcome =
+  | { acquired: true; tookOverFrom: string | undefined }
+  | { acquired: false; holder: string; expiresAt: Date };
+
+export class RunLease {
+  constructor(
+    private readonly api: CoordinationV1Api,
+    private readonly namespace: string,
+    private readonly name: string,
+    readonly identity: string,
+    private readonly durationMs: number,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /**
+   * Tries once to take the Lease.
+   * @throws KubeApiError when the API fails for another reason than losing the race.
+   */
+  async acquire(): Promise<LeaseOutcome> {
+    const where = `Lease ${this.namespace}/${this.name}`;
+    let lease: V1Lease | undefined;
+    try {
+      lease = await this.api.readNamespacedLease({ namespace: this.namespace, name: this.name });
+    } catch (error) {
+      if (!isNotFound(error)) throw toKubeApiError(`get ${where}`, error);
+    }
+    const now = this.now();
+    if (!lease) {
+      try {
+        await this.api.createNamespacedLease({
+          namespace: this.namespace,
+          body: {
+            metadata: { name: this.name, namespace: this.namespace, labels: { ...MANAGED_BY } },
+            spec: this.spec(now, 0, now),
+          },
+        });
+        return { acquired: true, tookOverFrom: undefined };
+      } catch (error) {
+        if (isConflict(error)) return this.lostTo(where);
+        throw toKubeApiError(`create ${where}`, error);
+      }
+    }
+    const holder = lease.spec?.holderIdentity ?? '';
+    const expiresAt = expiry(lease);
+    if (holder !== '' && holder !== this.identity && expiresAt.getTime() > now.getTime()) {
+      return { acquired: false, holder, expiresAt };
+    }
+    const transitions = (lease.spec?.leaseTransitions ?? 0) + (holder !== this.identity ? 1 : 0);
+    try {
+      await this.api.replaceNamespacedLease({
+        namespace: this.namespace,
+        name: this.name,
+        body: { ...lease, spec: this.spec(now, transitions, now) },
+      });
+      return {
+        acquired: true,
+        tookOverFrom: holder !== '' && holder !== this.identity ? holder : undefined,
+      };
+    } catch (error) {
+      if (isConflict(error)) return this.lostTo(where);
+      throw toKubeApiError(`take over ${where}`, error);
+    }
+  }
+
+  /**
+   * Extends the Lease. Returns false when another run holds it now (ours had expired).
+   * @throws KubeApiError on API failures.
+   */
+  async renew(): Promise<boolean> {
+    const where = `Lease ${this.namespace}/${this.name}`;
+    try {
+      const lease = await this.api.readNamespacedLease({
+        namespace: this.namespace,
+        name: this.name,
+      });
+      if (lease.spec?.holderIdentity !== this.identity) return false;
+      lease.spec.renewTime = this.now();
+      await this.api.replaceNamespacedLease({
+        namespace: this.namespace,
+        name: this.name,
+        body: lease,
+      });
+      return true;
+    } catch (error) {
+      if (isConflict(error) || isNotFound(error)) return false;
+      throw toKubeApiError(`renew ${where}`, error);
+    }
+  }
+
+  /**
+   * Gives the Lease up so the next run need not wait for it to expire. Never throws: a Lease
+   * that is not released simply expires.
+   */
+  async release(): Promise<void> {
+    try {
+      const lease = await this.api.readNamespacedLease({
+        namespace: this.namespace,
+        name: this.name,
+      });
+      if (lease.spec?.holderIdentity !== this.identity) return;
+      lease.spec.holderIdentity = undefined;
+      lease.spec.renewTime = this.now();
+      await this.api.replaceNamespacedLease({
+        namespace: this.namespace,
+        name: this.name,
+        body: lease,
+      });
+    } catch {
+      // Expires on its own.
+    }
+  }
+
+  private spec(now: Date, transitions: number, acquired: Date): V1Lease['spec'] {
+    return {
+      holderIdentity: this.identity,
+      leaseDurationSeconds: Math.ceil(this.durationMs / 1000),
+      acquireTime: acquired,
+      renewTime: now,
+      leaseTransitions: transitions,
+    };
+  }
+
+  private async lostTo(where: string): Promise<LeaseOutcome> {
+    try {
+      const lease = await this.api.readNamespacedLease({
+        namespace: this.namespace,
+        name: this.name,
+      });
+      return {
+        acquired: false,
+        holder: lease.spec?.holderIdentity ?? 'unknown',
+        expiresAt: expiry(lease),
+      };
+    } catch (error) {
+      throw toKubeApiError(`get ${where}`, error);
+    }
+  }
+}
+
+function expiry(lease: V1Lease): Date {
+  const renewed = lease.spec?.renewTime ?? lease.spec?.acquireTime;
+  const renewedMs = renewed ? new Date(renewed).getTime() : 0;
+  return new Date(renewedMs + (lease.spec?.leaseDurationSeconds ?? 0) * 1000);
+}

@@ -1,0 +1,163 @@
+/**
+ * Adapter: certificate Secrets. Gathers them with paginated list calls (only type
+ * `kubernetes.io/tls`, by field selector), reads single Secrets, and stores issued certificates.
+ */
+import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
+import { KubeLegoError } from '../../shared/errors.js';
+import { isConflict, isNotFound, toKubeApiError } from '../../shared/kube/api-error.js';
+import { MANAGED_BY } from '../../shared/labels.js';
+import type { SecretView } from '../model.js';
+import { listAll, PAGE_SIZE } from './list-all.js';
+
+/** The Secret type the job writes; it never replaces a Secret of any other type. */
+export const TLS_SECRET_TYPE = 'kubernetes.io/tls';
+
+/** The key under which a Secret is found in a gathered map. */
+export function secretKey(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
+
+/** Thrown when a Secret of another type stands where a certificate would go. */
+export class SecretTypeMismatchError extends KubeLegoError {
+  constructor(
+    readonly namespace: string,
+    readonly secretName: string,
+    readonly actualType: string,
+  ) {
+    super(
+      `Secret ${namespace}/${secretName} has type ${actualType}, not ${TLS_SECRET_TYPE}; it is left untouched (delete it or choose another secretName)`,
+    );
+  }
+}
+
+/** What to store: the full chain, its key, and annotations describing them. */
+export interface CertificateToStore {
+  namespace: string;
+  name: string;
+  certificatePem: string;
+  privateKeyPem: string;
+  annotations: Record<string, string>;
+}
+
+export class SecretStore {
+  constructor(private readonly api: CoreV1Api) {}
+
+  /**
+   * Every `kubernetes.io/tls` Secret the job may manage, keyed by {@link secretKey}.
+   * @throws KubeApiError when a list call fails.
+   */
+  async listTlsSecrets(watchNamespace: string): Promise<Map<string, SecretView>> {
+    const fieldSelector = `type=${TLS_SECRET_TYPE}`;
+    try {
+      const items = await listAll((cont) =>
+        watchNamespace
+          ? this.api.listNamespacedSecret({
+              namespace: watchNamespace,
+              fieldSelector,
+              limit: PAGE_SIZE,
+              _continue: cont,
+            })
+          : this.api.listSecretForAllNamespaces({
+              fieldSelector,
+              limit: PAGE_SIZE,
+              _continue: cont,
+            }),
+      );
+      const out = new Map<string, SecretView>();
+      for (const secret of items) {
+        const view = toSecretView(secret);
+        out.set(secretKey(view.namespace, view.name), view);
+      }
+      return out;
+    } catch (error) {
+      throw toKubeApiError('list TLS Secrets', error);
+    }
+  }
+
+  /**
+   * One Secret of any type; `undefined` when it does not exist.
+   * @throws KubeApiError on any other failure.
+   */
+  async get(namespace: string, name: string): Promise<SecretView | undefined> {
+    try {
+      return toSecretView(await this.api.readNamespacedSecret({ namespace, name }));
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw toKubeApiError(`get Secret ${namespace}/${name}`, error);
+    }
+  }
+
+  /**
+   * Stores a certificate: `tls.crt` and `tls.key` in one write, keeping the Secret's other keys,
+   * labels and annotations. Creates a `kubernetes.io/tls` Secret when there is none. Retries once
+   * on a conflicting concurrent write, re-reading the Secret first.
+   * @throws SecretTypeMismatchError when a Secret of another type exists (it is never replaced).
+   * @throws KubeApiError when the API refuses the write.
+   */
+  async storeCertificate(certificate: CertificateToStore): Promise<void> {
+    const { namespace, name } = certificate;
+    for (let attempt = 1; ; attempt++) {
+      let existing: V1Secret | undefined;
+      try {
+        existing = await this.api.readNamespacedSecret({ namespace, name });
+      } catch (error) {
+        if (!isNotFound(error)) throw toKubeApiError(`get Secret ${namespace}/${name}`, error);
+      }
+      const tlsData = {
+        'tls.crt': Buffer.from(certificate.certificatePem).toString('base64'),
+        'tls.key': Buffer.from(certificate.privateKeyPem).toString('base64'),
+      };
+      try {
+        if (!existing) {
+          await this.api.createNamespacedSecret({
+            namespace,
+            body: {
+              metadata: {
+                name,
+                namespace,
+                labels: { ...MANAGED_BY },
+                annotations: certificate.annotations,
+              },
+              type: TLS_SECRET_TYPE,
+              data: tlsData,
+            },
+          });
+          return;
+        }
+        const type = existing.type ?? 'Opaque';
+        if (type !== TLS_SECRET_TYPE) throw new SecretTypeMismatchError(namespace, name, type);
+        existing.data = { ...(existing.data ?? {}), ...tlsData };
+        existing.metadata = {
+          ...existing.metadata,
+          annotations: { ...(existing.metadata?.annotations ?? {}), ...certificate.annotations },
+        };
+        await this.api.replaceNamespacedSecret({ namespace, name, body: existing });
+        return;
+      } catch (error) {
+        if (error instanceof SecretTypeMismatchError) throw error;
+        if (isConflict(error) && attempt < 3) continue;
+        throw toKubeApiError(
+          `${existing ? 'update' : 'create'} Secret ${namespace}/${name}`,
+          error,
+        );
+      }
+    }
+  }
+}
+
+/** Decodes a Secret for the decide step. Undecodable values become empty strings. */
+export function toSecretView(secret: V1Secret): SecretView {
+  const data: Record<string, string> = {};
+  for (const [key, value] of Object.entries(secret.data ?? {})) {
+    data[key] = Buffer.from(value, 'base64').toString('utf8');
+  }
+  return {
+    namespace: secret.metadata?.namespace ?? '',
+    name: secret.metadata?.name ?? '',
+    type: secret.type ?? 'Opaque',
+    resourceVersion: secret.metadata?.resourceVersion ?? '',
+    data,
+    annotations: { ...(secret.metadata?.annotations ?? {}) },
+    labels: { ...(secret.metadata?.labels ?? {}) },
+  };
+}
