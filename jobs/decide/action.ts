@@ -1,0 +1,102 @@
+/**
+ * The decision for one desired certificate: leave it, issue it, refuse to touch its Secret, or
+ * wait out an earlier failure.
+ */
+import type { CertificateStatus } from '../../shared/status-entries.js';
+import type { DesiredCertificate, KeyPolicy, SecretView } from '../model.js';
+import { checkBackoff } from './backoff.js';
+import { evaluateCertificate, type CertificateReason } from './certificate-checks.js';
+import { readSecretText, TLS_CERTIFICATE_KEY } from './certificate-facts.js';
+
+/** The Secret type that holds a certificate and its key (Kubernetes "Secrets" documentation). */
+export const TLS_SECRET_TYPE = 'kubernetes.io/tls';
+
+/** What {@link decideAction} reads. */
+export interface ActionInput {
+  certificate: DesiredCertificate;
+  /** The Secret `certificate.secretName`; `undefined` when it does not exist. */
+  secret: SecretView | undefined;
+  /** The certificate's entry from the last run's status ConfigMap, if any. */
+  status: CertificateStatus | undefined;
+  /** LEGO_URL. */
+  directoryUrl: string;
+  keyPolicy: KeyPolicy;
+  /** LEGO_MINIMUM_VALIDITY in milliseconds. */
+  minimumValidityMs: number;
+}
+
+/** Why a certificate is needed (a reason of the check chain) and the sentence that says so. */
+export interface NeedReason {
+  reason: CertificateReason;
+  message: string;
+}
+
+/** The outcome of {@link decideAction}, discriminated on `kind`. */
+export type Action =
+  /** The stored certificate is fine: nothing to do. */
+  | { kind: 'Valid'; reason: 'UpToDate'; message: string }
+  /** Order a certificate; `renewal` is true when the Secret already held one. */
+  | ({ kind: 'Issue'; renewal: boolean } & NeedReason)
+  /**
+   * A certificate is needed but the Secret is not a `kubernetes.io/tls` Secret: it is never
+   * replaced silently. `needed` says why a certificate would otherwise be ordered.
+   */
+  | { kind: 'Blocked'; reason: 'SecretTypeMismatch'; message: string; needed: NeedReason }
+  /** A certificate is needed, but an earlier failure's back-off has not run out. */
+  | { kind: 'BackingOff'; reason: 'BackingOff'; until: Date; message: string; needed: NeedReason };
+
+/**
+ * Decides what to do about one desired certificate at `now`:
+ * 1. run the check chain ({@link evaluateCertificate}); nothing needed → `Valid`;
+ * 2. the Secret exists with a type other than `kubernetes.io/tls` → `Blocked`
+ *    (`SecretTypeMismatch`): the user's Secret is not overwritten, and nothing is ordered, since
+ *    an order whose result cannot be stored would be repeated every run and burn Let's Encrypt's
+ *    rate limits;
+ * 3. an earlier failure's back-off still runs ({@link checkBackoff}) → `BackingOff`;
+ * 4. otherwise → `Issue`, with `renewal` true when the Secret already holds a `tls.crt`.
+ * Never throws.
+ */
+export function decideAction(input: ActionInput, now: Date): Action {
+  const { certificate, secret, status } = input;
+  const evaluation = evaluateCertificate(
+    {
+      secret,
+      hosts: certificate.hosts,
+      directoryUrl: input.directoryUrl,
+      keyPolicy: input.keyPolicy,
+      minimumValidityMs: input.minimumValidityMs,
+    },
+    now,
+  );
+  if (!evaluation.needed) {
+    return {
+      kind: 'Valid',
+      reason: 'UpToDate',
+      message: `The certificate in Secret ${certificate.namespace}/${certificate.secretName} covers ${certificate.hosts.join(', ')} and is not due for renewal.`,
+    };
+  }
+  const needed: NeedReason = { reason: evaluation.reason, message: evaluation.message };
+  if (secret !== undefined && secret.type !== TLS_SECRET_TYPE) {
+    return {
+      kind: 'Blocked',
+      reason: 'SecretTypeMismatch',
+      message: `Secret ${secret.namespace}/${secret.name} has type ${JSON.stringify(secret.type)}, not ${TLS_SECRET_TYPE}, so it is not replaced. A certificate is needed (${evaluation.reason}): ${evaluation.message} Delete the Secret or choose another secretName.`,
+      needed,
+    };
+  }
+  const backoff = checkBackoff(status, certificate.hosts, now);
+  if (backoff.blocked) {
+    return {
+      kind: 'BackingOff',
+      reason: backoff.reason,
+      until: backoff.until,
+      message: `${backoff.message} A certificate is needed: ${evaluation.message}`,
+      needed,
+    };
+  }
+  return {
+    kind: 'Issue',
+    renewal: secret !== undefined && readSecretText(secret, TLS_CERTIFICATE_KEY) !== undefined,
+    ...needed,
+  };
+}

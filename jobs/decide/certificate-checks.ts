@@ -1,0 +1,266 @@
+/**
+ * "Does this certificate need to be (re)issued, and why?" — an ordered chain of small named
+ * checks in cert-manager's style. Each check reads the gathered facts and `now` and returns
+ * nothing or a violation; the first violation wins. A unit test pins the order and the reasons.
+ *
+ * Each check tolerates what earlier checks reject (it returns `undefined` when its inputs cannot
+ * be read), so the checks can also be called one by one.
+ */
+import { formatDuration } from '../../shared/duration.js';
+import type { KeyPolicy, SecretView } from '../model.js';
+import { SECRET_ANNOTATIONS } from '../secret-annotations.js';
+import {
+  describeKey,
+  formatKey,
+  keyMatchesCertificate,
+  keyPolicyDescription,
+  parseCertificateChain,
+  parsePrivateKey,
+  readDnsNames,
+  readSecretText,
+  TLS_CERTIFICATE_KEY,
+  TLS_PRIVATE_KEY_KEY,
+  validity,
+} from './certificate-facts.js';
+import { renewalThresholdMs } from './renewal-threshold.js';
+
+/** What the checks read. */
+export interface CertificateInput {
+  /** The Secret named by the TLS entries; `undefined` when it does not exist. */
+  secret: SecretView | undefined;
+  /** The wanted hosts, normalised and sorted ({@link DesiredCertificate.hosts}). */
+  hosts: readonly string[];
+  /** The ACME directory URL the job orders from (LEGO_URL). */
+  directoryUrl: string;
+  keyPolicy: KeyPolicy;
+  /** LEGO_MINIMUM_VALIDITY in milliseconds. */
+  minimumValidityMs: number;
+}
+
+/** Stable reasons why a certificate is needed, in chain order. */
+export type CertificateReason =
+  | 'SecretMissing'
+  | 'CertificateDataMissing'
+  | 'CertificateUnparseable'
+  | 'PrivateKeyUnparseable'
+  | 'PrivateKeyMismatch'
+  | 'HostsChanged'
+  | 'Expired'
+  | 'RenewalDue'
+  | 'DirectoryChanged'
+  | 'KeyTypeChanged';
+
+/** Why a check failed: a stable reason and a sentence the user can act on. */
+export interface Violation {
+  reason: CertificateReason;
+  message: string;
+}
+
+/** One check: `undefined` when its condition holds, else the violation. Never throws. */
+export type CertificateCheck = (input: CertificateInput, now: Date) => Violation | undefined;
+
+/** The outcome of {@link evaluateCertificate}. */
+export type CertificateEvaluation =
+  { needed: true; reason: CertificateReason; message: string } | { needed: false };
+
+/** The Secret does not exist. */
+export const secretDoesNotExist: CertificateCheck = ({ secret }) =>
+  secret === undefined
+    ? { reason: 'SecretMissing', message: 'The Secret does not exist yet.' }
+    : undefined;
+
+/** `tls.crt` or `tls.key` is absent, empty or only whitespace. */
+export const certificateDataIsMissing: CertificateCheck = ({ secret }) => {
+  if (secret === undefined) return undefined;
+  const missing = [TLS_CERTIFICATE_KEY, TLS_PRIVATE_KEY_KEY].filter(
+    (key) => readSecretText(secret, key) === undefined,
+  );
+  if (missing.length === 0) return undefined;
+  return {
+    reason: 'CertificateDataMissing',
+    message: `Secret ${describeSecret(secret)} has no ${missing.join(' and no ')}.`,
+  };
+};
+
+/** `tls.crt` is not a PEM certificate chain (every certificate in it must parse). */
+export const certificateIsUnparseable: CertificateCheck = ({ secret }) => {
+  const pem = secret === undefined ? undefined : readSecretText(secret, TLS_CERTIFICATE_KEY);
+  if (secret === undefined || pem === undefined || parseCertificateChain(pem) !== undefined) {
+    return undefined;
+  }
+  return {
+    reason: 'CertificateUnparseable',
+    message: `${TLS_CERTIFICATE_KEY} of Secret ${describeSecret(secret)} is not a PEM certificate chain that can be parsed.`,
+  };
+};
+
+/** `tls.key` is not an unencrypted PEM private key. */
+export const privateKeyIsUnparseable: CertificateCheck = ({ secret }) => {
+  const pem = secret === undefined ? undefined : readSecretText(secret, TLS_PRIVATE_KEY_KEY);
+  if (secret === undefined || pem === undefined || parsePrivateKey(pem) !== undefined) {
+    return undefined;
+  }
+  return {
+    reason: 'PrivateKeyUnparseable',
+    message: `${TLS_PRIVATE_KEY_KEY} of Secret ${describeSecret(secret)} is not an unencrypted PEM private key (PKCS#1, PKCS#8 or SEC1).`,
+  };
+};
+
+/** The private key is not the key of the leaf certificate: TLS handshakes would fail. */
+export const privateKeyDoesNotMatchCertificate: CertificateCheck = ({ secret }) => {
+  const pair = secret === undefined ? undefined : readPair(secret);
+  if (secret === undefined || pair === undefined) return undefined;
+  if (keyMatchesCertificate(pair.leaf, pair.key)) return undefined;
+  return {
+    reason: 'PrivateKeyMismatch',
+    message: `${TLS_PRIVATE_KEY_KEY} of Secret ${describeSecret(secret)} is not the private key of the certificate in ${TLS_CERTIFICATE_KEY}.`,
+  };
+};
+
+/**
+ * The leaf's DNS subjectAltNames, as a set, differ from the wanted hosts. Extra names count too:
+ * a name removed from the Ingress should no longer be in its certificate.
+ */
+export const certificateDoesNotCoverHosts: CertificateCheck = ({ secret, hosts }) => {
+  const leaf = secret === undefined ? undefined : readLeaf(secret);
+  if (leaf === undefined) return undefined;
+  const names = new Set(readDnsNames(leaf));
+  const wanted = new Set(hosts);
+  const missing = [...wanted].filter((host) => !names.has(host)).sort();
+  const extra = [...names].filter((name) => !wanted.has(name)).sort();
+  if (missing.length === 0 && extra.length === 0) return undefined;
+  const parts = [
+    missing.length > 0 ? `it does not cover ${missing.join(', ')}` : undefined,
+    extra.length > 0 ? `it also covers ${extra.join(', ')}, no longer wanted` : undefined,
+  ].filter((part) => part !== undefined);
+  return {
+    reason: 'HostsChanged',
+    message: `The certificate's names differ from the wanted hosts: ${parts.join('; ')}.`,
+  };
+};
+
+/** `now` is at or after the leaf's notAfter. */
+export const certificateHasExpired: CertificateCheck = ({ secret }, now) => {
+  const dates = readValidity(secret);
+  if (dates === undefined || now.getTime() < dates.notAfter.getTime()) return undefined;
+  return {
+    reason: 'Expired',
+    message: `The certificate expired at ${dates.notAfter.toISOString()}, ${formatMs(now.getTime() - dates.notAfter.getTime())} ago.`,
+  };
+};
+
+/**
+ * Less validity remains than the renewal threshold. The threshold is
+ * max(LEGO_MINIMUM_VALIDITY, lifetime / 3), except that a minimum at least as long as the whole
+ * lifetime is ignored (lifetime / 3 alone): otherwise a short-lived certificate (6 days, against
+ * the default 720h) would be due the moment it is issued, every run would order a new one, and
+ * Let's Encrypt's limit of 5 duplicate certificates per week would soon block renewals. See
+ * {@link renewalThresholdMs}.
+ */
+export const certificateNearsExpiry: CertificateCheck = ({ secret, minimumValidityMs }, now) => {
+  const dates = readValidity(secret);
+  if (dates === undefined) return undefined;
+  const lifetimeMs = dates.notAfter.getTime() - dates.notBefore.getTime();
+  const remainingMs = dates.notAfter.getTime() - now.getTime();
+  if (lifetimeMs <= 0) {
+    return {
+      reason: 'RenewalDue',
+      message: `The certificate's validity period is empty (notBefore ${dates.notBefore.toISOString()}, notAfter ${dates.notAfter.toISOString()}).`,
+    };
+  }
+  const thresholdMs = renewalThresholdMs(lifetimeMs, minimumValidityMs);
+  if (remainingMs >= thresholdMs) return undefined;
+  const basis =
+    minimumValidityMs >= lifetimeMs
+      ? `a third of its ${formatMs(lifetimeMs)} lifetime, because LEGO_MINIMUM_VALIDITY ${formatMs(minimumValidityMs)} is not shorter than the lifetime`
+      : `the larger of LEGO_MINIMUM_VALIDITY ${formatMs(minimumValidityMs)} and a third of its ${formatMs(lifetimeMs)} lifetime`;
+  return {
+    reason: 'RenewalDue',
+    message: `The certificate expires at ${dates.notAfter.toISOString()}, in ${formatMs(remainingMs)}; it is renewed when less than ${formatMs(thresholdMs)} remains (${basis}).`,
+  };
+};
+
+/**
+ * The Secret says it was issued through another ACME directory than LEGO_URL (e.g. staging, and
+ * LEGO_URL now points at production: a staging certificate is not trusted by browsers). A Secret
+ * without the annotation has an unknown origin — e.g. written by kube-lego, or by hand — and is
+ * not replaced for that alone.
+ */
+export const issuedThroughOtherDirectory: CertificateCheck = ({ secret, directoryUrl }) => {
+  const issuedBy = secret?.annotations[SECRET_ANNOTATIONS.directoryUrl];
+  if (issuedBy === undefined || issuedBy === directoryUrl) return undefined;
+  return {
+    reason: 'DirectoryChanged',
+    message: `The certificate was issued through ${issuedBy}, but LEGO_URL is ${directoryUrl}.`,
+  };
+};
+
+/**
+ * The key's type or size differs from LEGO_KEY_TYPE / LEGO_RSA_KEYSIZE: RSA modulus bits for
+ * `rsa`, curve P-256 or P-384 for `ecdsa-p256` / `ecdsa-p384`.
+ */
+export const keyDoesNotMatchPolicy: CertificateCheck = ({ secret, keyPolicy }) => {
+  const pem = secret === undefined ? undefined : readSecretText(secret, TLS_PRIVATE_KEY_KEY);
+  const key = pem === undefined ? undefined : parsePrivateKey(pem);
+  if (key === undefined) return undefined;
+  const actual = formatKey(describeKey(key));
+  const wanted = formatKey(keyPolicyDescription(keyPolicy));
+  if (actual === wanted) return undefined;
+  return {
+    reason: 'KeyTypeChanged',
+    message: `The certificate's key is ${actual}, but LEGO_KEY_TYPE/LEGO_RSA_KEYSIZE ask for ${wanted}.`,
+  };
+};
+
+/** The chain, in order. A unit test pins this order; change it only on purpose. */
+export const CERTIFICATE_CHECKS = [
+  { name: 'secretDoesNotExist', check: secretDoesNotExist },
+  { name: 'certificateDataIsMissing', check: certificateDataIsMissing },
+  { name: 'certificateIsUnparseable', check: certificateIsUnparseable },
+  { name: 'privateKeyIsUnparseable', check: privateKeyIsUnparseable },
+  { name: 'privateKeyDoesNotMatchCertificate', check: privateKeyDoesNotMatchCertificate },
+  { name: 'certificateDoesNotCoverHosts', check: certificateDoesNotCoverHosts },
+  { name: 'certificateHasExpired', check: certificateHasExpired },
+  { name: 'certificateNearsExpiry', check: certificateNearsExpiry },
+  { name: 'issuedThroughOtherDirectory', check: issuedThroughOtherDirectory },
+  { name: 'keyDoesNotMatchPolicy', check: keyDoesNotMatchPolicy },
+] as const satisfies readonly { name: string; check: CertificateCheck }[];
+
+/**
+ * Runs {@link CERTIFICATE_CHECKS} in order and returns the first violation as
+ * `{ needed: true, reason, message }`, or `{ needed: false }` when the stored certificate is
+ * fine. Never throws.
+ */
+export function evaluateCertificate(input: CertificateInput, now: Date): CertificateEvaluation {
+  for (const { check } of CERTIFICATE_CHECKS) {
+    const violation = check(input, now);
+    if (violation !== undefined) return { needed: true, ...violation };
+  }
+  return { needed: false };
+}
+
+function readLeaf(secret: SecretView) {
+  const pem = readSecretText(secret, TLS_CERTIFICATE_KEY);
+  return pem === undefined ? undefined : parseCertificateChain(pem)?.[0];
+}
+
+function readPair(secret: SecretView) {
+  const leaf = readLeaf(secret);
+  const pem = readSecretText(secret, TLS_PRIVATE_KEY_KEY);
+  const key = pem === undefined ? undefined : parsePrivateKey(pem);
+  return leaf === undefined || key === undefined ? undefined : { leaf, key };
+}
+
+function readValidity(secret: SecretView | undefined) {
+  const leaf = secret === undefined ? undefined : readLeaf(secret);
+  return leaf === undefined ? undefined : validity(leaf);
+}
+
+function describeSecret(secret: SecretView): string {
+  return `${secret.namespace}/${secret.name}`;
+}
+
+/** Durations in messages, to the second, in the settings' Go syntax (e.g. `719h59m59s`). */
+function formatMs(ms: number): string {
+  return formatDuration(Math.round(ms / 1000) * 1000);
+}

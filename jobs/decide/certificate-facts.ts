@@ -1,0 +1,225 @@
+/**
+ * Reading a `kubernetes.io/tls` Secret's certificate and key: pure parsing with node:crypto, which
+ * handles RSA and EC alike. Nothing here throws; what cannot be read is `undefined`.
+ */
+import { createPublicKey, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import type { KeyPolicy, SecretView } from '../model.js';
+
+/** Data key of the PEM certificate chain in a `kubernetes.io/tls` Secret, leaf first. */
+export const TLS_CERTIFICATE_KEY = 'tls.crt';
+
+/** Data key of the PEM private key in a `kubernetes.io/tls` Secret. */
+export const TLS_PRIVATE_KEY_KEY = 'tls.key';
+
+/** What kind of key a certificate or private key has. */
+export type KeyDescription =
+  { kind: 'rsa'; bits: number } | { kind: 'ec'; curve: string } | { kind: 'other'; type: string };
+
+/** What the run needs to know about a stored certificate (its leaf). */
+export interface CertificateFacts {
+  notBefore: Date;
+  notAfter: Date;
+  /** The leaf's DNS subjectAltNames, lower-cased, de-duplicated and sorted. */
+  dnsNames: string[];
+  /** Hexadecimal, as node:crypto prints it. */
+  serialNumber: string;
+  /** The issuer's distinguished name, one attribute per line, as node:crypto prints it. */
+  issuer: string;
+  /** The leaf's public key. */
+  key: KeyDescription;
+  /** How many certificates `tls.crt` holds (leaf plus intermediates). */
+  chainLength: number;
+}
+
+/** Text of a Secret data key, or `undefined` when it is absent or only whitespace. */
+export function readSecretText(secret: SecretView, key: string): string | undefined {
+  const value = secret.data[key];
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+/**
+ * Parses a PEM certificate chain. The first certificate is the leaf (RFC 8555 §9.1: the
+ * chain starts with the end-entity certificate; `kubernetes.io/tls` keeps that order).
+ * Returns `undefined` when the text holds no PEM certificate, when any of them cannot be parsed,
+ * or when the leaf's validity dates cannot be read.
+ */
+export function parseCertificateChain(pem: string): X509Certificate[] | undefined {
+  const blocks = pem.match(PEM_CERTIFICATE);
+  if (blocks === null) return undefined;
+  const chain: X509Certificate[] = [];
+  for (const block of blocks) {
+    try {
+      chain.push(new X509Certificate(block));
+    } catch {
+      return undefined;
+    }
+  }
+  const leaf = chain[0];
+  if (leaf === undefined || validity(leaf) === undefined) return undefined;
+  return chain;
+}
+
+/**
+ * Parses an unencrypted PEM private key (PKCS#1, PKCS#8 or SEC1). Returns `undefined` when it
+ * cannot be parsed.
+ */
+export function parsePrivateKey(pem: string): KeyObject | undefined {
+  try {
+    return createPrivateKey(pem);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the private key belongs to the certificate: both public keys exported as SPKI DER must
+ * be identical. Works for RSA and EC keys. Returns `false` when the key's public part cannot be
+ * derived.
+ */
+export function keyMatchesCertificate(
+  certificate: X509Certificate,
+  privateKey: KeyObject,
+): boolean {
+  try {
+    const expected = certificate.publicKey.export({ type: 'spki', format: 'der' });
+    const actual = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
+    return expected.equals(actual);
+  } catch {
+    return false;
+  }
+}
+
+/** The validity period of a certificate, or `undefined` when its dates cannot be read. */
+export function validity(
+  certificate: X509Certificate,
+): { notBefore: Date; notAfter: Date } | undefined {
+  // Node 20's X509Certificate has only the text form ("Jan  1 00:00:00 2025 GMT").
+  const notBefore = new Date(certificate.validFrom);
+  const notAfter = new Date(certificate.validTo);
+  if (Number.isNaN(notBefore.getTime()) || Number.isNaN(notAfter.getTime())) return undefined;
+  return { notBefore, notAfter };
+}
+
+/**
+ * The DNS names of a certificate's subjectAltName extension, lower-cased, de-duplicated and
+ * sorted; other name types (IP addresses, e-mail) are left out. Empty when there is no SAN.
+ */
+export function readDnsNames(certificate: X509Certificate): string[] {
+  const names = new Set<string>();
+  for (const entry of splitSubjectAltName(certificate.subjectAltName ?? '')) {
+    if (!entry.startsWith('DNS:')) continue;
+    const value = unquote(entry.slice('DNS:'.length));
+    if (value !== undefined) names.add(value.toLowerCase());
+  }
+  return [...names].sort();
+}
+
+/** Describes a public or private key: RSA modulus size, EC curve (as P-256, P-384, P-521). */
+export function describeKey(key: KeyObject): KeyDescription {
+  const details = key.asymmetricKeyDetails ?? {};
+  if (key.asymmetricKeyType === 'rsa' && details.modulusLength !== undefined) {
+    return { kind: 'rsa', bits: details.modulusLength };
+  }
+  if (key.asymmetricKeyType === 'ec' && details.namedCurve !== undefined) {
+    return { kind: 'ec', curve: CURVE_NAMES[details.namedCurve] ?? details.namedCurve };
+  }
+  return { kind: 'other', type: key.asymmetricKeyType ?? 'unknown' };
+}
+
+/** The key a {@link KeyPolicy} asks for. */
+export function keyPolicyDescription(policy: KeyPolicy): KeyDescription {
+  switch (policy.keyType) {
+    case 'rsa':
+      return { kind: 'rsa', bits: policy.rsaKeySize };
+    case 'ecdsa-p256':
+      return { kind: 'ec', curve: 'P-256' };
+    case 'ecdsa-p384':
+      return { kind: 'ec', curve: 'P-384' };
+  }
+}
+
+/** A key description for messages: `RSA 2048`, `ECDSA P-256`. */
+export function formatKey(key: KeyDescription): string {
+  switch (key.kind) {
+    case 'rsa':
+      return `RSA ${key.bits}`;
+    case 'ec':
+      return `ECDSA ${key.curve}`;
+    case 'other':
+      return key.type;
+  }
+}
+
+/**
+ * Facts about the certificate stored in a Secret (its leaf), for status and logs. Returns
+ * `undefined` when there is no Secret or `tls.crt` is missing or unparseable. The private key is
+ * not read.
+ */
+export function readCertificateFacts(secret: SecretView | undefined): CertificateFacts | undefined {
+  if (secret === undefined) return undefined;
+  const pem = readSecretText(secret, TLS_CERTIFICATE_KEY);
+  const chain = pem === undefined ? undefined : parseCertificateChain(pem);
+  const leaf = chain?.[0];
+  const dates = leaf === undefined ? undefined : validity(leaf);
+  if (chain === undefined || leaf === undefined || dates === undefined) return undefined;
+  return {
+    ...dates,
+    dnsNames: readDnsNames(leaf),
+    serialNumber: leaf.serialNumber,
+    issuer: leaf.issuer,
+    key: describeKey(leaf.publicKey),
+    chainLength: chain.length,
+  };
+}
+
+const CURVE_NAMES: Record<string, string> = {
+  prime256v1: 'P-256',
+  secp384r1: 'P-384',
+  secp521r1: 'P-521',
+};
+
+/**
+ * Splits node:crypto's subjectAltName text ("DNS:a, DNS:b") into entries. Since the fix for
+ * CVE-2021-44532, Node quotes values that contain separators as JSON strings, so a comma inside
+ * quotes does not split.
+ */
+function splitSubjectAltName(text: string): string[] {
+  const entries: string[] = [];
+  let current = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text.charAt(i);
+    if (quoted) {
+      current += char;
+      if (char === '\\') {
+        current += text.charAt(i + 1);
+        i++;
+      } else if (char === '"') {
+        quoted = false;
+      }
+    } else if (char === '"') {
+      quoted = true;
+      current += char;
+    } else if (char === ',' && text.charAt(i + 1) === ' ') {
+      entries.push(current);
+      current = '';
+      i++;
+    } else {
+      current += char;
+    }
+  }
+  if (current !== '') entries.push(current);
+  return entries;
+}
+
+function unquote(value: string): string | undefined {
+  if (!value.startsWith('"')) return value;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return typeof parsed === 'string' ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}

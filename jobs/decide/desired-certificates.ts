@@ -1,0 +1,240 @@
+/**
+ * From annotated Ingresses to the certificates the job must keep valid: one per
+ * (namespace, secretName), with every TLS entry that cannot be served reported, not dropped.
+ */
+import { objectName } from '../../shared/config/parsers.js';
+import type { JobSettings, Provider } from '../config.js';
+import type {
+  DesiredCertificate,
+  IngressRef,
+  IngressView,
+  InvalidEntry,
+  SkippedIngress,
+} from '../model.js';
+import { normalizeHosts } from './hosts.js';
+import { resolveIngressClass, type IngressClassSettings } from './ingress-class.js';
+
+/** The settings {@link collectCertificates} reads. */
+export type CollectSettings = IngressClassSettings & Pick<JobSettings, 'kubeAnnotation'>;
+
+/** The outcome of {@link collectCertificates}; every array is in a deterministic order. */
+export interface CollectedCertificates {
+  /** Sorted by namespace, then Secret name. */
+  certificates: DesiredCertificate[];
+  /** Sorted by namespace, Ingress name, then TLS entry index. */
+  invalid: InvalidEntry[];
+  /** Sorted by namespace, then Ingress name. */
+  skipped: SkippedIngress[];
+}
+
+/** One valid TLS entry before grouping. */
+interface Candidate {
+  ref: IngressRef;
+  secretName: string;
+  /** Entry order; decides the Common Name. */
+  hosts: string[];
+  commonName: string | undefined;
+  ingressClass: string;
+  provider: Provider;
+}
+
+/**
+ * Decides which certificates the annotated Ingresses ask for.
+ *
+ * Only Ingresses whose annotation `settings.kubeAnnotation` is exactly `"true"` are considered
+ * (kube-lego compared with "true" too); all others are ignored silently. An annotated Ingress
+ * whose class or provider is not supported, or that has no `spec.tls`, is returned in `skipped`
+ * (`UnsupportedIngressClass`, `UnsupportedIngressProvider`, `NoTlsEntries`).
+ *
+ * Each TLS entry needs a `secretName` that is a Kubernetes object name (`NoSecretName`,
+ * `InvalidSecretName`) and valid hosts (see {@link normalizeHosts}); otherwise it is returned in
+ * `invalid`. Valid entries are grouped by (namespace, secretName): entries with the same host
+ * set (compared as sets) share one {@link DesiredCertificate} that lists every entry; if the
+ * entries of a group ask for different host sets, every entry of the group is invalid
+ * (`SecretNameConflict`) and no certificate is made for it — one Secret cannot hold two
+ * certificates, and picking one would break the other Ingress. Invalid entries take no part in
+ * grouping. Within a group the first entry (by namespace, Ingress name, index) provides the
+ * Common Name, the class and the provider.
+ *
+ * The result does not depend on the order of `ingresses`. Never throws.
+ */
+export function collectCertificates(
+  ingresses: readonly IngressView[],
+  settings: CollectSettings,
+): CollectedCertificates {
+  const candidates: Candidate[] = [];
+  const invalid: InvalidEntry[] = [];
+  const skipped: SkippedIngress[] = [];
+
+  for (const ingress of ingresses) {
+    if (ingress.annotations[settings.kubeAnnotation] !== 'true') continue;
+    const resolved = resolveIngressClass(ingress, settings);
+    if (!resolved.ok) {
+      skipped.push(skip(ingress, resolved.reason, resolved.message));
+      continue;
+    }
+    if (ingress.tls.length === 0) {
+      skipped.push(
+        skip(
+          ingress,
+          'NoTlsEntries',
+          `The Ingress has the ${settings.kubeAnnotation} annotation but no spec.tls entries; add one with hosts and a secretName.`,
+        ),
+      );
+      continue;
+    }
+    for (const [index, entry] of ingress.tls.entries()) {
+      const ref: IngressRef = {
+        namespace: ingress.namespace,
+        name: ingress.name,
+        uid: ingress.uid,
+        index,
+      };
+      const secretName = readSecretName(entry.secretName);
+      if (!secretName.ok) {
+        invalid.push({ ref, secretName: secretName.shown, ...secretName.violation });
+        continue;
+      }
+      const hosts = normalizeHosts(entry.hosts);
+      if (!hosts.ok) {
+        invalid.push({
+          ref,
+          secretName: secretName.name,
+          reason: hosts.reason,
+          message: hosts.message,
+        });
+        continue;
+      }
+      candidates.push({
+        ref,
+        secretName: secretName.name,
+        hosts: hosts.hosts,
+        commonName: hosts.commonName,
+        ingressClass: resolved.ingressClass,
+        provider: resolved.provider,
+      });
+    }
+  }
+
+  const certificates: DesiredCertificate[] = [];
+  for (const group of groupBySecret(candidates)) {
+    const [first] = group;
+    if (first === undefined) continue;
+    const hosts = [...first.hosts].sort();
+    if (group.some((candidate) => !sameHostSet(candidate.hosts, hosts))) {
+      for (const candidate of group) invalid.push(conflict(candidate, group));
+      continue;
+    }
+    certificates.push({
+      namespace: first.ref.namespace,
+      secretName: first.secretName,
+      hosts,
+      commonName: first.commonName,
+      ingresses: group.map((candidate) => candidate.ref),
+      ingressClass: first.ingressClass,
+      provider: first.provider,
+    });
+  }
+
+  invalid.sort((a, b) => compareRefs(a.ref, b.ref));
+  skipped.sort((a, b) => compareText(a.namespace, b.namespace) || compareText(a.name, b.name));
+  return { certificates, invalid, skipped };
+}
+
+type SecretNameResult =
+  | { ok: true; name: string }
+  | { ok: false; shown: string | undefined; violation: { reason: string; message: string } };
+
+function readSecretName(raw: unknown): SecretNameResult {
+  if (raw === undefined || raw === null || raw === '') {
+    return {
+      ok: false,
+      shown: undefined,
+      violation: {
+        reason: 'NoSecretName',
+        message:
+          'The TLS entry has no secretName; name the Secret the certificate is to be stored in.',
+      },
+    };
+  }
+  if (typeof raw !== 'string' || !isObjectName(raw)) {
+    const shown = typeof raw === 'string' ? raw : undefined;
+    return {
+      ok: false,
+      shown,
+      violation: {
+        reason: 'InvalidSecretName',
+        message: `secretName ${typeof raw === 'string' ? JSON.stringify(raw) : `(a ${typeof raw})`} is not a valid Secret name: use lower-case letters, digits, "-" and ".", at most 253 characters.`,
+      },
+    };
+  }
+  return { ok: true, name: raw };
+}
+
+/** Reuses the settings' object-name rule; that parser throws, a decision must not. */
+function isObjectName(name: string): boolean {
+  try {
+    return objectName(name) === name;
+  } catch {
+    return false;
+  }
+}
+
+/** Groups candidates by (namespace, secretName), groups and members in a stable order. */
+function groupBySecret(candidates: readonly Candidate[]): Candidate[][] {
+  const sorted = [...candidates].sort(
+    (a, b) =>
+      compareText(a.ref.namespace, b.ref.namespace) ||
+      compareText(a.secretName, b.secretName) ||
+      compareRefs(a.ref, b.ref),
+  );
+  const groups: Candidate[][] = [];
+  let current: Candidate[] = [];
+  for (const candidate of sorted) {
+    const head = current[0];
+    if (
+      head !== undefined &&
+      (head.ref.namespace !== candidate.ref.namespace || head.secretName !== candidate.secretName)
+    ) {
+      groups.push(current);
+      current = [];
+    }
+    current.push(candidate);
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+function conflict(candidate: Candidate, group: readonly Candidate[]): InvalidEntry {
+  const others = group
+    .filter((other) => other !== candidate)
+    .map((other) => `${describeRef(other.ref)} (hosts ${other.hosts.join(', ')})`);
+  return {
+    ref: candidate.ref,
+    secretName: candidate.secretName,
+    reason: 'SecretNameConflict',
+    message: `Secret ${candidate.ref.namespace}/${candidate.secretName} is also wanted by ${others.join('; ')} with a different set of hosts than this entry's ${candidate.hosts.join(', ')}; TLS entries that share a Secret must list the same hosts. No certificate is issued for any of them until they agree.`,
+  };
+}
+
+function skip(ingress: IngressView, reason: string, message: string): SkippedIngress {
+  return { namespace: ingress.namespace, name: ingress.name, reason, message };
+}
+
+function sameHostSet(hosts: readonly string[], sorted: readonly string[]): boolean {
+  const own = [...hosts].sort();
+  return own.length === sorted.length && own.every((host, i) => host === sorted[i]);
+}
+
+function describeRef(ref: IngressRef): string {
+  return `Ingress ${ref.namespace}/${ref.name} spec.tls[${ref.index}]`;
+}
+
+function compareRefs(a: IngressRef, b: IngressRef): number {
+  return compareText(a.namespace, b.namespace) || compareText(a.name, b.name) || a.index - b.index;
+}
+
+/** Code-unit order: names are ASCII, and the result must not depend on the locale. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
