@@ -23,6 +23,13 @@ import type {
 
 const generateKeyPair = promisify(generateKeyPairCb);
 
+/**
+ * How acme-client polls a challenge or order for its final status: 1 s, doubling to 10 s, 12
+ * times (about 90 s). Let's Encrypt usually validates within seconds; its integration guide asks
+ * clients not to poll faster than that.
+ */
+const POLLING = { backoffMin: 1000, backoffMax: 10_000, backoffAttempts: 12 };
+
 const ACCOUNT_GONE = new Set([
   'urn:ietf:params:acme:error:accountDoesNotExist',
   'urn:ietf:params:acme:error:unauthorized',
@@ -162,6 +169,7 @@ export class AcmeAuthority implements CertificateAuthority {
         directoryUrl: this.directoryUrl,
         accountKey: record.privateKeyPem,
         accountUrl: record.accountUrl,
+        ...POLLING,
       });
       return this.client;
     }
@@ -180,7 +188,7 @@ export class AcmeAuthority implements CertificateAuthority {
   }
 
   private async register(accountKey: string): Promise<acme.Client> {
-    const client = new acme.Client({ directoryUrl: this.directoryUrl, accountKey });
+    const client = new acme.Client({ directoryUrl: this.directoryUrl, accountKey, ...POLLING });
     await call('register account', () =>
       client.createAccount({
         termsOfServiceAgreed: true,

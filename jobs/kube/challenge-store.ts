@@ -60,6 +60,26 @@ export class ChallengeStore {
     }
   }
 
+  /**
+   * Withdraws every challenge left in the ConfigMap (by a run that crashed mid-order). Only one
+   * run works at a time (the Lease), so at the end of a run no token is still needed.
+   * @throws KubeApiError when the read or the write fails.
+   */
+  async clear(): Promise<void> {
+    let tokens: string[];
+    try {
+      const configMap = await this.api.readNamespacedConfigMap({
+        namespace: this.namespace,
+        name: this.name,
+      });
+      tokens = Object.keys(configMap.data ?? {});
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw toKubeApiError(`get ConfigMap ${this.where()}`, error);
+    }
+    await this.remove(tokens);
+  }
+
   private async patch(data: Record<string, string | null>): Promise<void> {
     await this.api.patchNamespacedConfigMap(
       { namespace: this.namespace, name: this.name, body: { data } },

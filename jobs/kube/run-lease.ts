@@ -85,7 +85,7 @@ export class RunLease {
         name: this.name,
       });
       if (lease.spec?.holderIdentity !== this.identity) return false;
-      lease.spec.renewTime = this.now();
+      lease.spec.renewTime = microTime(this.now());
       await this.api.replaceNamespacedLease({
         namespace: this.namespace,
         name: this.name,
@@ -110,7 +110,7 @@ export class RunLease {
       });
       if (lease.spec?.holderIdentity !== this.identity) return;
       lease.spec.holderIdentity = undefined;
-      lease.spec.renewTime = this.now();
+      lease.spec.renewTime = microTime(this.now());
       await this.api.replaceNamespacedLease({
         namespace: this.namespace,
         name: this.name,
@@ -125,8 +125,8 @@ export class RunLease {
     return {
       holderIdentity: this.identity,
       leaseDurationSeconds: Math.ceil(this.durationMs / 1000),
-      acquireTime: acquired,
-      renewTime: now,
+      acquireTime: microTime(acquired),
+      renewTime: microTime(now),
       leaseTransitions: transitions,
     };
   }
@@ -152,4 +152,13 @@ function expiry(lease: V1Lease): Date {
   const renewed = lease.spec?.renewTime ?? lease.spec?.acquireTime;
   const renewedMs = renewed ? new Date(renewed).getTime() : 0;
   return new Date(renewedMs + (lease.spec?.leaseDurationSeconds ?? 0) * 1000);
+}
+
+/**
+ * A Lease's times are MicroTime: RFC 3339 with exactly six fractional digits, which the API
+ * server insists on. client-node 1.4 would send a Date with three, so the string is sent as is
+ * (its serializer passes through what is not a Date).
+ */
+function microTime(date: Date): Date {
+  return date.toISOString().replace(/Z$/, '000Z') as unknown as Date;
 }

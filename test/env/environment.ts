@@ -155,7 +155,7 @@ export class Environment {
     const [pebblePort, pebbleMgmtPort, httpPort, tlsPort] = await ports();
     writeFileSync(join(dir, 'pebble.crt'), pki.pebbleServing.cert);
     writeFileSync(join(dir, 'pebble.key'), pki.pebbleServing.key);
-    const profiles = { default: 90 * 24 * 3600, shortlived: options.shortLivedSeconds ?? 3600 };
+    const profiles = { default: 90 * 24 * 3600, shortlived: options.shortLivedSeconds ?? 20 };
     const pebbleConfig = {
       pebble: {
         listenAddress: `127.0.0.1:${pebblePort}`,

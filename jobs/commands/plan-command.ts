@@ -1,0 +1,50 @@
+/**
+ * `plan`: what a run would do for every TLS entry, and why — without taking the Lease, talking
+ * to the ACME server, or writing anything. Prints a table on stdout; logs go to stderr.
+ */
+import type { Logger } from '../../shared/logger.js';
+import type { JobSettings } from '../config.js';
+import { gatherAndDecide } from '../run/snapshot.js';
+import { formatTable } from './table.js';
+import { decisionSettings, gatherPorts, kubeClients } from './wiring.js';
+
+/** Prints the plan; exit code 1 when any entry would fail or is invalid, else 0. */
+export async function planCommand(settings: JobSettings, logger: Logger): Promise<number> {
+  const clients = kubeClients();
+  const plan = await gatherAndDecide(
+    gatherPorts(clients, settings),
+    decisionSettings(settings),
+    new Date(),
+  );
+  const rows: string[][] = [];
+  for (const d of plan.decisions) {
+    rows.push([
+      `${d.certificate.namespace}/${d.certificate.secretName}`,
+      d.certificate.hosts.join(','),
+      d.action.kind === 'Issue' ? (d.action.renewal ? 'Renew' : 'Issue') : d.action.kind,
+      d.action.reason,
+      d.action.message,
+    ]);
+  }
+  for (const e of plan.invalid) {
+    rows.push([
+      `${e.ref.namespace}/${e.secretName ?? '-'}`,
+      '-',
+      'Invalid',
+      e.reason,
+      `${e.ref.namespace}/${e.ref.name} tls[${e.ref.index}]: ${e.message}`,
+    ]);
+  }
+  for (const s of plan.skipped) {
+    rows.push([`${s.namespace}/${s.name}`, '-', 'Skip', s.reason, s.message]);
+  }
+  process.stdout.write(
+    formatTable(['SECRET', 'HOSTS', 'DECISION', 'REASON', 'MESSAGE'], rows) + '\n',
+  );
+  logger.debug('plan made', { apiRequests: clients.requests.count() });
+  const failing =
+    plan.invalid.length +
+    plan.decisions.filter((d) => d.action.kind === 'Blocked' || d.action.kind === 'BackingOff')
+      .length;
+  return failing > 0 ? 1 : 0;
+}
