@@ -99,18 +99,16 @@ function normalizeHost(item: unknown, index: number): HostResult {
   if (host === '') {
     return { ok: false, reason: 'InvalidHost', message: `${position} of the TLS entry is empty.` };
   }
-  if (host.includes('*')) {
-    // HTTP-01 proves control of one host name only; the ACME server never offers it for a
-    // wildcard (RFC 8555 §8.3; Let's Encrypt "Challenge Types": wildcards need DNS-01).
-    return {
-      ok: false,
-      reason: 'WildcardHost',
-      message: `Host ${shown} is a wildcard; wildcard certificates need the DNS-01 challenge, and this job uses HTTP-01. List each name explicitly.`,
-    };
-  }
+  if (host.includes('*')) return wildcard(shown);
   if (isIpAddress(host)) return ipAddress(shown);
+  // ASCII outside letters, digits, '-' and '.' is never valid, and must not reach the WHATWG host
+  // parser, which would percent-decode it ("%41.example") or cut at a '/' ("a.example/x").
+  // Only non-ASCII (internationalised) characters are left to it.
+  const asciiSafe = [...host].every((char) => /[a-z0-9.-]/.test(char) || char.charCodeAt(0) > 0x7f);
   // WHATWG/UTS #46 processing: maps Unicode to punycode and returns '' for names it rejects.
-  const ascii = domainToASCII(host);
+  const ascii = asciiSafe ? domainToASCII(host) : '';
+  // UTS #46 maps some characters to '*' (e.g. the full-width asterisk).
+  if (ascii.includes('*')) return wildcard(shown);
   // The WHATWG host parser reads some names as IPv4 numbers ("0x7f.1" becomes "127.0.0.1").
   if (isIpAddress(ascii)) return ipAddress(shown);
   if (ascii === '' || !isDnsName(ascii)) {
@@ -121,6 +119,16 @@ function normalizeHost(item: unknown, index: number): HostResult {
     };
   }
   return { ok: true, host: ascii };
+}
+
+function wildcard(shown: string): HostResult {
+  // HTTP-01 proves control of one host name only; the ACME server never offers it for a
+  // wildcard (RFC 8555 §8.3; Let's Encrypt "Challenge Types": wildcards need DNS-01).
+  return {
+    ok: false,
+    reason: 'WildcardHost',
+    message: `Host ${shown} is a wildcard; wildcard certificates need the DNS-01 challenge, and this job uses HTTP-01. List each name explicitly.`,
+  };
 }
 
 function ipAddress(shown: string): HostResult {

@@ -172,6 +172,21 @@ describe('normalizeHosts rejects the whole entry', () => {
     },
     { name: 'a 64-character label', raw: [`${'a'.repeat(64)}.example`], reason: 'InvalidHost' },
     { name: 'a space', raw: ['exa mple.com'], reason: 'InvalidHost', mentions: '"exa mple.com"' },
+    {
+      name: 'a percent-encoded character',
+      raw: ['%41.example'],
+      reason: 'InvalidHost',
+      mentions: '"%41.example"',
+    },
+    {
+      name: 'a path after the name',
+      raw: ['a.example/x'],
+      reason: 'InvalidHost',
+      mentions: '"a.example/x"',
+    },
+    { name: 'a port after the name', raw: ['a.example:80'], reason: 'InvalidHost' },
+    { name: 'a full-width asterisk', raw: ['＊.example'], reason: 'WildcardHost' },
+    { name: 'invalid punycode', raw: ['xn--zz.example'], reason: 'InvalidHost' },
     { name: 'a numeric top-level label', raw: ['example.123'], reason: 'InvalidHost' },
     {
       name: 'a name longer than 253 characters',
