@@ -1,0 +1,33 @@
+/**
+ * How the routing adapters call the Kubernetes API: every failure becomes a KubeApiError that
+ * names the operation and keeps the client's ApiException as `cause`.
+ */
+import { isNotFound, toKubeApiError } from '../../shared/kube/api-error.js';
+
+/**
+ * Runs one API call.
+ * @throws KubeApiError naming `operation`, whatever the call threw.
+ */
+export async function kubeCall<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw toKubeApiError(operation, error);
+  }
+}
+
+/**
+ * Runs one API call whose target may be absent: a 404 yields `undefined` (absence is data).
+ * @throws KubeApiError naming `operation` for any other failure.
+ */
+export async function kubeCallUnlessNotFound<T>(
+  operation: string,
+  call: () => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw toKubeApiError(operation, error);
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * The nginx router: one challenge Ingress, LEGO_INGRESS_NAME_NGINX in LEGO_NAMESPACE, whose rules
+ * send http://<host>/.well-known/acme-challenge/ for the hosts under validation to the responder
+ * Service. ingress-nginx merges the locations of every Ingress of its class per host, so this
+ * Ingress adds the challenge path next to the user's own routes without touching them.
+ */
+import type { NetworkingV1Api, V1Ingress } from '@kubernetes/client-node';
+import type { DesiredCertificate } from '../model.js';
+import type { Logger } from '../../shared/logger.js';
+import type { ChallengeRouter } from './challenge-router.js';
+import { kubeCall } from './kube-call.js';
+import type { ResponderService } from './responder-service.js';
+import { RoutingError } from './routing-error.js';
+import { routingLabels, routingSelector } from './routing-labels.js';
+import { APPLY_PARAMETERS, applyOptions } from './server-side-apply.js';
+
+/**
+ * Path of the challenge route: RFC 8555 §8.3 puts every token under this prefix. `Prefix`
+ * matching is per path element, so it matches /.well-known/acme-challenge/<token>.
+ */
+export const NGINX_CHALLENGE_PATH = '/.well-known/acme-challenge/';
+
+/** The annotation older controllers read the class from (before spec.ingressClassName). */
+export const INGRESS_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
+
+/** What the challenge Ingress needs to know. */
+export interface NginxIngressSettings {
+  namespace: string;
+  port: number;
+  serviceNameNginx: string;
+  ingressNameNginx: string;
+}
+
+/** Builds the challenge Ingress for `hosts` in `ingressClass`, as it is applied. */
+export function buildNginxIngress(
+  settings: NginxIngressSettings,
+  hosts: readonly string[],
+  ingressClass: string,
+): V1Ingress {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: {
+      name: settings.ingressNameNginx,
+      namespace: settings.namespace,
+      labels: routingLabels('nginx'),
+      annotations: {
+        // The same class as the user's Ingress, both ways: controllers older than
+        // spec.ingressClassName read only the annotation (the apiserver accepts both when equal).
+        [INGRESS_CLASS_ANNOTATION]: ingressClass,
+        // The user's Ingress usually forces HTTPS for its hosts; the ACME server validates over
+        // plain HTTP on port 80 (RFC 8555 §8.3), so this Ingress's locations must not redirect.
+        'nginx.ingress.kubernetes.io/ssl-redirect': 'false',
+      },
+    },
+    spec: {
+      ingressClassName: ingressClass,
+      rules: hosts.map((host) => ({
+        host,
+        http: {
+          paths: [
+            {
+              path: NGINX_CHALLENGE_PATH,
+              pathType: 'Prefix',
+              backend: {
+                service: { name: settings.serviceNameNginx, port: { number: settings.port } },
+              },
+            },
+          ],
+        },
+      })),
+    },
+  };
+}
+
+/** {@link ChallengeRouter} for ingress-nginx (and any controller that merges Ingresses per host). */
+export class NginxChallengeRouter implements ChallengeRouter {
+  constructor(
+    private readonly networking: NetworkingV1Api,
+    private readonly responder: ResponderService,
+    private readonly settings: NginxIngressSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  private get ingressReference(): string {
+    return `${this.settings.namespace}/${this.settings.ingressNameNginx}`;
+  }
+
+  /**
+   * Ensures the responder Service (once per run) and applies the challenge Ingress with exactly
+   * this certificate's hosts and class, replacing the rules of the previous certificate: the job
+   * validates one certificate at a time. One request after the first call of a run; an unchanged
+   * apply leaves the resourceVersion as it was.
+   * @throws RoutingError naming the object that could not be written.
+   */
+  async open(certificate: DesiredCertificate): Promise<void> {
+    const log = this.logger.child({
+      namespace: certificate.namespace,
+      secret: certificate.secretName,
+    });
+    if (certificate.hosts.length === 0) {
+      throw new RoutingError('nginx', `${describe(certificate)} has no hosts to route`);
+    }
+    try {
+      await this.responder.ensure();
+    } catch (error) {
+      throw new RoutingError(
+        'nginx',
+        `cannot ensure responder Service ${this.responder.reference}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    const body = buildNginxIngress(this.settings, certificate.hosts, certificate.ingressClass);
+    try {
+      await kubeCall(`apply Ingress ${this.ingressReference}`, () =>
+        this.networking.patchNamespacedIngress(
+          {
+            name: this.settings.ingressNameNginx,
+            namespace: this.settings.namespace,
+            body,
+            ...APPLY_PARAMETERS,
+          },
+          applyOptions(),
+        ),
+      );
+    } catch (error) {
+      throw new RoutingError(
+        'nginx',
+        `cannot apply challenge Ingress ${this.ingressReference} for ${describe(certificate)}`,
+        { cause: error },
+      );
+    }
+    log.debug('challenge ingress applied', {
+      ingress: this.ingressReference,
+      hosts: certificate.hosts,
+      ingressClass: certificate.ingressClass,
+    });
+  }
+
+  /**
+   * Deletes the challenge Ingress (one request; nothing to delete is fine). Deleted rather than
+   * emptied: the apiserver refuses an Ingress with neither rules nor a default backend, and a
+   * default backend would capture the whole class's unmatched traffic. Only an Ingress carrying
+   * our labels is deleted.
+   * @throws RoutingError when the delete fails.
+   */
+  async close(certificate: DesiredCertificate): Promise<void> {
+    try {
+      await this.deleteChallengeIngresses(`metadata.name=${this.settings.ingressNameNginx}`);
+    } catch (error) {
+      throw new RoutingError(
+        'nginx',
+        `cannot delete challenge Ingress ${this.ingressReference} after ${describe(certificate)}`,
+        { cause: error },
+      );
+    }
+    this.logger.debug('challenge ingress deleted', {
+      ingress: this.ingressReference,
+      namespace: certificate.namespace,
+      secret: certificate.secretName,
+    });
+  }
+
+  /**
+   * Deletes every Ingress and Service in LEGO_NAMESPACE labelled as nginx routing's, whatever
+   * their name (leftovers of a crashed run or of an earlier LEGO_INGRESS_NAME_NGINX included).
+   * Two requests (the Service's is skipped when the gce router's cleanup already made it).
+   * @throws RoutingError when a delete fails (the other is still attempted).
+   */
+  async cleanup(): Promise<void> {
+    const failures: unknown[] = [];
+    await this.deleteChallengeIngresses(undefined).catch((error: unknown) => failures.push(error));
+    await this.responder.remove().catch((error: unknown) => failures.push(error));
+    if (failures.length > 0) {
+      throw new RoutingError('nginx', `cleanup failed in namespace ${this.settings.namespace}`, {
+        cause: failures.length === 1 ? failures[0] : new AggregateError(failures),
+      });
+    }
+  }
+
+  private async deleteChallengeIngresses(fieldSelector: string | undefined): Promise<void> {
+    await kubeCall(`delete labelled Ingresses in ${this.settings.namespace}`, () =>
+      this.networking.deleteCollectionNamespacedIngress({
+        namespace: this.settings.namespace,
+        labelSelector: routingSelector('nginx'),
+        fieldSelector,
+      }),
+    );
+  }
+}
+
+function describe(certificate: DesiredCertificate): string {
+  return `certificate ${certificate.namespace}/${certificate.secretName}`;
+}

@@ -1,0 +1,155 @@
+/**
+ * The responder's Service: LEGO_SERVICE_NAME_NGINX in LEGO_NAMESPACE, a ClusterIP Service that
+ * selects the responder pods (`app: <LEGO_SERVICE_SELECTOR>`). The nginx challenge Ingress routes
+ * to it; the gce router reads its EndpointSlices to learn the responder's ready addresses (the
+ * endpointslice controller fills them because the Service has a selector).
+ *
+ * It lives only while a run routes challenges: ensured on the first open() of a run, deleted by
+ * cleanup(). Both routers share one instance so that it is applied once per run and deleted once.
+ */
+import type {
+  CoreV1Api,
+  DiscoveryV1Api,
+  V1EndpointSlice,
+  V1Service,
+} from '@kubernetes/client-node';
+import type { Logger } from '../../shared/logger.js';
+import { kubeCall } from './kube-call.js';
+import { routingLabels, routingSelector } from './routing-labels.js';
+import { APPLY_PARAMETERS, applyOptions } from './server-side-apply.js';
+
+/** Label the endpointslice controller puts on the slices of a Service (and kube-proxy reads). */
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+/** Name of the Service port, in the Service and in mirrored EndpointSlices. */
+export const HTTP_PORT_NAME = 'http';
+
+/** Ready addresses of one address family, sorted and without duplicates. */
+export interface ReadyAddresses {
+  addressType: 'IPv4' | 'IPv6';
+  addresses: string[];
+}
+
+/** What the responder Service needs to know. */
+export interface ResponderServiceSettings {
+  namespace: string;
+  port: number;
+  serviceSelector: string;
+  serviceNameNginx: string;
+}
+
+/** Builds the responder Service as it is applied. */
+export function buildResponderService(settings: ResponderServiceSettings): V1Service {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name: settings.serviceNameNginx,
+      namespace: settings.namespace,
+      // Labelled as nginx's: it is LEGO_SERVICE_NAME_NGINX, and nginx's cleanup deletes it.
+      labels: routingLabels('nginx'),
+    },
+    spec: {
+      type: 'ClusterIP',
+      selector: { app: settings.serviceSelector },
+      ports: [
+        { name: HTTP_PORT_NAME, port: settings.port, targetPort: settings.port, protocol: 'TCP' },
+      ],
+    },
+  };
+}
+
+/**
+ * The ready addresses in a Service's EndpointSlices, per address family. An endpoint whose
+ * `conditions.ready` is unset counts as ready, as the EndpointSlice API says consumers should
+ * read it; FQDN slices are ignored (kube-proxy does not route to them).
+ */
+export function readyAddressesOf(slices: readonly V1EndpointSlice[]): ReadyAddresses[] {
+  const byType = new Map<ReadyAddresses['addressType'], Set<string>>();
+  for (const slice of slices) {
+    if (slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6') continue;
+    const addresses = byType.get(slice.addressType) ?? new Set<string>();
+    byType.set(slice.addressType, addresses);
+    for (const endpoint of slice.endpoints ?? []) {
+      if (endpoint.conditions?.ready === false) continue;
+      for (const address of endpoint.addresses) addresses.add(address);
+    }
+  }
+  return [...byType]
+    .filter(([, addresses]) => addresses.size > 0)
+    .map(([addressType, addresses]) => ({ addressType, addresses: [...addresses].sort() }))
+    .sort((a, b) => a.addressType.localeCompare(b.addressType));
+}
+
+/** The responder Service of one run; see the module comment for its lifetime. */
+export class ResponderService {
+  private ensured = false;
+  private removed = false;
+
+  constructor(
+    private readonly core: CoreV1Api,
+    private readonly discovery: DiscoveryV1Api,
+    private readonly settings: ResponderServiceSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  /** `namespace/name` of the Service, for messages. */
+  get reference(): string {
+    return `${this.settings.namespace}/${this.settings.serviceNameNginx}`;
+  }
+
+  /**
+   * Creates or updates the Service. Applied once per instance (one run): later calls cost no
+   * request. @throws KubeApiError when the apply fails.
+   */
+  async ensure(): Promise<void> {
+    if (this.ensured) return;
+    const body = buildResponderService(this.settings);
+    await kubeCall(`apply Service ${this.reference}`, () =>
+      this.core.patchNamespacedService(
+        {
+          name: this.settings.serviceNameNginx,
+          namespace: this.settings.namespace,
+          body,
+          ...APPLY_PARAMETERS,
+        },
+        applyOptions(),
+      ),
+    );
+    this.ensured = true;
+    this.removed = false;
+    this.logger.debug('responder service applied', { service: this.reference });
+  }
+
+  /**
+   * The responder's ready addresses, from the Service's EndpointSlices (one list request).
+   * Empty when no responder pod is ready. @throws KubeApiError when the list fails.
+   */
+  async listReadyAddresses(): Promise<ReadyAddresses[]> {
+    const slices = await kubeCall(`list EndpointSlices of Service ${this.reference}`, () =>
+      this.discovery.listNamespacedEndpointSlice({
+        namespace: this.settings.namespace,
+        labelSelector: `${SERVICE_NAME_LABEL}=${this.settings.serviceNameNginx}`,
+      }),
+    );
+    return readyAddressesOf(slices.items);
+  }
+
+  /**
+   * Deletes every Service in LEGO_NAMESPACE labelled as nginx routing's (the responder Service,
+   * and any left by an earlier run under another name); unlabelled Services are never touched.
+   * Once per instance unless ensure() ran again. @throws KubeApiError when the delete fails.
+   */
+  async remove(): Promise<void> {
+    if (this.removed) return;
+    await kubeCall(`delete labelled Services in ${this.settings.namespace}`, () =>
+      this.core.deleteCollectionNamespacedService({
+        namespace: this.settings.namespace,
+        labelSelector: routingSelector('nginx'),
+      }),
+    );
+    this.removed = true;
+    this.ensured = false;
+    this.logger.debug('responder service deleted', { service: this.reference });
+  }
+}

@@ -1,0 +1,826 @@
+/**
+ * Integration tests of the challenge routers (jobs/routing/) against the real kube-apiserver:
+ * every object is checked as the apiserver stores it. There is no controller manager here, so
+ * the responder's EndpointSlice is written by hand with documentation addresses (RFC 5737,
+ * never dialled), and every test works in fresh namespaces.
+ */
+import assert from 'node:assert/strict';
+import { beforeEach, describe, test } from 'node:test';
+import {
+  CoreV1Api,
+  DiscoveryV1Api,
+  KubeConfig,
+  NetworkingV1Api,
+  PatchStrategy,
+  RbacAuthorizationV1Api,
+  setHeaderOptions,
+  type RequestContext,
+  type V1HTTPIngressPath,
+  type V1Ingress,
+  type V1IngressRule,
+  type V1PolicyRule,
+} from '@kubernetes/client-node';
+import type { DesiredCertificate } from '../../jobs/model.js';
+import {
+  createChallengeRouters,
+  type ChallengeRouter,
+  type RoutingSettings,
+} from '../../jobs/routing/challenge-router.js';
+import {
+  addChallengePaths,
+  buildChallengePath,
+  removeChallengePaths,
+} from '../../jobs/routing/gce-challenge-paths.js';
+import { RoutingError } from '../../jobs/routing/routing-error.js';
+import { KubeApiError } from '../../shared/errors.js';
+import { MANAGED_BY } from '../../shared/labels.js';
+import { silentLogger } from '../../shared/logger.js';
+import { adminKubeConfig, createNamespace, testEnv } from '../env/context.js';
+
+const admin = adminKubeConfig();
+const core = admin.makeApiClient(CoreV1Api);
+const discovery = admin.makeApiClient(DiscoveryV1Api);
+const networking = admin.makeApiClient(NetworkingV1Api);
+const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
+
+const MANAGED_BY_SELECTOR = Object.entries(MANAGED_BY)
+  .map(([key, value]) => `${key}=${value}`)
+  .join(',');
+
+/**
+ * A KubeConfig that records each request ("METHOD /path") and can act just before one is sent
+ * (to write concurrently) or impersonate a user (to test RBAC). The client calls
+ * applySecurityAuthentication for every request, right before sending it.
+ */
+class ObservedKubeConfig extends KubeConfig {
+  readonly requests: string[] = [];
+  beforeRequest: ((method: string, path: string) => Promise<void>) | undefined;
+  impersonate: string | undefined;
+
+  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    if (this.impersonate) context.setHeaderParam('Impersonate-User', this.impersonate);
+    const path = new URL(context.getUrl()).pathname;
+    this.requests.push(`${context.getHttpMethod()} ${path}`);
+    await this.beforeRequest?.(context.getHttpMethod(), path);
+  }
+
+  /** Requests recorded since the last call. */
+  take(): string[] {
+    return this.requests.splice(0);
+  }
+}
+
+function observedKubeConfig(): ObservedKubeConfig {
+  const config = new ObservedKubeConfig();
+  config.loadFromFile(testEnv().kubeconfig);
+  return config;
+}
+
+function settingsFor(legoNamespace: string, watchNamespace = ''): RoutingSettings {
+  return {
+    namespace: legoNamespace,
+    port: 8080,
+    serviceSelector: 'kube-lego',
+    serviceNameNginx: 'kube-lego-nginx',
+    serviceNameGce: 'kube-lego-gce',
+    ingressNameNginx: 'kube-lego-nginx',
+    watchNamespace,
+  };
+}
+
+function routers(
+  settings: RoutingSettings,
+  kubeConfig: KubeConfig = admin,
+): Record<'nginx' | 'gce', ChallengeRouter> {
+  return createChallengeRouters({ kubeConfig, settings, logger: silentLogger });
+}
+
+function certificate(
+  fields: Pick<DesiredCertificate, 'namespace' | 'hosts'> & Partial<DesiredCertificate>,
+): DesiredCertificate {
+  return {
+    secretName: 'web-tls',
+    commonName: fields.hosts[0],
+    ingresses: [{ namespace: fields.namespace, name: 'web', uid: 'uid-web', index: 0 }],
+    ingressClass: 'nginx',
+    provider: 'nginx',
+    ...fields,
+  };
+}
+
+/** Model instances as plain JSON, so deepEqual compares data, not prototypes. */
+function plain(value: unknown): unknown {
+  return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+}
+
+async function statusOfRead(read: () => Promise<unknown>): Promise<number | 'present'> {
+  try {
+    await read();
+    return 'present';
+  } catch (error) {
+    return (error as { code: number }).code;
+  }
+}
+
+/** Names ("Kind/name") of everything labelled MANAGED_BY in `namespace`. */
+async function ours(namespace: string): Promise<string[]> {
+  const labelSelector = MANAGED_BY_SELECTOR;
+  const [services, ingresses, slices] = await Promise.all([
+    core.listNamespacedService({ namespace, labelSelector }),
+    networking.listNamespacedIngress({ namespace, labelSelector }),
+    discovery.listNamespacedEndpointSlice({ namespace, labelSelector }),
+  ]);
+  return [
+    ...services.items.map((o) => `Service/${o.metadata?.name ?? ''}`),
+    ...ingresses.items.map((o) => `Ingress/${o.metadata?.name ?? ''}`),
+    ...slices.items.map((o) => `EndpointSlice/${o.metadata?.name ?? ''}`),
+  ].sort();
+}
+
+function backendPath(path: string, service: string, port: number | string): V1HTTPIngressPath {
+  return {
+    path,
+    pathType: path.endsWith('*') ? 'ImplementationSpecific' : 'Prefix',
+    backend: {
+      service: {
+        name: service,
+        port: typeof port === 'number' ? { number: port } : { name: port },
+      },
+    },
+  };
+}
+
+const GCE_PATH = backendPath('/.well-known/acme-challenge/*', 'kube-lego-gce', 8080);
+
+describe('nginx router', () => {
+  let lego: string;
+  beforeEach(async () => {
+    lego = await createNamespace('routing-nginx');
+  });
+
+  test('open() applies the responder Service and one challenge Ingress with a rule per host, in the certificate class', async () => {
+    const cert = certificate({ namespace: 'shop', hosts: ['a.example.com', 'b.example.com'] });
+    await routers(settingsFor(lego)).nginx.open(cert);
+
+    const service = await core.readNamespacedService({ namespace: lego, name: 'kube-lego-nginx' });
+    assert.deepEqual(service.metadata?.labels, {
+      ...MANAGED_BY,
+      'kube-lego.io/routing-provider': 'nginx',
+    });
+    assert.equal(service.spec?.type, 'ClusterIP');
+    assert.deepEqual(service.spec?.selector, { app: 'kube-lego' });
+    assert.deepEqual(plain(service.spec?.ports), [
+      { name: 'http', port: 8080, targetPort: 8080, protocol: 'TCP' },
+    ]);
+
+    const ingress = await networking.readNamespacedIngress({
+      namespace: lego,
+      name: 'kube-lego-nginx',
+    });
+    assert.deepEqual(ingress.metadata?.labels, {
+      ...MANAGED_BY,
+      'kube-lego.io/routing-provider': 'nginx',
+    });
+    assert.deepEqual(ingress.metadata?.annotations, {
+      'kubernetes.io/ingress.class': 'nginx',
+      'nginx.ingress.kubernetes.io/ssl-redirect': 'false',
+    });
+    const challenge = backendPath('/.well-known/acme-challenge/', 'kube-lego-nginx', 8080);
+    assert.deepEqual(plain(ingress.spec), {
+      ingressClassName: 'nginx',
+      rules: [
+        { host: 'a.example.com', http: { paths: [challenge] } },
+        { host: 'b.example.com', http: { paths: [challenge] } },
+      ],
+    });
+  });
+
+  test('open() again changes nothing; open() for another certificate replaces the hosts and the class', async () => {
+    const first = certificate({ namespace: 'shop', hosts: ['a.example.com'] });
+    await routers(settingsFor(lego)).nginx.open(first);
+    const read = async () => ({
+      service: await core.readNamespacedService({ namespace: lego, name: 'kube-lego-nginx' }),
+      ingress: await networking.readNamespacedIngress({
+        namespace: lego,
+        name: 'kube-lego-nginx',
+      }),
+    });
+    const before = await read();
+
+    // A new router (a new run) applies the Service again too, not only the Ingress.
+    const again = routers(settingsFor(lego)).nginx;
+    await again.open(first);
+    const after = await read();
+    assert.equal(after.service.metadata?.resourceVersion, before.service.metadata?.resourceVersion);
+    assert.equal(after.ingress.metadata?.resourceVersion, before.ingress.metadata?.resourceVersion);
+
+    const second = certificate({
+      namespace: 'blog',
+      secretName: 'blog-tls',
+      hosts: ['c.example.org', 'd.example.org'],
+      ingressClass: 'nginx-internal',
+    });
+    await again.open(second);
+    const replaced = await networking.readNamespacedIngress({
+      namespace: lego,
+      name: 'kube-lego-nginx',
+    });
+    assert.equal(replaced.spec?.ingressClassName, 'nginx-internal');
+    assert.equal(replaced.metadata?.annotations?.['kubernetes.io/ingress.class'], 'nginx-internal');
+    assert.deepEqual(
+      replaced.spec?.rules?.map((rule) => rule.host),
+      ['c.example.org', 'd.example.org'],
+    );
+  });
+
+  test('close() deletes the challenge Ingress, cleanup() the Service: nothing labelled ours remains, and both can be repeated', async () => {
+    const cert = certificate({ namespace: 'shop', hosts: ['a.example.com'] });
+    const router = routers(settingsFor(lego)).nginx;
+    await router.open(cert);
+    assert.deepEqual(await ours(lego), ['Ingress/kube-lego-nginx', 'Service/kube-lego-nginx']);
+
+    await router.close(cert);
+    assert.equal(
+      await statusOfRead(() =>
+        networking.readNamespacedIngress({ namespace: lego, name: 'kube-lego-nginx' }),
+      ),
+      404,
+    );
+    await router.close(cert);
+    await router.cleanup();
+    assert.deepEqual(await ours(lego), []);
+    await routers(settingsFor(lego)).nginx.cleanup();
+    assert.deepEqual(await ours(lego), []);
+  });
+
+  test("cleanup() deletes a crashed run's leftovers by label and leaves unlabelled objects alone", async () => {
+    const labels = { ...MANAGED_BY, 'kube-lego.io/routing-provider': 'nginx' };
+    const rule = (service: string) => ({
+      host: 'old.example.com',
+      http: {
+        paths: [
+          {
+            path: '/',
+            pathType: 'Prefix',
+            backend: { service: { name: service, port: { number: 80 } } },
+          },
+        ],
+      },
+    });
+    // Left by a crashed run under an earlier LEGO_INGRESS_NAME_NGINX:
+    await networking.createNamespacedIngress({
+      namespace: lego,
+      body: { metadata: { name: 'old-challenges', labels }, spec: { rules: [rule('x')] } },
+    });
+    await core.createNamespacedService({
+      namespace: lego,
+      body: { metadata: { name: 'old-responder', labels }, spec: { ports: [{ port: 80 }] } },
+    });
+    // Not ours (e.g. made by the original kube-lego, under the name we use now):
+    await networking.createNamespacedIngress({
+      namespace: lego,
+      body: { metadata: { name: 'kube-lego-nginx' }, spec: { rules: [rule('y')] } },
+    });
+    await core.createNamespacedService({
+      namespace: lego,
+      body: { metadata: { name: 'web' }, spec: { ports: [{ port: 80 }] } },
+    });
+
+    await routers(settingsFor(lego)).nginx.cleanup();
+
+    assert.deepEqual(await ours(lego), []);
+    const ingresses = await networking.listNamespacedIngress({ namespace: lego });
+    assert.deepEqual(
+      ingresses.items.map((i) => i.metadata?.name),
+      ['kube-lego-nginx'],
+    );
+    const services = await core.listNamespacedService({ namespace: lego });
+    assert.deepEqual(
+      services.items.map((s) => s.metadata?.name),
+      ['web'],
+    );
+  });
+
+  test('requests per call: open 2 then 1, close 1, cleanup 2, and the other router’s cleanup does not delete the Service again', async () => {
+    const config = observedKubeConfig();
+    const { nginx, gce } = routers(settingsFor(lego, lego), config);
+    const cert = certificate({ namespace: 'shop', hosts: ['a.example.com'] });
+    const base = `/api/v1/namespaces/${lego}`;
+    const ingresses = `/apis/networking.k8s.io/v1/namespaces/${lego}/ingresses`;
+
+    await nginx.open(cert);
+    assert.deepEqual(config.take(), [
+      `PATCH ${base}/services/kube-lego-nginx`,
+      `PATCH ${ingresses}/kube-lego-nginx`,
+    ]);
+    await nginx.open(certificate({ namespace: 'shop', hosts: ['b.example.com'] }));
+    assert.deepEqual(config.take(), [`PATCH ${ingresses}/kube-lego-nginx`]);
+    await nginx.close(cert);
+    assert.deepEqual(config.take(), [`DELETE ${ingresses}`]);
+    await nginx.cleanup();
+    assert.deepEqual(config.take(), [`DELETE ${ingresses}`, `DELETE ${base}/services`]);
+    await gce.cleanup();
+    assert.deepEqual(config.take(), [`GET ${base}/services`]);
+  });
+});
+
+describe('gce router', () => {
+  let lego: string;
+  let user: string;
+  let settings: RoutingSettings;
+
+  /** The user's Ingress before any routing: a host with a rule, one without, other fields. */
+  function userIngress(): V1Ingress {
+    return {
+      metadata: {
+        name: 'web',
+        labels: { app: 'web' },
+        annotations: {
+          'kubernetes.io/tls-acme': 'true',
+          'kubernetes.io/ingress.class': 'gce',
+          'example.com/note': 'keep me',
+        },
+      },
+      spec: {
+        defaultBackend: { service: { name: 'web', port: { number: 80 } } },
+        tls: [{ hosts: ['a.example.com', 'b.example.com'], secretName: 'web-tls' }],
+        rules: [
+          {
+            host: 'a.example.com',
+            http: {
+              paths: [backendPath('/*', 'web', 80), backendPath('/api', 'api', 'http')],
+            },
+          },
+          {
+            host: 'c.example.com',
+            http: { paths: [backendPath('/*', 'other', 8000)] },
+          },
+        ],
+      },
+    };
+  }
+
+  const gceCert = () =>
+    certificate({
+      namespace: user,
+      hosts: ['a.example.com', 'b.example.com'],
+      ingressClass: 'gce',
+      provider: 'gce',
+    });
+
+  async function createResponderSlice(endpoints: { address: string; ready?: boolean }[]) {
+    await discovery.createNamespacedEndpointSlice({
+      namespace: lego,
+      body: {
+        metadata: {
+          name: 'kube-lego-nginx-x7k2p',
+          labels: {
+            'kubernetes.io/service-name': 'kube-lego-nginx',
+            'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io',
+          },
+        },
+        addressType: 'IPv4',
+        endpoints: endpoints.map(({ address, ready }) => ({
+          addresses: [address],
+          ...(ready === undefined ? {} : { conditions: { ready } }),
+        })),
+        ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+      },
+    });
+  }
+
+  const readUserIngress = () => networking.readNamespacedIngress({ namespace: user, name: 'web' });
+
+  beforeEach(async () => {
+    lego = await createNamespace('routing-lego');
+    user = await createNamespace('routing-user');
+    settings = settingsFor(lego, user);
+    await networking.createNamespacedIngress({ namespace: user, body: userIngress() });
+  });
+
+  test("open() adds the challenge path for each host to the user's Ingress, in a new rule for a host without one", async () => {
+    await createResponderSlice([{ address: '192.0.2.10', ready: true }]);
+    const before = await readUserIngress();
+    await routers(settings).gce.open(gceCert());
+
+    const after = await readUserIngress();
+    const beforeRules = plain(before.spec?.rules) as V1IngressRule[];
+    assert.deepEqual(plain(after.spec?.rules), [
+      {
+        host: 'a.example.com',
+        http: { paths: [...(beforeRules[0]?.http?.paths ?? []), GCE_PATH] },
+      },
+      beforeRules[1],
+      { host: 'b.example.com', http: { paths: [GCE_PATH] } },
+    ]);
+    assert.deepEqual(plain(after.spec?.tls), plain(before.spec?.tls));
+    assert.deepEqual(plain(after.spec?.defaultBackend), plain(before.spec?.defaultBackend));
+    assert.deepEqual(after.metadata?.annotations, before.metadata?.annotations);
+    assert.deepEqual(after.metadata?.labels, before.metadata?.labels);
+  });
+
+  test('open() applies a selectorless NodePort Service and an EndpointSlice holding only the ready responder addresses', async () => {
+    await createResponderSlice([
+      { address: '192.0.2.12' },
+      { address: '192.0.2.10', ready: true },
+      { address: '192.0.2.11', ready: false },
+    ]);
+    await routers(settings).gce.open(gceCert());
+
+    const labels = { ...MANAGED_BY, 'kube-lego.io/routing-provider': 'gce' };
+    const service = await core.readNamespacedService({ namespace: user, name: 'kube-lego-gce' });
+    assert.deepEqual(service.metadata?.labels, labels);
+    assert.equal(service.spec?.type, 'NodePort');
+    assert.equal(service.spec?.selector, undefined);
+    const [port, ...more] = service.spec?.ports ?? [];
+    assert.equal(more.length, 0);
+    assert.equal(typeof port?.nodePort, 'number');
+    assert.deepEqual(plain({ ...port, nodePort: undefined }), {
+      name: 'http',
+      port: 8080,
+      targetPort: 8080,
+      protocol: 'TCP',
+    });
+
+    const slices = await discovery.listNamespacedEndpointSlice({
+      namespace: user,
+      labelSelector: 'kubernetes.io/service-name=kube-lego-gce',
+    });
+    assert.equal(slices.items.length, 1);
+    const slice = slices.items[0]!;
+    assert.equal(slice.metadata?.name, 'kube-lego-gce-ipv4');
+    assert.deepEqual(slice.metadata?.labels, {
+      ...labels,
+      'kubernetes.io/service-name': 'kube-lego-gce',
+      'endpointslice.kubernetes.io/managed-by': 'kube-lego',
+    });
+    assert.equal(slice.addressType, 'IPv4');
+    assert.deepEqual(plain(slice.endpoints), [
+      { addresses: ['192.0.2.10'], conditions: { ready: true } },
+      { addresses: ['192.0.2.12'], conditions: { ready: true } },
+    ]);
+    assert.deepEqual(plain(slice.ports), [{ name: 'http', port: 8080, protocol: 'TCP' }]);
+  });
+
+  test("open() again changes nothing; close() restores the user's Ingress exactly and deletes the Service and EndpointSlice", async () => {
+    await createResponderSlice([{ address: '192.0.2.10', ready: true }]);
+    const before = await readUserIngress();
+    const router = routers(settings).gce;
+    await router.open(gceCert());
+    const versions = async () => [
+      (await readUserIngress()).metadata?.resourceVersion,
+      (await core.readNamespacedService({ namespace: user, name: 'kube-lego-gce' })).metadata
+        ?.resourceVersion,
+      (
+        await discovery.readNamespacedEndpointSlice({
+          namespace: user,
+          name: 'kube-lego-gce-ipv4',
+        })
+      ).metadata?.resourceVersion,
+    ];
+    const opened = await versions();
+    await router.open(gceCert());
+    await routers(settings).gce.open(gceCert());
+    assert.deepEqual(await versions(), opened);
+
+    await router.close(gceCert());
+    const after = await readUserIngress();
+    assert.deepEqual(plain(after.spec), plain(before.spec));
+    assert.deepEqual(after.metadata?.annotations, before.metadata?.annotations);
+    assert.deepEqual(after.metadata?.labels, before.metadata?.labels);
+    assert.deepEqual(await ours(user), []);
+    await router.close(gceCert());
+    assert.deepEqual(await ours(user), []);
+  });
+
+  test('close() removes exactly our paths: what the user changed meanwhile stays', async () => {
+    await createResponderSlice([{ address: '192.0.2.10', ready: true }]);
+    const router = routers(settings).gce;
+    await router.open(gceCert());
+    // While the order runs, the user adds a path to the host rule we created, and an annotation.
+    const opened = await readUserIngress();
+    const rules = opened.spec!.rules!;
+    rules[2]!.http!.paths.push(backendPath('/shop', 'shop', 80));
+    opened.metadata!.annotations!['example.com/added'] = 'later';
+    await networking.replaceNamespacedIngress({ namespace: user, name: 'web', body: opened });
+
+    await router.close(gceCert());
+    const after = await readUserIngress();
+    const expected = plain(userIngress().spec) as { rules: object[] };
+    expected.rules.push({
+      host: 'b.example.com',
+      http: { paths: [backendPath('/shop', 'shop', 80)] },
+    });
+    assert.deepEqual(plain(after.spec), expected);
+    assert.equal(after.metadata?.annotations?.['example.com/added'], 'later');
+  });
+
+  test("a change to the user's Ingress between our read and our write (409 Conflict) is retried from a fresh read", async () => {
+    await createResponderSlice([{ address: '192.0.2.10', ready: true }]);
+    const config = observedKubeConfig();
+    const ingressPath = `/apis/networking.k8s.io/v1/namespaces/${user}/ingresses/web`;
+    let interfere = true;
+    let writes = 0;
+    config.beforeRequest = async (method, path) => {
+      if (method !== 'PATCH' || path !== ingressPath || !interfere) return;
+      interfere = false;
+      writes++;
+      await networking.patchNamespacedIngress(
+        {
+          namespace: user,
+          name: 'web',
+          body: { metadata: { annotations: { 'example.com/concurrent': `write ${writes}` } } },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    };
+    const router = routers(settings, config).gce;
+
+    await router.open(gceCert());
+    const ingressRequests = () => config.take().filter((request) => request.endsWith(ingressPath));
+    assert.deepEqual(ingressRequests(), [
+      `GET ${ingressPath}`,
+      `PATCH ${ingressPath}`,
+      `GET ${ingressPath}`,
+      `PATCH ${ingressPath}`,
+    ]);
+    const opened = await readUserIngress();
+    assert.equal(opened.metadata?.annotations?.['example.com/concurrent'], 'write 1');
+    assert.equal(opened.spec?.rules?.length, 3);
+
+    interfere = true;
+    await router.close(gceCert());
+    assert.deepEqual(ingressRequests(), [
+      `GET ${ingressPath}`,
+      `PATCH ${ingressPath}`,
+      `GET ${ingressPath}`,
+      `PATCH ${ingressPath}`,
+    ]);
+    const closed = await readUserIngress();
+    assert.deepEqual(plain(closed.spec), plain(userIngress().spec));
+    assert.equal(closed.metadata?.annotations?.['example.com/concurrent'], 'write 2');
+  });
+
+  test('requests per call: open 6 then 5, close 4, cleanup 2 (one list when nothing is left over)', async () => {
+    await createResponderSlice([{ address: '192.0.2.10', ready: true }]);
+    const config = observedKubeConfig();
+    const { gce } = routers(settings, config);
+    const legoCore = `/api/v1/namespaces/${lego}`;
+    const userCore = `/api/v1/namespaces/${user}`;
+    const ingress = `/apis/networking.k8s.io/v1/namespaces/${user}/ingresses/web`;
+    const userSlices = `/apis/discovery.k8s.io/v1/namespaces/${user}/endpointslices`;
+    const opening = [
+      `GET /apis/discovery.k8s.io/v1/namespaces/${lego}/endpointslices`,
+      `PATCH ${userCore}/services/kube-lego-gce`,
+      `PATCH ${userSlices}/kube-lego-gce-ipv4`,
+      `GET ${ingress}`,
+      `PATCH ${ingress}`,
+    ];
+
+    await gce.open(gceCert());
+    assert.deepEqual(config.take(), [`PATCH ${legoCore}/services/kube-lego-nginx`, ...opening]);
+    await gce.close(gceCert());
+    assert.deepEqual(config.take(), [
+      `GET ${ingress}`,
+      `PATCH ${ingress}`,
+      `DELETE ${userSlices}`,
+      `DELETE ${userCore}/services`,
+    ]);
+    await gce.open(gceCert());
+    assert.deepEqual(config.take(), opening);
+    await gce.close(gceCert());
+    config.take();
+    await gce.cleanup();
+    assert.deepEqual(config.take(), [`GET ${userCore}/services`, `DELETE ${legoCore}/services`]);
+  });
+
+  test('with no ready responder pod, open() throws a RoutingError and writes nothing', async () => {
+    await createResponderSlice([{ address: '192.0.2.11', ready: false }]);
+    const before = await readUserIngress();
+    const router = routers(settings).gce;
+
+    await assert.rejects(router.open(gceCert()), (error: unknown) => {
+      assert.ok(error instanceof RoutingError);
+      assert.equal(error.provider, 'gce');
+      assert.match(
+        error.message,
+        new RegExp(`no ready responder pod behind service ${lego}/kube-lego-nginx`),
+      );
+      return true;
+    });
+    assert.equal(
+      (await readUserIngress()).metadata?.resourceVersion,
+      before.metadata?.resourceVersion,
+    );
+    assert.deepEqual(await ours(user), []);
+    await router.cleanup();
+    assert.deepEqual(await ours(lego), []);
+  });
+
+  test('open() undoes what it wrote when an Ingress of the certificate is missing', async () => {
+    await createResponderSlice([{ address: '192.0.2.10', ready: true }]);
+    const before = await readUserIngress();
+    const cert = gceCert();
+    cert.ingresses.push({ namespace: user, name: 'gone', uid: 'uid-gone', index: 0 });
+
+    await assert.rejects(routers(settings).gce.open(cert), (error: unknown) => {
+      assert.ok(error instanceof RoutingError);
+      assert.match(error.message, new RegExp(`Ingress ${user}/gone`));
+      return true;
+    });
+    assert.deepEqual(plain((await readUserIngress()).spec), plain(before.spec));
+    assert.deepEqual(await ours(user), []);
+  });
+
+  test('a failed write keeps its cause: the Kubernetes error says what the apiserver refused', async () => {
+    await createResponderSlice([{ address: '192.0.2.10', ready: true }]);
+    // A host the apiserver refuses in a rule (upper case is not a DNS-1123 name).
+    const cert = certificate({
+      namespace: user,
+      hosts: ['Bad_Host.example.com'],
+      provider: 'gce',
+      ingressClass: 'gce',
+    });
+    await assert.rejects(routers(settings).gce.open(cert), (error: unknown) => {
+      assert.ok(error instanceof RoutingError);
+      assert.match(error.message, new RegExp(`cannot add challenge paths to Ingress ${user}/web`));
+      assert.ok(error.cause instanceof KubeApiError);
+      assert.equal(error.cause.status, 422);
+      return true;
+    });
+    assert.deepEqual(await ours(user), []);
+  });
+
+  test("cleanup() finds a crashed run's leftovers on its own: paths in the user's Ingress, the gce objects, the responder Service", async () => {
+    await createResponderSlice([{ address: '192.0.2.10', ready: true }]);
+    const before = await readUserIngress();
+    await core.createNamespacedService({
+      namespace: user,
+      body: { metadata: { name: 'web' }, spec: { ports: [{ port: 80 }] } },
+    });
+    await routers(settings).gce.open(gceCert()); // and the run crashes: no close()
+
+    // The next run, cluster wide as without LEGO_WATCH_NAMESPACE.
+    await routers(settingsFor(lego, '')).gce.cleanup();
+    assert.deepEqual(plain((await readUserIngress()).spec), plain(before.spec));
+    assert.deepEqual(await ours(user), []);
+    assert.deepEqual(await ours(lego), []);
+    const services = await core.listNamespacedService({ namespace: user });
+    assert.deepEqual(
+      services.items.map((s) => s.metadata?.name),
+      ['web'],
+    );
+  });
+
+  test('the RBAC rules of docs/routing.md are enough for open, close and cleanup of both routers', async () => {
+    await createResponderSlice([{ address: '192.0.2.10', ready: true }]);
+    const username = `routing-${lego}`;
+    const config = observedKubeConfig();
+    config.impersonate = username;
+    const cert = gceCert();
+
+    // Without the rules the same calls are refused: the impersonation is real.
+    await assert.rejects(routers(settings, config).gce.open(cert), (error: unknown) => {
+      assert.ok(error instanceof RoutingError);
+      assert.ok(error.cause instanceof KubeApiError);
+      assert.equal(error.cause.status, 403);
+      return true;
+    });
+
+    const subjects = [{ kind: 'User', name: username, apiGroup: 'rbac.authorization.k8s.io' }];
+    const legoRules: V1PolicyRule[] = [
+      {
+        apiGroups: [''],
+        resources: ['services'],
+        verbs: ['create', 'patch', 'deletecollection'],
+      },
+      {
+        apiGroups: ['networking.k8s.io'],
+        resources: ['ingresses'],
+        verbs: ['create', 'patch', 'deletecollection'],
+      },
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list'] },
+    ];
+    const gceRules: V1PolicyRule[] = [
+      {
+        apiGroups: ['networking.k8s.io'],
+        resources: ['ingresses'],
+        verbs: ['get', 'list', 'patch'],
+      },
+      {
+        apiGroups: [''],
+        resources: ['services'],
+        verbs: ['list', 'create', 'patch', 'deletecollection'],
+      },
+      {
+        apiGroups: ['discovery.k8s.io'],
+        resources: ['endpointslices'],
+        verbs: ['create', 'patch', 'deletecollection'],
+      },
+    ];
+    await rbac.createNamespacedRole({
+      namespace: lego,
+      body: { metadata: { name: 'kube-lego-routing' }, rules: legoRules },
+    });
+    await rbac.createNamespacedRoleBinding({
+      namespace: lego,
+      body: {
+        metadata: { name: 'kube-lego-routing' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'kube-lego-routing' },
+        subjects,
+      },
+    });
+    await rbac.createClusterRole({ body: { metadata: { name: username }, rules: gceRules } });
+    await rbac.createClusterRoleBinding({
+      body: {
+        metadata: { name: username },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: username },
+        subjects,
+      },
+    });
+    // RBAC changes reach the authorizer's cache within moments; wait until they do.
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const probe = routers(settings, config).nginx;
+      try {
+        await probe.cleanup();
+        break;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+
+    const { nginx, gce } = routers(settingsFor(lego, ''), config);
+    await nginx.open(certificate({ namespace: user, hosts: ['a.example.com'] }));
+    await nginx.close(certificate({ namespace: user, hosts: ['a.example.com'] }));
+    await gce.open(cert);
+    await gce.close(cert);
+    await gce.open(cert);
+    await nginx.cleanup();
+    await gce.cleanup();
+    assert.deepEqual(plain((await readUserIngress()).spec), plain(userIngress().spec));
+    assert.deepEqual(await ours(user), []);
+    assert.deepEqual(await ours(lego), []);
+  });
+});
+
+describe('gce challenge paths (pure)', () => {
+  const backend = { serviceName: 'kube-lego-gce', port: 8080 };
+  const path = (p: string) => backendPath(p, 'web', 80);
+  const cases: { name: string; rules: V1IngressRule[]; hosts: string[] }[] = [
+    { name: 'no rules at all', rules: [], hosts: ['a.example.com'] },
+    {
+      name: 'a rule for the host',
+      rules: [{ host: 'a.example.com', http: { paths: [path('/*')] } }],
+      hosts: ['a.example.com'],
+    },
+    {
+      name: 'a host-only rule (no http) is left alone; a rule of ours is added',
+      rules: [{ host: 'a.example.com' }],
+      hosts: ['a.example.com'],
+    },
+    {
+      name: 'a catch-all rule and several hosts',
+      rules: [
+        { http: { paths: [path('/*')] } },
+        { host: 'b.example.com', http: { paths: [path('/')] } },
+      ],
+      hosts: ['a.example.com', 'b.example.com'],
+    },
+  ];
+  for (const { name, rules, hosts } of cases) {
+    test(`add then remove restores the rules exactly: ${name}`, () => {
+      const snapshot = structuredClone(rules);
+      const added = addChallengePaths(rules, hosts, backend);
+      assert.ok(added);
+      assert.deepEqual(rules, snapshot, 'the input is not modified');
+      for (const host of hosts) {
+        assert.ok(
+          added.some(
+            (rule) =>
+              rule.host === host &&
+              rule.http?.paths.some((p) => p.path === '/.well-known/acme-challenge/*'),
+          ),
+          `${host} is routed`,
+        );
+      }
+      assert.equal(addChallengePaths(added, hosts, backend), undefined, 'adding again: no change');
+      assert.deepEqual(removeChallengePaths(added, ['kube-lego-gce']), rules);
+      assert.equal(removeChallengePaths(rules, ['kube-lego-gce']), undefined);
+    });
+  }
+
+  test('a challenge path of ours on another port is replaced, and one to another Service is not ours', () => {
+    const stale = { ...buildChallengePath({ serviceName: 'kube-lego-gce', port: 9090 }) };
+    const foreign = buildChallengePath({ serviceName: 'someone-else', port: 8080 });
+    const rules: V1IngressRule[] = [{ host: 'a.example.com', http: { paths: [stale, foreign] } }];
+    assert.deepEqual(addChallengePaths(rules, ['a.example.com'], backend), [
+      { host: 'a.example.com', http: { paths: [buildChallengePath(backend), foreign] } },
+    ]);
+    assert.deepEqual(removeChallengePaths(rules, ['kube-lego-gce']), [
+      { host: 'a.example.com', http: { paths: [foreign] } },
+    ]);
+  });
+});
