@@ -9,10 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import { AcmeAuthority } from '../acme/acme-authority.js';
-import { acmeRequestCount, configureAcmeHttp } from '../acme/acme-http.js';
-import type { JobSettings } from '../config.js';
-import { issueCertificate } from '../issue/issue-certificate.js';
+import type { CertificateAuthority } from '../acme/certificate-authority.js';
+import type { JobSettings, Provider } from '../config.js';
+import { issueCertificate, type IssueDependencies } from '../issue/issue-certificate.js';
 import { selfCheck } from '../issue/self-check.js';
 import { AccountSecretStore } from '../kube/account-secret.js';
 import { ChallengeStore } from '../kube/challenge-store.js';
@@ -30,8 +29,6 @@ export async function runCommand(settings: JobSettings, logger: Logger): Promise
   const now = () => new Date();
   const startedAt = now();
   const clients = kubeClients();
-  configureAcmeHttp({ timeoutMs: settings.acmeTimeout });
-  const acmeAtStart = acmeRequestCount();
 
   const identity = `${process.env.HOSTNAME ?? hostname()}-${randomBytes(3).toString('hex')}`;
   const lease = new RunLease(
@@ -79,14 +76,34 @@ export async function runCommand(settings: JobSettings, logger: Logger): Promise
   const secrets = new SecretStore(clients.core);
   const events = new EventRecorder(clients.core, now);
   const status = new StatusStore(clients.core, settings.namespace, settings.statusConfigMap);
-  const authority = new AcmeAuthority({
-    directoryUrl: settings.url,
-    email: settings.email,
-    profile: settings.acmeProfile,
-    accounts: new AccountSecretStore(clients.core, settings.namespace, settings.secretName),
-    logger,
-    now,
-  });
+  // acme-client is loaded on the first order only: a run with nothing to issue neither pays for
+  // it in memory nor sends an ACME request.
+  let acme:
+    | Promise<{
+        authority: CertificateAuthority;
+        createCsr: IssueDependencies['createCsr'];
+        requests: () => number;
+      }>
+    | undefined;
+  const loadAcme = () =>
+    (acme ??= (async () => {
+      const [{ AcmeAuthority }, http, { createCsr }] = await Promise.all([
+        import('../acme/acme-authority.js'),
+        import('../acme/acme-http.js'),
+        import('../acme/csr.js'),
+      ]);
+      http.configureAcmeHttp({ timeoutMs: settings.acmeTimeout });
+      const atStart = http.acmeRequestCount();
+      const authority = new AcmeAuthority({
+        directoryUrl: settings.url,
+        email: settings.email,
+        profile: settings.acmeProfile,
+        accounts: new AccountSecretStore(clients.core, settings.namespace, settings.secretName),
+        logger,
+        now,
+      });
+      return { authority, createCsr, requests: () => http.acmeRequestCount() - atStart };
+    })());
   let report: RunReport | undefined;
   try {
     const plan = await gatherAndDecide(
@@ -97,9 +114,11 @@ export async function runCommand(settings: JobSettings, logger: Logger): Promise
     const result = await reconcile(
       plan,
       {
-        issue: (certificate, log) => {
+        issue: async (certificate, log) => {
+          const { authority, createCsr } = await loadAcme();
           return issueCertificate(certificate, {
             authority,
+            createCsr,
             challenges: challengeStore,
             routes: routers[certificate.provider],
             secrets,
@@ -134,8 +153,10 @@ export async function runCommand(settings: JobSettings, logger: Logger): Promise
     return result.run.failed > 0 ? 1 : 0;
   } finally {
     // Always, not only after an order: a run that crashed may have left routes or tokens.
-    for (const router of Object.values(routers)) {
-      await router.cleanup().catch((error: unknown) => {
+    // Only providers in use: gce's cleanup lists Services cluster-wide, which RBAC may not allow
+    // an nginx-only installation.
+    for (const provider of settings.supportedIngressProvider as Provider[]) {
+      await routers[provider].cleanup().catch((error: unknown) => {
         logger.warn('could not clean up challenge routes', { error: describeError(error) });
       });
     }
@@ -155,7 +176,7 @@ export async function runCommand(settings: JobSettings, logger: Logger): Promise
         failed: report.run.failed,
         durationMs: Date.now() - startedAt.getTime(),
         apiRequests: clients.requests.count(),
-        acmeRequests: acmeRequestCount() - acmeAtStart,
+        acmeRequests: acme ? (await acme).requests() : 0,
       });
     }
   }

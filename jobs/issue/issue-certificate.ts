@@ -12,7 +12,6 @@ import { describeError, KubeLegoError } from '../../shared/errors.js';
 import type { ChallengeEntry } from '../../shared/challenge-entries.js';
 import type { Logger } from '../../shared/logger.js';
 import type { CertificateAuthority } from '../acme/certificate-authority.js';
-import { createCsr } from '../acme/csr.js';
 import type { ChallengeStore } from '../kube/challenge-store.js';
 import type { SecretStore } from '../kube/secret-store.js';
 import type { DesiredCertificate, KeyPolicy } from '../model.js';
@@ -27,6 +26,12 @@ export interface ChallengeRoutes {
 
 export interface IssueDependencies {
   authority: CertificateAuthority;
+  /** Builds the CSR for a fresh key (jobs/acme/csr.ts). */
+  createCsr: (
+    hosts: readonly string[],
+    commonName: string | undefined,
+    privateKeyPem: string,
+  ) => Promise<Buffer>;
   challenges: Pick<ChallengeStore, 'add' | 'remove'>;
   routes: ChallengeRoutes;
   secrets: Pick<SecretStore, 'storeCertificate'>;
@@ -57,7 +62,7 @@ export async function issueCertificate(
 ): Promise<IssuedCertificate> {
   const log = deps.logger;
   const privateKeyPem = await generatePrivateKey(deps.keyPolicy);
-  const csr = await createCsr(certificate.hosts, certificate.commonName, privateKeyPem);
+  const csr = await deps.createCsr(certificate.hosts, certificate.commonName, privateKeyPem);
 
   let chainPem: string;
   await deps.routes.open(certificate);
