@@ -10,6 +10,7 @@ import { before, describe, test } from 'node:test';
 import { ApiException, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { load } from 'js-yaml';
 import { jobSettings } from '../../jobs/config.js';
+import { responderSettings } from '../../responder/settings.js';
 import { parseDuration } from '../../shared/duration.js';
 import { adminKubeConfig, createNamespace } from '../env/context.js';
 import {
@@ -26,8 +27,8 @@ import {
   type PodSpec,
 } from './render.js';
 
-/** Settings the responder reads that the job does not. */
-const RESPONDER_ONLY_SETTINGS: Record<string, string> = { LEGO_METRICS_PORT: '9090' };
+/** Every setting of both programs, by its key in jobs/config.ts or responder/settings.ts. */
+const ALL_SETTINGS = { ...responderSettings, ...jobSettings };
 
 const RESTRICTED = {
   'pod-security.kubernetes.io/enforce': 'restricted',
@@ -66,8 +67,8 @@ function cronJobSpec(objects: KubeObject[]): Record<string, unknown> & {
 describe('settings', () => {
   test('the settings ConfigMap has every LEGO_* setting, each at its default', () => {
     const data = settingsOf(kustomize);
-    const expected: Record<string, string> = { ...RESPONDER_ONLY_SETTINGS };
-    for (const spec of Object.values(jobSettings)) {
+    const expected: Record<string, string> = {};
+    for (const spec of Object.values(ALL_SETTINGS)) {
       // LEGO_NAMESPACE is each pod's own namespace, from the downward API (checked below).
       if (spec.env !== 'LEGO_NAMESPACE') expected[spec.env] = spec.default ?? '';
     }
@@ -106,9 +107,8 @@ describe('settings', () => {
     const values = load(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as {
       settings: Record<string, unknown>;
     };
-    const expected = Object.keys(jobSettings)
+    const expected = Object.keys(ALL_SETTINGS)
       .filter((key) => key !== 'namespace')
-      .concat('metricsPort')
       .sort();
     assert.deepEqual(Object.keys(values.settings).sort(), expected);
     assert.deepEqual(settingsOf(helm), settingsOf(kustomize));
@@ -117,13 +117,11 @@ describe('settings', () => {
   test('each chart value reaches its variable', () => {
     const set: Record<string, string> = {};
     const want: Record<string, string> = {};
-    for (const [key, spec] of Object.entries(jobSettings)) {
+    for (const [key, spec] of Object.entries(ALL_SETTINGS)) {
       if (key === 'namespace') continue;
       set[`settings.${key}`] = `value-of-${key}`;
       want[spec.env] = `value-of-${key}`;
     }
-    set['settings.metricsPort'] = 'value-of-metricsPort';
-    want.LEGO_METRICS_PORT = 'value-of-metricsPort';
     // Checked values elsewhere (ports, the schedule) must stay valid for the chart to render.
     const rendered = renderHelm({
       setString: { ...set, 'settings.checkInterval': '8h', schedule: '0 1 * * *' },
@@ -424,15 +422,27 @@ describe('Helm options', () => {
     }
   });
 
-  test('without the gce provider the job gets no write access to users’ objects', () => {
+  test('without the gce provider the job cannot change users’ Ingresses, Services or EndpointSlices', () => {
     const rendered = renderHelm({ setString: { 'settings.supportedIngressProvider': 'nginx' } });
     assert.equal(
       rendered.some((o) => o.metadata.name === 'kube-lego-job-gce'),
       false,
     );
-    const rules = find(rendered, 'ClusterRole', 'kube-lego-job').rules as { verbs: string[] }[];
-    const verbs = new Set(rules.flatMap((r) => r.verbs));
-    assert.deepEqual([...verbs].sort(), ['create', 'get', 'list', 'patch', 'update']);
+    const rules = find(rendered, 'ClusterRole', 'kube-lego-job').rules as {
+      resources: string[];
+      verbs: string[];
+    }[];
+    assert.deepEqual(
+      rules.map((r) => `${r.resources.join()}:${r.verbs.join()}`),
+      ['ingresses:list', 'secrets:get,list,create,update', 'events:create'],
+    );
+    const gceName = renderHelm({ setString: { 'settings.serviceNameGce': 'acme-gce' } });
+    const names = (
+      find(gceName, 'ClusterRole', 'kube-lego-job-gce').rules as {
+        resourceNames?: string[];
+      }[]
+    ).flatMap((r) => r.resourceNames ?? []);
+    assert.deepEqual(names, ['acme-gce', 'acme-gce-ipv4', 'acme-gce-ipv6']);
   });
 
   test('renamed objects are renamed in the Roles too', () => {
