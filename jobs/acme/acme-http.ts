@@ -64,21 +64,27 @@ export function configureAcmeHttp(options: { timeoutMs: number; now?: () => Date
     getAdapter: (name: string) => Adapter;
   };
   const http = axios.getAdapter('http');
-  const adapter: Adapter = async (config) => {
-    state.requests++;
-    let response: AxiosLikeResponse;
-    try {
-      response = await http(config);
-    } catch (error) {
-      state.lastNetworkError = error instanceof Error ? error : new Error(String(error));
-      throw error;
-    }
+  // acme-client makes axios treat every response as an error (its interceptor sorts them out),
+  // so the http adapter rejects with the response attached: look at both paths.
+  const inspect = (config: AxiosLikeConfig, response: AxiosLikeResponse) => {
     const problem = problemOf(response);
     if (problem) state.lastProblem = problem;
     // A 429 must not be slept on inside this run: mark the request as out of retries, so
-    // acme-client's interceptor returns the response and the caller sees the rate limit.
+    // acme-client's interceptor hands the response back and the caller sees the rate limit.
     if (response.status === 429) config.retryAttempt = Number.MAX_SAFE_INTEGER - 1;
-    return response;
+  };
+  const adapter: Adapter = async (config) => {
+    state.requests++;
+    try {
+      const response = await http(config);
+      inspect(config, response);
+      return response;
+    } catch (error) {
+      const response = (error as { response?: AxiosLikeResponse } | null)?.response;
+      if (response) inspect(config, response);
+      else state.lastNetworkError = error instanceof Error ? error : new Error(String(error));
+      throw error;
+    }
   };
   instance.defaults.adapter = adapter;
 }
@@ -105,7 +111,17 @@ export function lastNetworkError(): Error | undefined {
 }
 
 function problemOf(response: AxiosLikeResponse): AcmeProblem | undefined {
-  const data = response.data as
+  // The adapter sees the body before axios parses it: problem+json arrives as text or bytes.
+  let body: unknown = response.data;
+  if (Buffer.isBuffer(body)) body = body.toString('utf8');
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      body = undefined;
+    }
+  }
+  const data = body as
     { type?: unknown; detail?: unknown; status?: unknown; error?: unknown } | undefined;
   let document: { type?: unknown; detail?: unknown } | undefined;
   if (response.status >= 400 && data && typeof data === 'object') document = data;

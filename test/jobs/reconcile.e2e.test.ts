@@ -1,0 +1,670 @@
+/**
+ * End to end: the job as its own process (as the CronJob runs it), the real responder process
+ * serving the tokens, the real kube-apiserver, and Pebble validating over HTTP-01.
+ *
+ * Each test works in namespaces of its own: LEGO_NAMESPACE for the job's objects and
+ * LEGO_WATCH_NAMESPACE for the user's Ingresses, so runs never see each other's Ingresses.
+ */
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, test } from 'node:test';
+import { CoreV1Api, NetworkingV1Api, type V1Ingress } from '@kubernetes/client-node';
+import acme from 'acme-client';
+import { decodeStatus } from '../../shared/status-entries.js';
+import { parseAccountSecret } from '../../jobs/kube/account-secret.js';
+import { adminKubeConfig, createNamespace, testEnv } from '../env/context.js';
+import { assertValidTlsSecret, readSecret } from '../support/certificates.js';
+import { jobEnv, runJob, type JobResult } from '../support/job-process.js';
+import { startResponderProcess, type ResponderProcess } from '../support/responder-process.js';
+
+const kc = adminKubeConfig();
+const core = kc.makeApiClient(CoreV1Api);
+const networking = kc.makeApiClient(NetworkingV1Api);
+
+/** A fresh pair of namespaces and a responder watching the job's one. */
+interface Scene {
+  lego: string;
+  app: string;
+  env: (extra?: Record<string, string>) => Record<string, string>;
+  responder: ResponderProcess;
+}
+
+let responder: ResponderProcess | undefined;
+
+async function scene(name: string): Promise<Scene> {
+  const lego = await createNamespace(`${name}-lego`);
+  const app = await createNamespace(`${name}-app`);
+  // Pebble dials one port: one responder at a time, watching this scene's namespace.
+  await responder?.stop();
+  responder = await startResponderProcess({
+    namespace: lego,
+    port: testEnv().pebble.httpPort,
+    host: '127.0.0.1',
+  });
+  return {
+    lego,
+    app,
+    env: (extra = {}) => jobEnv(lego, { LEGO_WATCH_NAMESPACE: app, ...extra }),
+    responder,
+  };
+}
+
+after(async () => {
+  await responder?.stop();
+});
+
+function ingress(
+  name: string,
+  tls: { hosts: string[]; secretName: string }[],
+  options: { annotated?: boolean; className?: string; annotations?: Record<string, string> } = {},
+): V1Ingress {
+  const annotations: Record<string, string> = { ...(options.annotations ?? {}) };
+  if (options.annotated !== false) annotations['kubernetes.io/tls-acme'] = 'true';
+  return {
+    metadata: { name, annotations },
+    spec: {
+      ingressClassName: options.className ?? 'nginx',
+      tls,
+      rules: tls.flatMap((t) =>
+        t.hosts.map((host) => ({
+          host,
+          http: {
+            paths: [
+              {
+                path: '/',
+                pathType: 'Prefix',
+                backend: { service: { name: 'web', port: { number: 80 } } },
+              },
+            ],
+          },
+        })),
+      ),
+    },
+  };
+}
+
+async function events(
+  namespace: string,
+  ingressName: string,
+): Promise<{ reason: string; type: string; message: string }[]> {
+  const list = await core.listNamespacedEvent({
+    namespace,
+    fieldSelector: `involvedObject.name=${ingressName}`,
+  });
+  return list.items.map((e) => ({
+    reason: e.reason ?? '',
+    type: e.type ?? '',
+    message: e.message ?? '',
+  }));
+}
+
+async function status(lego: string) {
+  const cm = await core.readNamespacedConfigMap({ namespace: lego, name: 'kube-lego-status' });
+  return decodeStatus(cm.data);
+}
+
+function decisions(result: JobResult): Record<string, unknown>[] {
+  return result.logs.filter((l) => typeof l.decision === 'string');
+}
+
+function assertExit(result: JobResult, code: number): void {
+  assert.equal(
+    result.code,
+    code,
+    `exit code ${result.code}; stderr:\n${result.stderr.slice(-4000)}`,
+  );
+}
+
+describe('the reconcile job against Pebble', () => {
+  let s: Scene;
+  before(async () => {
+    s = await scene('first');
+    await networking.createNamespacedIngress({
+      namespace: s.app,
+      body: ingress('shop', [
+        { hosts: ['shop.example.com', 'www.shop.example.com'], secretName: 'shop-tls' },
+        { hosts: ['api.shop.example.com'], secretName: 'api-tls' },
+      ]),
+    });
+  });
+
+  test('first issuance: one certificate per TLS entry, stored whole, with Events and status', async () => {
+    const result = await runJob(s.env());
+    assertExit(result, 0);
+    await assertValidTlsSecret(await readSecret(s.app, 'shop-tls'), [
+      'shop.example.com',
+      'www.shop.example.com',
+    ]);
+    await assertValidTlsSecret(await readSecret(s.app, 'api-tls'), ['api.shop.example.com']);
+    const secret = await readSecret(s.app, 'shop-tls');
+    const annotations = secret!.metadata!.annotations!;
+    assert.equal(annotations['kube-lego.io/directory-url'], testEnv().pebble.directoryUrl);
+    assert.equal(annotations['kube-lego.io/hosts'], 'shop.example.com,www.shop.example.com');
+    assert.ok(Date.parse(annotations['kube-lego.io/not-after']!) > Date.now());
+    assert.ok(Date.parse(annotations['kube-lego.io/issued-at']!) <= Date.now());
+
+    assert.equal(result.summary?.issued, 2);
+    assert.equal(result.summary?.failed, 0);
+    const reasons = decisions(result).map((d) => d.reason);
+    assert.deepEqual(reasons, ['SecretMissing', 'SecretMissing']);
+    assert.ok((await events(s.app, 'shop')).filter((e) => e.reason === 'Issued').length >= 2);
+
+    const recorded = await status(s.lego);
+    assert.equal(recorded.run?.result, 'Succeeded');
+    assert.deepEqual(
+      recorded.certificates.map((c) => [c.secretName, c.result, c.notAfter !== null]),
+      [
+        ['api-tls', 'Issued', true],
+        ['shop-tls', 'Issued', true],
+      ],
+    );
+    // Left clean: no challenge route, no token.
+    await assert.rejects(
+      networking.readNamespacedIngress({ namespace: s.lego, name: 'kube-lego-nginx' }),
+      { code: 404 },
+    );
+    const challenges = await core.readNamespacedConfigMap({
+      namespace: s.lego,
+      name: 'kube-lego-challenges',
+    });
+    assert.deepEqual(Object.keys(challenges.data ?? {}), []);
+  });
+
+  test('a second run changes nothing and sends no ACME request', async () => {
+    const before = await readSecret(s.app, 'shop-tls');
+    const result = await runJob(s.env());
+    assertExit(result, 0);
+    assert.equal(result.summary?.acmeRequests, 0);
+    assert.equal(result.summary?.valid, 2);
+    assert.deepEqual(
+      decisions(result).map((d) => d.reason),
+      ['UpToDate', 'UpToDate'],
+    );
+    const afterRun = await readSecret(s.app, 'shop-tls');
+    assert.equal(afterRun!.metadata!.resourceVersion, before!.metadata!.resourceVersion);
+  });
+
+  test('hosts added and removed: the certificate is replaced with exactly the new set', async () => {
+    const current = await networking.readNamespacedIngress({ namespace: s.app, name: 'shop' });
+    current.spec!.tls![0]!.hosts = ['shop.example.com', 'new.shop.example.com'];
+    await networking.replaceNamespacedIngress({ namespace: s.app, name: 'shop', body: current });
+    const result = await runJob(s.env());
+    assertExit(result, 0);
+    assert.ok(
+      decisions(result).some((d) => d.reason === 'HostsChanged' && d.secret === 'shop-tls'),
+    );
+    await assertValidTlsSecret(await readSecret(s.app, 'shop-tls'), [
+      'new.shop.example.com',
+      'shop.example.com',
+    ]);
+    assert.equal(result.summary?.renewed, 1);
+  });
+
+  test('the account is registered once and reused', async () => {
+    const secret = await readSecret(s.lego, 'kube-lego-account');
+    const accounts = parseAccountSecret(secret?.data).accounts;
+    assert.equal(accounts.length, 1);
+    assert.equal(accounts[0]!.directoryUrl, testEnv().pebble.directoryUrl);
+  });
+});
+
+describe('renewal', () => {
+  test('a short-lived certificate is not renewed on every run, and is renewed when a third of its life is left', async () => {
+    const s = await scene('renew');
+    await networking.createNamespacedIngress({
+      namespace: s.app,
+      body: ingress('short', [{ hosts: ['short.example.com'], secretName: 'short-tls' }]),
+    });
+    // Pebble's "shortlived" profile issues certificates valid for 20 s; LEGO_MINIMUM_VALIDITY
+    // stays at its 720h default, which a 20 s certificate can never meet.
+    const env = s.env({ LEGO_ACME_PROFILE: 'shortlived' });
+    assertExit(await runJob(env), 0);
+    const first = await assertValidTlsSecret(await readSecret(s.app, 'short-tls'), [
+      'short.example.com',
+    ]);
+    const lifetime = Date.parse(first.validTo) - Date.parse(first.validFrom);
+    assert.ok(lifetime < 60_000, `short-lived (${lifetime} ms)`);
+
+    const early = await runJob(env);
+    assertExit(early, 0);
+    assert.equal(
+      early.summary?.acmeRequests,
+      0,
+      'not renewed while more than a third of its life is left',
+    );
+
+    const dueAt = Date.parse(first.validTo) - lifetime / 3;
+    await sleep(Math.max(0, dueAt - Date.now() + 500));
+    const late = await runJob(env);
+    assertExit(late, 0);
+    assert.ok(decisions(late).some((d) => d.reason === 'RenewalDue'));
+    assert.equal(late.summary?.renewed, 1);
+    const second = await assertValidTlsSecret(await readSecret(s.app, 'short-tls'), [
+      'short.example.com',
+    ]);
+    assert.notEqual(second.serialNumber, first.serialNumber);
+  });
+});
+
+describe('damaged and foreign Secrets', () => {
+  let s: Scene;
+  before(async () => {
+    s = await scene('damaged');
+  });
+
+  test('garbage in tls.crt is replaced, and the user’s other keys, labels and annotations are kept', async () => {
+    await core.createNamespacedSecret({
+      namespace: s.app,
+      body: {
+        metadata: { name: 'garbage-tls', labels: { team: 'web' }, annotations: { owner: 'alice' } },
+        type: 'kubernetes.io/tls',
+        data: {
+          'tls.crt': Buffer.from('not a certificate').toString('base64'),
+          'tls.key': Buffer.from('not a key').toString('base64'),
+          'ca.crt': Buffer.from('user data').toString('base64'),
+        },
+      },
+    });
+    await networking.createNamespacedIngress({
+      namespace: s.app,
+      body: ingress('garbage', [{ hosts: ['garbage.example.com'], secretName: 'garbage-tls' }]),
+    });
+    const result = await runJob(s.env());
+    assertExit(result, 0);
+    assert.ok(decisions(result).some((d) => d.reason === 'CertificateUnparseable'));
+    const secret = await readSecret(s.app, 'garbage-tls');
+    await assertValidTlsSecret(secret, ['garbage.example.com']);
+    assert.equal(Buffer.from(secret!.data!['ca.crt']!, 'base64').toString(), 'user data');
+    assert.equal(secret!.metadata!.labels!.team, 'web');
+    assert.equal(secret!.metadata!.annotations!.owner, 'alice');
+  });
+
+  test('a key that does not match the certificate is replaced', async () => {
+    const secret = await readSecret(s.app, 'garbage-tls');
+    const otherKey = (await acme.crypto.createPrivateKey()).toString();
+    secret!.data!['tls.key'] = Buffer.from(otherKey).toString('base64');
+    await core.replaceNamespacedSecret({ namespace: s.app, name: 'garbage-tls', body: secret! });
+    const result = await runJob(s.env());
+    assertExit(result, 0);
+    assert.ok(decisions(result).some((d) => d.reason === 'PrivateKeyMismatch'));
+    await assertValidTlsSecret(await readSecret(s.app, 'garbage-tls'), ['garbage.example.com']);
+  });
+
+  test('a Secret of another type is never replaced, orders nothing, and says why', async () => {
+    await core.createNamespacedSecret({
+      namespace: s.app,
+      body: { metadata: { name: 'opaque' }, type: 'Opaque', stringData: { password: 'hunter2' } },
+    });
+    await networking.createNamespacedIngress({
+      namespace: s.app,
+      body: ingress('foreign', [{ hosts: ['foreign.example.com'], secretName: 'opaque' }]),
+    });
+    const before = await readSecret(s.app, 'opaque');
+    const result = await runJob(s.env());
+    assertExit(result, 1);
+    assert.equal(result.summary?.acmeRequests, 0);
+    const afterRun = await readSecret(s.app, 'opaque');
+    assert.equal(afterRun!.metadata!.resourceVersion, before!.metadata!.resourceVersion);
+    assert.equal(afterRun!.type, 'Opaque');
+    assert.ok(
+      (await events(s.app, 'foreign')).some(
+        (e) => e.reason === 'SecretTypeMismatch' && e.type === 'Warning',
+      ),
+    );
+  });
+});
+
+describe('what the job leaves alone', () => {
+  test('an Ingress without the annotation and one with an unsupported class are untouched', async () => {
+    const s = await scene('alone');
+    await networking.createNamespacedIngress({
+      namespace: s.app,
+      body: ingress('plain', [{ hosts: ['plain.example.com'], secretName: 'plain-tls' }], {
+        annotated: false,
+      }),
+    });
+    await networking.createNamespacedIngress({
+      namespace: s.app,
+      body: ingress('traefik', [{ hosts: ['traefik.example.com'], secretName: 'traefik-tls' }], {
+        className: 'traefik',
+      }),
+    });
+    const plainBefore = await networking.readNamespacedIngress({ namespace: s.app, name: 'plain' });
+    const result = await runJob(s.env());
+    assertExit(result, 0);
+    assert.equal(result.summary?.acmeRequests, 0);
+    assert.equal(await readSecret(s.app, 'plain-tls'), undefined);
+    assert.equal(await readSecret(s.app, 'traefik-tls'), undefined);
+    const skipped = result.logs.find((l) => l.msg === 'ingress skipped');
+    assert.equal(skipped?.ingress, 'traefik');
+    assert.equal(skipped?.reason, 'UnsupportedIngressClass');
+    const plainAfter = await networking.readNamespacedIngress({ namespace: s.app, name: 'plain' });
+    assert.equal(plainAfter.metadata?.resourceVersion, plainBefore.metadata?.resourceVersion);
+  });
+
+  test('the same secretName with different hosts: no certificate for either, an Event on each', async () => {
+    const s = await scene('conflict');
+    await networking.createNamespacedIngress({
+      namespace: s.app,
+      body: ingress('one', [{ hosts: ['one.example.com'], secretName: 'shared-tls' }]),
+    });
+    await networking.createNamespacedIngress({
+      namespace: s.app,
+      body: ingress('two', [{ hosts: ['two.example.com'], secretName: 'shared-tls' }]),
+    });
+    const result = await runJob(s.env());
+    assertExit(result, 1);
+    assert.equal(result.summary?.acmeRequests, 0);
+    assert.equal(await readSecret(s.app, 'shared-tls'), undefined);
+    for (const name of ['one', 'two']) {
+      assert.ok(
+        (await events(s.app, name)).some(
+          (e) => e.reason === 'SecretNameConflict' && e.type === 'Warning',
+        ),
+        `Event on ${name}`,
+      );
+    }
+  });
+});
+
+describe('failures', () => {
+  test('a token that is not served: nothing written, back-off recorded, and the next run does not order again', async () => {
+    const s = await scene('unserved');
+    // Pebble resolves this name to an address where nothing listens, so its validation fails.
+    const response = await fetch(`${testEnv().challtestsrv.managementUrl}/add-a`, {
+      method: 'POST',
+      body: JSON.stringify({ host: 'unserved.example.com', addresses: ['127.0.0.3'] }),
+    });
+    assert.ok(response.ok);
+    await networking.createNamespacedIngress({
+      namespace: s.app,
+      body: ingress('broken', [
+        { hosts: ['ok.example.com', 'unserved.example.com'], secretName: 'broken-tls' },
+      ]),
+    });
+    // Without the self-check the job asks Pebble at once, which is what is tested here.
+    const env = s.env({ LEGO_SELF_CHECK: 'false', LEGO_SELF_CHECK_WAIT: '0s' });
+    const first = await runJob(env);
+    assertExit(first, 1);
+    assert.ok((first.summary?.acmeRequests as number) > 0);
+    assert.equal(await readSecret(s.app, 'broken-tls'), undefined, 'no partial certificate');
+    const failure = first.logs.find((l) => l.msg === 'certificate could not be obtained');
+    // Pebble's problem type survives into the reason (RFC 8555 §6.7: connection).
+    assert.equal(failure?.reason, 'AcmeConnection', JSON.stringify(failure));
+    const recorded = (await status(s.lego)).certificates.find((c) => c.secretName === 'broken-tls');
+    assert.equal(recorded?.result, 'Failed');
+    assert.equal(recorded?.failures, 1);
+    const retryIn = Date.parse(recorded.retryAfter!) - Date.now();
+    assert.ok(
+      retryIn > 55 * 60_000 && retryIn <= 60 * 60_000,
+      `back-off of about an hour (${retryIn} ms)`,
+    );
+    assert.ok((await events(s.app, 'broken')).some((e) => e.reason === 'IssuanceFailed'));
+    const challenges = await core.readNamespacedConfigMap({
+      namespace: s.lego,
+      name: 'kube-lego-challenges',
+    });
+    assert.deepEqual(Object.keys(challenges.data ?? {}), [], 'tokens removed');
+
+    const second = await runJob(env);
+    assertExit(second, 1);
+    assert.equal(second.summary?.acmeRequests, 0, 'no new order while backing off');
+    assert.ok(decisions(second).some((d) => d.reason === 'BackingOff'));
+    const still = (await status(s.lego)).certificates.find((c) => c.secretName === 'broken-tls');
+    assert.equal(still?.result, 'BackingOff');
+    assert.equal(still?.failures, 1);
+  });
+
+  test('a self-check that never succeeds fails the entry before Pebble is asked to validate', async () => {
+    const s = await scene('selfcheck');
+    await fetch(`${testEnv().challtestsrv.managementUrl}/add-a`, {
+      method: 'POST',
+      body: JSON.stringify({ host: 'nowhere.example.com', addresses: ['127.0.0.4'] }),
+    });
+    await networking.createNamespacedIngress({
+      namespace: s.app,
+      body: ingress('nowhere', [{ hosts: ['nowhere.example.com'], secretName: 'nowhere-tls' }]),
+    });
+    const result = await runJob(s.env({ LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '1s' }));
+    assertExit(result, 1);
+    const failure = result.logs.find((l) => l.msg === 'certificate could not be obtained');
+    assert.equal(failure?.reason, 'SelfCheck');
+    assert.equal(await readSecret(s.app, 'nowhere-tls'), undefined);
+  });
+});
+
+describe('concurrency and configuration changes', () => {
+  test('two runs started at once: one works, the other exits 0 without doing anything', async () => {
+    const s = await scene('twice');
+    await networking.createNamespacedIngress({
+      namespace: s.app,
+      body: ingress('twice', [{ hosts: ['twice.example.com'], secretName: 'twice-tls' }]),
+    });
+    // A fixed wait instead of the self-check keeps the first run busy while the second starts.
+    const env = s.env({ LEGO_SELF_CHECK: 'false', LEGO_SELF_CHECK_WAIT: '3s' });
+    const [a, b] = await Promise.all([runJob(env), sleep(1000).then(() => runJob(env))]);
+    assertExit(a, 0);
+    assertExit(b, 0);
+    const stood = [a, b].filter((r) =>
+      r.logs.some((l) => l.msg === 'another run is working; exiting without doing anything'),
+    );
+    const worked = [a, b].filter((r) => r.summary !== undefined);
+    assert.equal(stood.length, 1, 'exactly one run stood down');
+    assert.equal(worked.length, 1, 'exactly one run worked');
+    assert.equal(worked[0]!.summary?.issued, 1);
+    await assertValidTlsSecret(await readSecret(s.app, 'twice-tls'), ['twice.example.com']);
+  });
+
+  test('LEGO_URL changed: a second account is registered beside the first, and certificates are re-issued', async () => {
+    const s = await scene('url');
+    await networking.createNamespacedIngress({
+      namespace: s.app,
+      body: ingress('moving', [{ hosts: ['moving.example.com'], secretName: 'moving-tls' }]),
+    });
+    assertExit(await runJob(s.env()), 0);
+    // The same Pebble under another name: a different directory URL, as staging and production are.
+    const otherUrl = testEnv().pebble.directoryUrl.replace('127.0.0.1', 'localhost');
+    const result = await runJob(s.env({ LEGO_URL: otherUrl }));
+    assertExit(result, 0);
+    assert.ok(decisions(result).some((d) => d.reason === 'DirectoryChanged'));
+    const secret = await readSecret(s.app, 'moving-tls');
+    await assertValidTlsSecret(secret, ['moving.example.com']);
+    assert.equal(secret!.metadata!.annotations!['kube-lego.io/directory-url'], otherUrl);
+    const accounts = parseAccountSecret(
+      (await readSecret(s.lego, 'kube-lego-account'))?.data,
+    ).accounts;
+    assert.deepEqual(
+      accounts.map((a) => a.directoryUrl).sort(),
+      [testEnv().pebble.directoryUrl, otherUrl].sort(),
+    );
+  });
+
+  test('an account the server no longer knows is registered again', async () => {
+    const s = await scene('gone');
+    await networking.createNamespacedIngress({
+      namespace: s.app,
+      body: ingress('gone', [{ hosts: ['gone.example.com'], secretName: 'gone-tls' }]),
+    });
+    assertExit(await runJob(s.env()), 0);
+    const stored = parseAccountSecret((await readSecret(s.lego, 'kube-lego-account'))?.data)
+      .accounts[0]!;
+    const client = new acme.Client({
+      directoryUrl: stored.directoryUrl,
+      accountKey: stored.privateKeyPem,
+      accountUrl: stored.accountUrl,
+    });
+    await client.updateAccount({ status: 'deactivated' });
+    const current = await networking.readNamespacedIngress({ namespace: s.app, name: 'gone' });
+    current.spec!.tls![0]!.hosts!.push('gone2.example.com');
+    await networking.replaceNamespacedIngress({ namespace: s.app, name: 'gone', body: current });
+    const result = await runJob(s.env());
+    assertExit(result, 0);
+    assert.ok(
+      result.logs.some(
+        (l) =>
+          l.msg === 'the ACME server no longer knows the stored account; registering a new one',
+      ),
+    );
+    const accounts = parseAccountSecret(
+      (await readSecret(s.lego, 'kube-lego-account'))?.data,
+    ).accounts;
+    assert.equal(accounts.length, 1);
+    assert.notEqual(accounts[0]!.accountUrl, stored.accountUrl);
+    await assertValidTlsSecret(await readSecret(s.app, 'gone-tls'), [
+      'gone.example.com',
+      'gone2.example.com',
+    ]);
+  });
+});
+
+describe('routing objects as the apiserver stores them, during an order', () => {
+  test('nginx: a Service and an Ingress of the user’s class with a rule per host, removed afterwards', async () => {
+    const s = await scene('nginx');
+    await networking.createNamespacedIngress({
+      namespace: s.app,
+      body: ingress(
+        'routed',
+        [{ hosts: ['r1.example.com', 'r2.example.com'], secretName: 'routed-tls' }],
+        {
+          className: 'nginx',
+        },
+      ),
+    });
+    const running = runJob(s.env({ LEGO_SELF_CHECK: 'false', LEGO_SELF_CHECK_WAIT: '3s' }));
+    let seen: V1Ingress | undefined;
+    for (let i = 0; i < 40 && !seen; i++) {
+      await sleep(100);
+      seen = await networking
+        .readNamespacedIngress({ namespace: s.lego, name: 'kube-lego-nginx' })
+        .catch(() => undefined);
+    }
+    const result = await running;
+    assertExit(result, 0);
+    assert.ok(seen, 'the challenge Ingress existed while the order ran');
+    assert.equal(seen.spec?.ingressClassName, 'nginx');
+    assert.equal(seen.metadata?.labels?.['app.kubernetes.io/managed-by'], 'kube-lego');
+    assert.deepEqual(seen.spec?.rules?.map((r) => r.host).sort(), [
+      'r1.example.com',
+      'r2.example.com',
+    ]);
+    for (const rule of seen.spec?.rules ?? []) {
+      const path = rule.http?.paths[0];
+      assert.equal(path?.path, '/.well-known/acme-challenge/');
+      assert.equal(path?.pathType, 'Prefix');
+      assert.equal(path?.backend.service?.name, 'kube-lego-nginx');
+    }
+    const service = await core
+      .readNamespacedService({ namespace: s.lego, name: 'kube-lego-nginx' })
+      .catch(() => undefined);
+    // The Service may be kept or cleaned; while it exists it selects the responder pods.
+    if (service) assert.deepEqual(service.spec?.selector, { app: 'kube-lego' });
+    await assert.rejects(
+      networking.readNamespacedIngress({ namespace: s.lego, name: 'kube-lego-nginx' }),
+      { code: 404 },
+    );
+  });
+
+  test('gce: the challenge path is added to the user’s Ingress during the order and removed afterwards', async () => {
+    const s = await scene('gce');
+    // The responder's ready addresses, as the endpointslice controller would publish them.
+    await core.createNamespacedService({
+      namespace: s.lego,
+      body: {
+        metadata: { name: 'kube-lego-nginx' },
+        spec: {
+          selector: { app: 'kube-lego' },
+          ports: [{ name: 'http', port: 8080, targetPort: 8080 }],
+        },
+      },
+    });
+    const discovery = kc.makeApiClient((await import('@kubernetes/client-node')).DiscoveryV1Api);
+    await discovery.createNamespacedEndpointSlice({
+      namespace: s.lego,
+      body: {
+        metadata: {
+          name: 'kube-lego-nginx-abc',
+          labels: { 'kubernetes.io/service-name': 'kube-lego-nginx' },
+        },
+        addressType: 'IPv4',
+        endpoints: [{ addresses: ['192.0.2.21'], conditions: { ready: true } }],
+        ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+      },
+    });
+    await networking.createNamespacedIngress({
+      namespace: s.app,
+      body: ingress('gce-site', [{ hosts: ['gce.example.com'], secretName: 'gce-tls' }], {
+        className: 'gce',
+      }),
+    });
+    const before = await networking.readNamespacedIngress({ namespace: s.app, name: 'gce-site' });
+    const running = runJob(s.env({ LEGO_SELF_CHECK: 'false', LEGO_SELF_CHECK_WAIT: '3s' }));
+    let during: V1Ingress | undefined;
+    for (let i = 0; i < 40 && !during; i++) {
+      await sleep(100);
+      const current = await networking.readNamespacedIngress({
+        namespace: s.app,
+        name: 'gce-site',
+      });
+      if (JSON.stringify(current.spec).includes('acme-challenge')) during = current;
+    }
+    const result = await running;
+    assertExit(result, 0);
+    assert.ok(during, 'the challenge path was on the user’s Ingress while the order ran');
+    const rule = during.spec?.rules?.find((r) => r.host === 'gce.example.com');
+    const challengePath = rule?.http?.paths.find((p) => p.path?.includes('acme-challenge'));
+    assert.equal(challengePath?.backend.service?.name, 'kube-lego-gce');
+    const afterRun = await networking.readNamespacedIngress({ namespace: s.app, name: 'gce-site' });
+    assert.deepEqual(afterRun.spec, before.spec, 'the user’s Ingress is as it was');
+    await assert.rejects(core.readNamespacedService({ namespace: s.app, name: 'kube-lego-gce' }), {
+      code: 404,
+    });
+    await assertValidTlsSecret(await readSecret(s.app, 'gce-tls'), ['gce.example.com']);
+  });
+});
+
+describe('plan and status', () => {
+  test('plan prints every decision and changes nothing; status prints the table', async () => {
+    const s = await scene('plan');
+    await networking.createNamespacedIngress({
+      namespace: s.app,
+      body: ingress('planned', [{ hosts: ['planned.example.com'], secretName: 'planned-tls' }]),
+    });
+    const plan = await runJob(s.env(), ['plan']);
+    assertExit(plan, 0);
+    assert.match(plan.stdout, /planned-tls\s+planned\.example\.com\s+Issue\s+SecretMissing/);
+    assert.equal(await readSecret(s.app, 'planned-tls'), undefined);
+    await assert.rejects(
+      core.readNamespacedConfigMap({ namespace: s.lego, name: 'kube-lego-status' }),
+      { code: 404 },
+    );
+
+    assertExit(await runJob(s.env()), 0);
+    const table = await runJob(s.env(), ['status']);
+    assertExit(table, 0);
+    assert.match(table.stdout, /planned-tls\s+planned\.example\.com\s+\S+\s+90d\s+Issued/);
+    assert.match(table.stdout, /Last run: Succeeded/);
+  });
+
+  test('a bad setting exits 2 and names the variable, the value and what is accepted', async () => {
+    const result = await runJob({ LEGO_MINIMUM_VALIDITY: '30 days' });
+    assertExit(result, 2);
+    assert.match(
+      result.stderr,
+      /LEGO_MINIMUM_VALIDITY="30 days" is not valid: expected a duration in Go syntax/,
+    );
+    const help = await runJob({}, ['--help']);
+    assertExit(help, 0);
+    for (const variable of [
+      'LEGO_EMAIL',
+      'LEGO_URL',
+      'LEGO_EXPONENTIAL_BACKOFF_MAX_INITIAL_INTERVAL',
+      'LEGO_POD_IP',
+    ]) {
+      assert.ok(help.stdout.includes(variable), `--help lists ${variable}`);
+    }
+    assert.ok(
+      help.stdout.includes('acme-staging-v02.api.letsencrypt.org'),
+      '--help shows the staging default',
+    );
+  });
+});
