@@ -4,7 +4,7 @@
  * default) or JSON lines, on stderr.
  *
  * Fields whose names say they hold key material are replaced by `[redacted]` whatever the level:
- * a private key or an account key must never reach a log (see docs/security.md).
+ * a private key or an account key must never reach a log (see docs/design.md, "Security").
  */
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;

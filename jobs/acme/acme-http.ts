@@ -7,7 +7,7 @@
  * `type` behind a bare Error. Here it gets:
  *  - a request timeout;
  *  - no automatic retry of 429 — the run records the server's Retry-After and the certificate
- *    backs off until then (docs/failures.md) — and two quick retries of 5xx and network errors;
+ *    backs off until then (docs/design.md, "Failures and back-off") — and two quick retries of 5xx and network errors;
  *  - a record of the last problem document (RFC 8555 §6.7) and Retry-After, so errors can be
  *    reported with their ACME problem type;
  *  - a count of requests, for the run summary.
