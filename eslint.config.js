@@ -16,7 +16,10 @@ export default defineConfig(
     },
     rules: {
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       // Kubernetes objects are full of optional fields; `?.` on a typed-as-defined field is a
       // deliberate guard against what the API server may omit.
       '@typescript-eslint/no-unnecessary-condition': 'off',

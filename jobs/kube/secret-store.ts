@@ -6,11 +6,9 @@ import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
 import { KubeLegoError } from '../../shared/errors.js';
 import { isConflict, isNotFound, toKubeApiError } from '../../shared/kube/api-error.js';
 import { MANAGED_BY } from '../../shared/labels.js';
+import { TLS_SECRET_TYPE } from '../decide/action.js';
 import type { SecretView } from '../model.js';
 import { listAll, PAGE_SIZE } from './list-all.js';
-
-/** The Secret type the job writes; it never replaces a Secret of any other type. */
-export const TLS_SECRET_TYPE = 'kubernetes.io/tls';
 
 /** The key under which a Secret is found in a gathered map. */
 export function secretKey(namespace: string, name: string): string {

@@ -138,11 +138,10 @@ export async function reconcile(
           notAfter: decision.facts?.notAfter.toISOString(),
         });
         statuses.push({
-          ...base,
+          ...withoutFailures(base),
           result: 'Valid',
           reason: action.reason,
           message: action.message,
-          failures: 0,
         });
         break;
       case 'Blocked':
@@ -206,12 +205,11 @@ export async function reconcile(
           });
           await event(refs, 'Normal', result, message);
           statuses.push({
-            ...base,
+            ...withoutFailures(base),
             notAfter: issued.notAfter.toISOString(),
             result,
             reason: action.reason,
             message,
-            failures: 0,
           });
         } catch (error) {
           counts.failed++;
@@ -267,6 +265,17 @@ function baseStatus(decision: CertificateDecision, now: Date): CertificateStatus
     ...(previous?.retryAfter ? { retryAfter: previous.retryAfter } : {}),
     ...(previous?.failedHosts ? { failedHosts: previous.failedHosts } : {}),
   };
+}
+
+/** A status with the failure memory cleared: after a success or a valid certificate. */
+function withoutFailures(status: CertificateStatus): CertificateStatus {
+  const {
+    lastFailureAt: _lastFailureAt,
+    retryAfter: _retryAfter,
+    failedHosts: _failedHosts,
+    ...rest
+  } = status;
+  return { ...rest, failures: 0 };
 }
 
 /** A stable reason and a message for a failed issuance, with the server's Retry-After. */
