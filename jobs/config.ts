@@ -7,7 +7,6 @@ import {
   boolean,
   duration,
   httpUrl,
-  integer,
   list,
   namespaceName,
   objectName,
@@ -184,7 +183,8 @@ export const jobSettings = {
     description: 'RSA key size of certificates when LEGO_KEY_TYPE is rsa',
     default: '2048',
     parse: (raw: string) => {
-      const size = integer(2048, 4096)(raw);
+      // One message for every rejected value: "from 2048 to 4096" would wrongly suggest 2500.
+      const size = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
       if (![2048, 3072, 4096].includes(size)) throw new InvalidValue('2048, 3072 or 4096');
       return size;
     },

@@ -144,10 +144,23 @@ function problemOf(response: AxiosLikeResponse): AcmeProblem | undefined {
   };
 }
 
-/** Parses Retry-After: delay-seconds or an HTTP-date (RFC 9110 §10.2.3). */
+// The three HTTP-date forms (RFC 9110 §5.6.7): IMF-fixdate, obsolete RFC 850, asctime (GMT).
+const GMT_DATE =
+  /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$|^[A-Z][a-z]{5,8}, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT$/;
+const ASCTIME_DATE = /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
+
+/**
+ * Parses Retry-After: delay-seconds or an HTTP-date (RFC 9110 §10.2.3). Anything else is
+ * `undefined` — also what `Date` alone would read leniently, such as "-10" or "1.5" (dates in 2001).
+ */
 export function parseRetryAfter(value: unknown, now: Date): Date | undefined {
   if (typeof value !== 'string' || value.trim() === '') return undefined;
-  if (/^\d+$/.test(value.trim())) return new Date(now.getTime() + Number(value.trim()) * 1000);
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? undefined : date;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return new Date(now.getTime() + Number(text) * 1000);
+  const date = GMT_DATE.test(text)
+    ? new Date(text)
+    : ASCTIME_DATE.test(text)
+      ? new Date(`${text} GMT`)
+      : undefined;
+  return date === undefined || Number.isNaN(date.getTime()) ? undefined : date;
 }

@@ -79,6 +79,12 @@ export async function reconcile(
   }
 
   // Invalid TLS entries: no certificate, an Event, and a status entry when the Secret is known.
+  // Not when its name is invalid (it would make no valid ConfigMap key, and the API server would
+  // refuse the whole status), nor when a certificate is decided for the same Secret (its entry,
+  // with its failure memory, must not be overwritten).
+  const decided = new Set(
+    plan.decisions.map((d) => `${d.certificate.namespace}/${d.certificate.secretName}`),
+  );
   const invalidBySecret = new Map<string, CertificateStatus>();
   for (const entry of plan.invalid) {
     counts.failed++;
@@ -96,8 +102,8 @@ export async function reconcile(
       entry.reason,
       entry.message,
     );
-    if (entry.secretName) {
-      const key = `${entry.ref.namespace}/${entry.secretName}`;
+    const key = `${entry.ref.namespace}/${entry.secretName ?? ''}`;
+    if (entry.secretName && entry.reason !== 'InvalidSecretName' && !decided.has(key)) {
       const known = invalidBySecret.get(key);
       if (known) known.ingresses.push(`${entry.ref.namespace}/${entry.ref.name}`);
       else

@@ -1,0 +1,924 @@
+/**
+ * Component tests of the act step (jobs/run/reconcile.ts) and of gather-and-decide
+ * (jobs/run/snapshot.ts): the real decide functions, small in-memory fakes of the ports, a fixed
+ * clock and certificates made in the test.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { decideAction } from '../../jobs/decide/action.js';
+import type { IssuedCertificate } from '../../jobs/issue/issue-certificate.js';
+import type { EventType } from '../../jobs/kube/event-recorder.js';
+import { secretKey } from '../../jobs/kube/secret-store.js';
+import type { StatusSnapshot } from '../../jobs/kube/status-store.js';
+import type { DesiredCertificate, IngressView, SecretView } from '../../jobs/model.js';
+import { reconcile, type ActPorts, type RunReport } from '../../jobs/run/reconcile.js';
+import {
+  gatherAndDecide,
+  type DecisionSettings,
+  type GatherPorts,
+  type RunPlan,
+} from '../../jobs/run/snapshot.js';
+import { AcmeError, KubeApiError, KubeLegoError } from '../../shared/errors.js';
+import { createLogger, silentLogger, type Logger } from '../../shared/logger.js';
+import { encodeStatus, statusKey, type CertificateStatus } from '../../shared/status-entries.js';
+import { DAY, HOUR, MINUTE, NOW, at, secret, status, tlsSecret } from './decide/fixtures.js';
+
+const DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
+const RATE_LIMITED = 'urn:ietf:params:acme:error:rateLimited';
+const STARTED_AT = at(-MINUTE);
+
+const SETTINGS: DecisionSettings = {
+  kubeAnnotation: 'kubernetes.io/tls-acme',
+  defaultIngressClass: 'nginx',
+  supportedIngressClass: ['nginx', 'gce'],
+  defaultIngressProvider: '',
+  supportedIngressProvider: ['nginx', 'gce'],
+  directoryUrl: DIRECTORY,
+  keyPolicy: { keyType: 'rsa', rsaKeySize: 2048 },
+  minimumValidityMs: 720 * HOUR,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Fakes of the ports.
+
+/** The cluster as the gather step reads it. Records which single Secrets were asked for. */
+class FakeCluster implements GatherPorts {
+  readonly getSecretCalls: string[] = [];
+  constructor(
+    readonly ingresses: IngressView[],
+    /** Every Secret, whatever its type; the TLS list holds only `kubernetes.io/tls` ones. */
+    readonly secrets: SecretView[] = [],
+    readonly previous: CertificateStatus[] = [],
+  ) {}
+
+  listIngresses(): Promise<IngressView[]> {
+    return Promise.resolve(this.ingresses);
+  }
+
+  listTlsSecrets(): Promise<Map<string, SecretView>> {
+    return Promise.resolve(
+      new Map(
+        this.secrets
+          .filter((s) => s.type === 'kubernetes.io/tls')
+          .map((s) => [secretKey(s.namespace, s.name), s]),
+      ),
+    );
+  }
+
+  getSecret(namespace: string, name: string): Promise<SecretView | undefined> {
+    this.getSecretCalls.push(secretKey(namespace, name));
+    return Promise.resolve(this.secrets.find((s) => s.namespace === namespace && s.name === name));
+  }
+
+  readStatus(): Promise<StatusSnapshot> {
+    return Promise.resolve({ certificates: this.previous, run: undefined, malformed: [] });
+  }
+}
+
+interface RecordedEvent {
+  ingress: string;
+  type: EventType;
+  reason: string;
+  message: string;
+}
+
+/** The act step's ports, in memory. */
+class FakeActPorts implements ActPorts {
+  /** `namespace/secretName` of each certificate ordered, in order. */
+  readonly issued: string[] = [];
+  readonly events: RecordedEvent[] = [];
+  readonly writes: { certificates: CertificateStatus[]; run: RunReport['run'] }[] = [];
+  /** What `issue` returns or throws, by `namespace/secretName`; a fresh certificate otherwise. */
+  readonly outcomes = new Map<string, IssuedCertificate | Error>();
+  /** How many orders may start before the Lease is lost; unlimited when undefined. */
+  leaseLostAfter: number | undefined;
+  eventError: Error | undefined;
+  statusError: Error | undefined;
+
+  issue(certificate: DesiredCertificate, _logger: Logger): Promise<IssuedCertificate> {
+    const key = secretKey(certificate.namespace, certificate.secretName);
+    this.issued.push(key);
+    const outcome = this.outcomes.get(key) ?? { notAfter: at(90 * DAY), serialNumber: '0a1b' };
+    return outcome instanceof Error ? Promise.reject(outcome) : Promise.resolve(outcome);
+  }
+
+  recordEvent(
+    target: { namespace: string; name: string; uid: string },
+    type: EventType,
+    reason: string,
+    message: string,
+  ): Promise<void> {
+    if (this.eventError) return Promise.reject(this.eventError);
+    assert.equal(target.uid, `uid-${target.name}`, 'the Event names the Ingress by its uid');
+    this.events.push({ ingress: `${target.namespace}/${target.name}`, type, reason, message });
+    return Promise.resolve();
+  }
+
+  writeStatus(certificates: CertificateStatus[], run: RunReport['run']): Promise<void> {
+    this.writes.push({ certificates, run });
+    return this.statusError ? Promise.reject(this.statusError) : Promise.resolve();
+  }
+
+  mayContinue(): boolean {
+    return this.leaseLostAfter === undefined || this.issued.length < this.leaseLostAfter;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Builders.
+
+function ingress(
+  name: string,
+  tls: { hosts?: unknown; secretName?: unknown }[],
+  overrides: Partial<IngressView> = {},
+): IngressView {
+  return {
+    namespace: 'shop',
+    name,
+    uid: `uid-${name}`,
+    resourceVersion: '1',
+    annotations: { 'kubernetes.io/tls-acme': 'true' },
+    ingressClassName: undefined,
+    tls,
+    ...overrides,
+  };
+}
+
+/** A certificate for `hosts`, valid from 10 days ago for 90 days: nothing to do. */
+function validSecret(name: string, hosts: string[]): SecretView {
+  return tlsSecret(
+    { key: 'rsa-a', dnsNames: hosts, notBefore: at(-10 * DAY), notAfter: at(80 * DAY) },
+    { name },
+  );
+}
+
+/** A certificate for `hosts` with 10 days left: due for renewal. */
+function dueSecret(name: string, hosts: string[]): SecretView {
+  return tlsSecret(
+    { key: 'rsa-a', dnsNames: hosts, notBefore: at(-80 * DAY), notAfter: at(10 * DAY) },
+    { name },
+  );
+}
+
+/** Gathers and decides with the real code over a fake cluster. */
+function plan(cluster: FakeCluster): Promise<RunPlan> {
+  return gatherAndDecide(cluster, SETTINGS, NOW);
+}
+
+/** Runs reconcile with a fixed clock; checks the status was written once, as returned. */
+async function act(
+  runPlan: RunPlan,
+  ports: FakeActPorts,
+  logger: Logger = silentLogger,
+): Promise<RunReport> {
+  const report = await reconcile(runPlan, ports, logger, () => NOW, STARTED_AT);
+  assert.equal(ports.writes.length, 1, 'writeStatus is called exactly once');
+  assert.deepEqual(ports.writes[0], { certificates: report.certificates, run: report.run });
+  return report;
+}
+
+function entry(report: RunReport, namespace: string, secretName: string): CertificateStatus {
+  const found = report.certificates.filter(
+    (c) => statusKey(c.namespace, c.secretName) === statusKey(namespace, secretName),
+  );
+  assert.equal(found.length, 1, `one status entry for ${namespace}/${secretName}`);
+  return found[0]!;
+}
+
+function counts(report: RunReport) {
+  const { result, entries, issued, renewed, valid, skipped, failed } = report.run;
+  return { result, entries, issued, renewed, valid, skipped, failed };
+}
+
+function capture(): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({
+    level: 'debug',
+    type: 'json',
+    now: () => NOW,
+    write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>),
+  });
+  return { logger, lines };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('reconcile: a failing certificate', () => {
+  const A_HOSTS = ['a.example', 'www.a.example'];
+  const cluster = () =>
+    new FakeCluster([
+      ingress('a', [{ hosts: ['www.a.example', 'a.example'], secretName: 'a-tls' }]),
+      ingress('a-canary', [{ hosts: A_HOSTS, secretName: 'a-tls' }]),
+      ingress('b', [{ hosts: ['b.example'], secretName: 'b-tls' }]),
+    ]);
+
+  test('does not stop the next one; the run fails and counts both', async () => {
+    const ports = new FakeActPorts();
+    ports.outcomes.set(
+      'shop/a-tls',
+      new AcmeError('too many certificates already issued', RATE_LIMITED, at(3 * HOUR)),
+    );
+    const report = await act(await plan(cluster()), ports);
+
+    assert.deepEqual(ports.issued, ['shop/a-tls', 'shop/b-tls']);
+    assert.deepEqual(counts(report), {
+      result: 'Failed',
+      entries: 2,
+      issued: 1,
+      renewed: 0,
+      valid: 0,
+      skipped: 0,
+      failed: 1,
+    });
+    assert.equal(report.run.startedAt, STARTED_AT.toISOString());
+    assert.equal(report.run.finishedAt, NOW.toISOString());
+    assert.equal(entry(report, 'shop', 'b-tls').result, 'Issued');
+  });
+
+  test("its status: one failure, the server's Retry-After (later than 1h), AcmeRateLimited", async () => {
+    const ports = new FakeActPorts();
+    ports.outcomes.set(
+      'shop/a-tls',
+      new AcmeError('too many certificates already issued', RATE_LIMITED, at(3 * HOUR)),
+    );
+    const report = await act(await plan(cluster()), ports);
+    assert.deepEqual(entry(report, 'shop', 'a-tls'), {
+      namespace: 'shop',
+      secretName: 'a-tls',
+      ingresses: ['shop/a', 'shop/a-canary'],
+      hosts: A_HOSTS,
+      notAfter: null,
+      result: 'Failed',
+      reason: 'AcmeRateLimited',
+      message: 'too many certificates already issued',
+      checkedAt: NOW.toISOString(),
+      failures: 1,
+      lastFailureAt: NOW.toISOString(),
+      retryAfter: at(3 * HOUR).toISOString(),
+      failedHosts: A_HOSTS,
+    });
+  });
+
+  test('a Retry-After sooner than the 1h back-off does not shorten it', async () => {
+    const ports = new FakeActPorts();
+    ports.outcomes.set('shop/a-tls', new AcmeError('slow down', RATE_LIMITED, at(10 * MINUTE)));
+    const report = await act(await plan(cluster()), ports);
+    assert.equal(entry(report, 'shop', 'a-tls').retryAfter, at(HOUR).toISOString());
+  });
+
+  test('a Warning IssuanceFailed Event on each Ingress of the certificate, Normal Issued on success', async () => {
+    const ports = new FakeActPorts();
+    ports.outcomes.set(
+      'shop/a-tls',
+      new AcmeError('too many certificates already issued', RATE_LIMITED, at(3 * HOUR)),
+    );
+    await act(await plan(cluster()), ports);
+    const failed = `too many certificates already issued Next attempt not before ${at(3 * HOUR).toISOString()}.`;
+    assert.deepEqual(ports.events, [
+      { ingress: 'shop/a', type: 'Warning', reason: 'IssuanceFailed', message: failed },
+      { ingress: 'shop/a-canary', type: 'Warning', reason: 'IssuanceFailed', message: failed },
+      {
+        ingress: 'shop/b',
+        type: 'Normal',
+        reason: 'Issued',
+        message: `Certificate for b.example stored in Secret b-tls, valid until ${at(90 * DAY).toISOString()} (SecretMissing: The Secret does not exist yet.)`,
+      },
+    ]);
+  });
+
+  test('consecutive failures for the same hosts are counted and back off longer', async () => {
+    const previous = status({
+      secretName: 'a-tls',
+      hosts: A_HOSTS,
+      failures: 2,
+      lastFailureAt: at(-5 * HOUR).toISOString(),
+      retryAfter: at(-3 * HOUR).toISOString(),
+      failedHosts: A_HOSTS,
+    });
+    const c = cluster();
+    const ports = new FakeActPorts();
+    ports.outcomes.set('shop/a-tls', new AcmeError('connection refused', undefined, undefined));
+    const report = await act(await plan(new FakeCluster(c.ingresses, [], [previous])), ports);
+    const failed = entry(report, 'shop', 'a-tls');
+    assert.equal(failed.failures, 3);
+    assert.equal(failed.reason, 'AcmeError');
+    assert.equal(failed.retryAfter, at(4 * HOUR).toISOString());
+  });
+
+  test('the failure reason says what failed: ACME problem type, our error class, or unexpected', async () => {
+    const rows: [Error, string, RegExp][] = [
+      [
+        new AcmeError('bad CSR', 'urn:ietf:params:acme:error:badCSR', undefined),
+        'AcmeBadCSR',
+        /^bad CSR$/,
+      ],
+      [
+        new AcmeError('no problem document', undefined, undefined),
+        'AcmeError',
+        /no problem document/,
+      ],
+      [
+        new KubeApiError('write Secret', 403, 'Forbidden', 'secrets is forbidden'),
+        'KubeApi',
+        /write Secret: HTTP 403 Forbidden: secrets is forbidden/,
+      ],
+      [
+        new KubeLegoError('wrapped', { cause: new Error('root cause') }),
+        'KubeLego',
+        /wrapped: root cause/,
+      ],
+      [new TypeError('x is undefined'), 'UnexpectedError', /x is undefined/],
+    ];
+    for (const [error, reason, message] of rows) {
+      const ports = new FakeActPorts();
+      ports.outcomes.set('shop/b-tls', error);
+      const report = await act(
+        await plan(
+          new FakeCluster([ingress('b', [{ hosts: ['b.example'], secretName: 'b-tls' }])]),
+        ),
+        ports,
+      );
+      const failed = entry(report, 'shop', 'b-tls');
+      assert.equal(failed.reason, reason, error.message);
+      assert.match(failed.message, message);
+      assert.equal(report.run.result, 'Failed');
+    }
+  });
+});
+
+describe('reconcile: successes', () => {
+  test('a renewal: Normal Renewed Event, renewed count, new notAfter, failure memory cleared', async () => {
+    const hosts = ['shop.example'];
+    const previous = status({
+      hosts,
+      failures: 1,
+      lastFailureAt: at(-2 * HOUR).toISOString(),
+      retryAfter: at(-HOUR).toISOString(),
+      failedHosts: hosts,
+    });
+    const ports = new FakeActPorts();
+    ports.outcomes.set('shop/web-tls', { notAfter: at(90 * DAY), serialNumber: 'ff' });
+    const report = await act(
+      await plan(
+        new FakeCluster(
+          [ingress('web', [{ hosts, secretName: 'web-tls' }])],
+          [dueSecret('web-tls', hosts)],
+          [previous],
+        ),
+      ),
+      ports,
+    );
+    assert.deepEqual(counts(report), {
+      result: 'Succeeded',
+      entries: 1,
+      issued: 0,
+      renewed: 1,
+      valid: 0,
+      skipped: 0,
+      failed: 0,
+    });
+    assert.deepEqual(
+      ports.events.map((e) => [e.ingress, e.type, e.reason]),
+      [['shop/web', 'Normal', 'Renewed']],
+    );
+    assert.match(ports.events[0]!.message, /\(RenewalDue: The certificate expires at/);
+    const renewed = entry(report, 'shop', 'web-tls');
+    assert.equal(renewed.result, 'Renewed');
+    assert.equal(renewed.reason, 'RenewalDue');
+    assert.equal(renewed.notAfter, at(90 * DAY).toISOString());
+    assert.equal(renewed.failures, 0);
+    assert.ok(
+      !('retryAfter' in renewed) && !('lastFailureAt' in renewed) && !('failedHosts' in renewed),
+    );
+  });
+
+  test('a valid certificate: no order, no Event, its notAfter, failure memory cleared', async () => {
+    const hosts = ['shop.example'];
+    const previous = status({
+      hosts,
+      failures: 3,
+      lastFailureAt: at(-DAY).toISOString(),
+      retryAfter: at(HOUR).toISOString(),
+      failedHosts: hosts,
+    });
+    const ports = new FakeActPorts();
+    const report = await act(
+      await plan(
+        new FakeCluster(
+          [ingress('web', [{ hosts, secretName: 'web-tls' }])],
+          [validSecret('web-tls', hosts)],
+          [previous],
+        ),
+      ),
+      ports,
+    );
+    assert.deepEqual(ports.issued, []);
+    assert.deepEqual(ports.events, []);
+    assert.equal(report.run.valid, 1);
+    assert.equal(report.run.result, 'Succeeded');
+    const valid = entry(report, 'shop', 'web-tls');
+    assert.equal(valid.result, 'Valid');
+    assert.equal(valid.reason, 'UpToDate');
+    assert.equal(valid.notAfter, at(80 * DAY).toISOString());
+    assert.equal(valid.failures, 0);
+    assert.equal(valid.retryAfter, undefined);
+  });
+
+  test('run summary over a mix: valid, issued, renewed and skipped; Succeeded', async () => {
+    const ports = new FakeActPorts();
+    const report = await act(
+      await plan(
+        new FakeCluster(
+          [
+            ingress('new', [{ hosts: ['new.example'], secretName: 'new-tls' }]),
+            ingress('old', [{ hosts: ['old.example'], secretName: 'old-tls' }]),
+            ingress('ok', [{ hosts: ['ok.example'], secretName: 'ok-tls' }]),
+            ingress('other', [{ hosts: ['t.example'], secretName: 't-tls' }], {
+              ingressClassName: 'traefik',
+            }),
+            ingress('notls', []),
+            ingress('unannotated', [{ hosts: ['u.example'], secretName: 'u-tls' }], {
+              annotations: {},
+            }),
+          ],
+          [dueSecret('old-tls', ['old.example']), validSecret('ok-tls', ['ok.example'])],
+        ),
+      ),
+      ports,
+    );
+    assert.deepEqual(ports.issued, ['shop/new-tls', 'shop/old-tls']);
+    assert.deepEqual(counts(report), {
+      result: 'Succeeded',
+      entries: 3,
+      issued: 1,
+      renewed: 1,
+      valid: 1,
+      skipped: 2,
+      failed: 0,
+    });
+    assert.deepEqual(
+      report.certificates.map((c) => [c.secretName, c.result]),
+      [
+        ['new-tls', 'Issued'],
+        ['ok-tls', 'Valid'],
+        ['old-tls', 'Renewed'],
+      ],
+    );
+  });
+
+  test('an empty plan succeeds and still writes the status', async () => {
+    const ports = new FakeActPorts();
+    const report = await act(await plan(new FakeCluster([])), ports);
+    assert.deepEqual(counts(report), {
+      result: 'Succeeded',
+      entries: 0,
+      issued: 0,
+      renewed: 0,
+      valid: 0,
+      skipped: 0,
+      failed: 0,
+    });
+    assert.deepEqual(report.certificates, []);
+  });
+});
+
+describe('reconcile: entries that are not ordered', () => {
+  test('invalid entries: a Warning Event with their reason each, counted as failed', async () => {
+    const ports = new FakeActPorts();
+    const report = await act(
+      await plan(
+        new FakeCluster([
+          ingress('bad', [
+            { hosts: ['*.example.com'], secretName: 'wild-tls' },
+            { hosts: ['x.example'] },
+            { hosts: ['y.example'], secretName: 'Not_A_Name' },
+            { hosts: ['z.example'], secretName: 'my secret/tls' },
+          ]),
+          ingress('good', [{ hosts: ['good.example'], secretName: 'good-tls' }]),
+        ]),
+      ),
+      ports,
+    );
+    assert.deepEqual(ports.issued, ['shop/good-tls']);
+    assert.deepEqual(
+      ports.events.map((e) => [e.ingress, e.type, e.reason]),
+      [
+        ['shop/bad', 'Warning', 'WildcardHost'],
+        ['shop/bad', 'Warning', 'NoSecretName'],
+        ['shop/bad', 'Warning', 'InvalidSecretName'],
+        ['shop/bad', 'Warning', 'InvalidSecretName'],
+        ['shop/good', 'Normal', 'Issued'],
+      ],
+    );
+    assert.deepEqual(counts(report), {
+      result: 'Failed',
+      entries: 5,
+      issued: 1,
+      renewed: 0,
+      valid: 0,
+      skipped: 0,
+      failed: 4,
+    });
+    // A status entry only where the Secret name is valid: "shop.my secret/tls" is no ConfigMap
+    // key, and the API server would refuse the whole status (and its back-off memory) for it.
+    for (const key of Object.keys(encodeStatus(report.certificates, report.run))) {
+      assert.match(key, /^[-._a-zA-Z0-9]+$/);
+    }
+    assert.deepEqual(
+      report.certificates.map((c) => [c.secretName, c.result, c.reason]),
+      [
+        ['good-tls', 'Issued', 'SecretMissing'],
+        ['wild-tls', 'Invalid', 'WildcardHost'],
+      ],
+    );
+  });
+
+  test('an invalid entry that names the Secret of a valid certificate leaves that certificate’s status alone', async () => {
+    // One status entry per Secret: a second entry for the same key would overwrite the
+    // certificate's (and with it the failure memory the next run backs off by).
+    const hosts = ['a.example'];
+    const ports = new FakeActPorts();
+    ports.outcomes.set('shop/web-tls', new AcmeError('refused', undefined, undefined));
+    const report = await act(
+      await plan(
+        new FakeCluster([
+          ingress('a', [{ hosts, secretName: 'web-tls' }]),
+          ingress('z', [{ hosts: ['bad host'], secretName: 'web-tls' }]),
+        ]),
+      ),
+      ports,
+    );
+    assert.deepEqual(
+      ports.events.map((e) => [e.ingress, e.type, e.reason]),
+      [
+        ['shop/z', 'Warning', 'InvalidHost'],
+        ['shop/a', 'Warning', 'IssuanceFailed'],
+      ],
+    );
+    assert.equal(report.run.failed, 2);
+    const web = entry(report, 'shop', 'web-tls');
+    assert.equal(web.result, 'Failed');
+    assert.equal(web.failures, 1);
+    assert.equal(web.retryAfter, at(HOUR).toISOString());
+  });
+
+  test('invalid entries of several Ingresses for one Secret share one status entry', async () => {
+    const ports = new FakeActPorts();
+    const report = await act(
+      await plan(
+        new FakeCluster([
+          ingress('a', [{ hosts: ['a.example'], secretName: 'shared-tls' }]),
+          ingress('b', [{ hosts: ['b.example'], secretName: 'shared-tls' }]),
+        ]),
+      ),
+      ports,
+    );
+    assert.deepEqual(ports.issued, []);
+    assert.deepEqual(
+      ports.events.map((e) => [e.ingress, e.reason]),
+      [
+        ['shop/a', 'SecretNameConflict'],
+        ['shop/b', 'SecretNameConflict'],
+      ],
+    );
+    const shared = entry(report, 'shop', 'shared-tls');
+    assert.equal(shared.result, 'Invalid');
+    assert.deepEqual(shared.ingresses, ['shop/a', 'shop/b']);
+    assert.equal(report.run.failed, 2);
+  });
+
+  test('Blocked (a Secret of another type): Warning SecretTypeMismatch, nothing ordered, failed', async () => {
+    const hosts = ['shop.example'];
+    const ports = new FakeActPorts();
+    const report = await act(
+      await plan(
+        new FakeCluster(
+          [
+            ingress('web', [{ hosts, secretName: 'web-tls' }]),
+            ingress('web2', [{ hosts, secretName: 'web-tls' }]),
+          ],
+          [secret({ name: 'web-tls', type: 'Opaque', data: { password: 'x' } })],
+        ),
+      ),
+      ports,
+    );
+    assert.deepEqual(ports.issued, []);
+    assert.deepEqual(
+      ports.events.map((e) => [e.ingress, e.type, e.reason]),
+      [
+        ['shop/web', 'Warning', 'SecretTypeMismatch'],
+        ['shop/web2', 'Warning', 'SecretTypeMismatch'],
+      ],
+    );
+    assert.match(ports.events[0]!.message, /has type "Opaque"/);
+    assert.deepEqual(counts(report), {
+      result: 'Failed',
+      entries: 1,
+      issued: 0,
+      renewed: 0,
+      valid: 0,
+      skipped: 0,
+      failed: 1,
+    });
+    const blocked = entry(report, 'shop', 'web-tls');
+    assert.equal(blocked.result, 'Invalid');
+    assert.equal(blocked.reason, 'SecretTypeMismatch');
+  });
+
+  test('BackingOff: nothing ordered, no Event, failed, failure memory kept', async () => {
+    const hosts = ['shop.example'];
+    const previous = status({
+      hosts,
+      failures: 1,
+      lastFailureAt: at(-30 * MINUTE).toISOString(),
+      retryAfter: at(30 * MINUTE).toISOString(),
+      failedHosts: hosts,
+    });
+    const ports = new FakeActPorts();
+    const report = await act(
+      await plan(
+        new FakeCluster([ingress('web', [{ hosts, secretName: 'web-tls' }])], [], [previous]),
+      ),
+      ports,
+    );
+    assert.deepEqual(ports.issued, []);
+    assert.deepEqual(ports.events, []);
+    assert.equal(report.run.failed, 1);
+    assert.equal(report.run.result, 'Failed');
+    const waiting = entry(report, 'shop', 'web-tls');
+    assert.equal(waiting.result, 'BackingOff');
+    assert.equal(waiting.reason, 'BackingOff');
+    assert.equal(waiting.failures, 1);
+    assert.equal(waiting.lastFailureAt, previous.lastFailureAt);
+    assert.equal(waiting.retryAfter, previous.retryAfter);
+    assert.deepEqual(waiting.failedHosts, hosts);
+  });
+});
+
+describe('reconcile: the Lease', () => {
+  test('mayContinue() false: no order, LeaseLost, run Failed', async () => {
+    const ports = new FakeActPorts();
+    ports.leaseLostAfter = 0;
+    const report = await act(
+      await plan(
+        new FakeCluster([ingress('web', [{ hosts: ['a.example'], secretName: 'web-tls' }])]),
+      ),
+      ports,
+    );
+    assert.deepEqual(ports.issued, []);
+    assert.deepEqual(ports.events, []);
+    const lost = entry(report, 'shop', 'web-tls');
+    assert.equal(lost.result, 'Failed');
+    assert.equal(lost.reason, 'LeaseLost');
+    assert.equal(lost.failures, 0, 'not the certificate’s failure: no back-off');
+    assert.deepEqual(counts(report), {
+      result: 'Failed',
+      entries: 1,
+      issued: 0,
+      renewed: 0,
+      valid: 0,
+      skipped: 0,
+      failed: 1,
+    });
+  });
+
+  test('a Lease lost after the first order stops the next order only', async () => {
+    const ports = new FakeActPorts();
+    ports.leaseLostAfter = 1;
+    const report = await act(
+      await plan(
+        new FakeCluster(
+          [
+            ingress('a', [{ hosts: ['a.example'], secretName: 'a-tls' }]),
+            ingress('b', [{ hosts: ['b.example'], secretName: 'b-tls' }]),
+            ingress('c', [{ hosts: ['c.example'], secretName: 'c-tls' }], {}),
+          ],
+          [validSecret('c-tls', ['c.example'])],
+        ),
+      ),
+      ports,
+    );
+    assert.deepEqual(ports.issued, ['shop/a-tls']);
+    assert.deepEqual(
+      report.certificates.map((c) => [c.secretName, c.result, c.reason]),
+      [
+        ['a-tls', 'Issued', 'SecretMissing'],
+        ['b-tls', 'Failed', 'LeaseLost'],
+        ['c-tls', 'Valid', 'UpToDate'],
+      ],
+    );
+  });
+});
+
+describe('reconcile: port failures', () => {
+  test('an Event that cannot be recorded never fails the run; it is logged', async () => {
+    const ports = new FakeActPorts();
+    ports.eventError = new KubeApiError('create Event', 403, 'Forbidden', 'events is forbidden');
+    const { logger, lines } = capture();
+    const report = await act(
+      await plan(
+        new FakeCluster([
+          ingress('a', [{ hosts: ['a.example'], secretName: 'a-tls' }]),
+          ingress('b', [{ hosts: ['b.example'], secretName: 'b-tls' }]),
+        ]),
+      ),
+      ports,
+      logger,
+    );
+    assert.deepEqual(ports.issued, ['shop/a-tls', 'shop/b-tls']);
+    assert.equal(report.run.result, 'Succeeded');
+    assert.equal(report.run.issued, 2);
+    const warnings = lines.filter((l) => l.msg === 'could not record an Event');
+    assert.deepEqual(
+      warnings.map((l) => [l.level, l.namespace, l.ingress]),
+      [
+        ['warn', 'shop', 'a'],
+        ['warn', 'shop', 'b'],
+      ],
+    );
+    assert.match(String(warnings[0]!.error), /HTTP 403 Forbidden/);
+  });
+
+  test('a status that cannot be written fails the run after every certificate was tried', async () => {
+    const ports = new FakeActPorts();
+    const error = new KubeApiError('apply status ConfigMap', 500, undefined, 'etcd down');
+    ports.statusError = error;
+    ports.outcomes.set('shop/a-tls', new AcmeError('refused', undefined, undefined));
+    await assert.rejects(
+      reconcile(
+        await plan(
+          new FakeCluster([
+            ingress('a', [{ hosts: ['a.example'], secretName: 'a-tls' }]),
+            ingress('b', [{ hosts: ['b.example'], secretName: 'b-tls' }]),
+          ]),
+        ),
+        ports,
+        silentLogger,
+        () => NOW,
+        STARTED_AT,
+      ),
+      error,
+    );
+    assert.deepEqual(ports.issued, ['shop/a-tls', 'shop/b-tls']);
+    assert.equal(ports.writes.length, 1);
+  });
+
+  test('one info line per decision with its reason; key material never logged', async () => {
+    const ports = new FakeActPorts();
+    const { logger, lines } = capture();
+    await act(
+      await plan(
+        new FakeCluster(
+          [
+            ingress('a', [{ hosts: ['a.example'], secretName: 'a-tls' }]),
+            ingress('ok', [{ hosts: ['ok.example'], secretName: 'ok-tls' }]),
+          ],
+          [validSecret('ok-tls', ['ok.example'])],
+        ),
+      ),
+      ports,
+      logger,
+    );
+    const decisions = lines.filter((l) => l.decision !== undefined);
+    assert.deepEqual(
+      decisions.map((l) => [l.secret, l.decision, l.reason]),
+      [
+        ['a-tls', 'Issue', 'SecretMissing'],
+        ['ok-tls', 'Valid', 'UpToDate'],
+      ],
+    );
+    for (const line of lines) assert.ok(!JSON.stringify(line).includes('PRIVATE KEY'));
+  });
+});
+
+describe('reconcile: a plan built by hand', () => {
+  test('an Issue decision made by decideAction is carried out as given', async () => {
+    const certificate: DesiredCertificate = {
+      namespace: 'blog',
+      secretName: 'blog-tls',
+      hosts: ['blog.example'],
+      commonName: 'blog.example',
+      ingresses: [
+        { namespace: 'blog', name: 'blog', uid: 'uid-blog', index: 0 },
+        { namespace: 'blog', name: 'blog', uid: 'uid-blog', index: 1 },
+      ],
+      ingressClass: 'gce',
+      provider: 'gce',
+    };
+    const action = decideAction(
+      {
+        certificate,
+        secret: undefined,
+        status: undefined,
+        directoryUrl: DIRECTORY,
+        keyPolicy: SETTINGS.keyPolicy,
+        minimumValidityMs: SETTINGS.minimumValidityMs,
+      },
+      NOW,
+    );
+    const runPlan: RunPlan = {
+      decisions: [
+        { certificate, secret: undefined, facts: undefined, previous: undefined, action },
+      ],
+      invalid: [],
+      skipped: [{ namespace: 'blog', name: 'old', reason: 'NoTlsEntries', message: 'none' }],
+      previousStatus: { certificates: [], run: undefined, malformed: [] },
+    };
+    const ports = new FakeActPorts();
+    const report = await act(runPlan, ports);
+    assert.deepEqual(ports.issued, ['blog/blog-tls']);
+    assert.equal(report.run.skipped, 1);
+    assert.equal(report.run.issued, 1);
+    // One Event per TLS entry that asked for the certificate.
+    assert.equal(ports.events.length, 2);
+    assert.deepEqual(entry(report, 'blog', 'blog-tls').ingresses, ['blog/blog', 'blog/blog']);
+  });
+});
+
+describe('gatherAndDecide', () => {
+  test('getSecret is called only for Secrets missing from the TLS list', async () => {
+    const cluster = new FakeCluster(
+      [
+        ingress('listed', [{ hosts: ['listed.example'], secretName: 'listed-tls' }]),
+        ingress('missing', [{ hosts: ['missing.example'], secretName: 'missing-tls' }]),
+        ingress('opaque', [{ hosts: ['opaque.example'], secretName: 'opaque-tls' }]),
+      ],
+      [
+        validSecret('listed-tls', ['listed.example']),
+        secret({ name: 'opaque-tls', type: 'Opaque', data: {} }),
+      ],
+    );
+    const result = await plan(cluster);
+    assert.deepEqual(cluster.getSecretCalls.sort(), ['shop/missing-tls', 'shop/opaque-tls']);
+    assert.deepEqual(
+      result.decisions.map((d) => [d.certificate.secretName, d.action.kind, d.action.reason]),
+      [
+        ['listed-tls', 'Valid', 'UpToDate'],
+        ['missing-tls', 'Issue', 'SecretMissing'],
+        ['opaque-tls', 'Blocked', 'SecretTypeMismatch'],
+      ],
+    );
+  });
+
+  test('a Secret of type Opaque found by getSecret is kept as the decision’s Secret and blocks', async () => {
+    const opaque = secret({ name: 'web-tls', type: 'Opaque', data: { password: 'x' } });
+    const result = await plan(
+      new FakeCluster(
+        [ingress('web', [{ hosts: ['a.example'], secretName: 'web-tls' }])],
+        [opaque],
+      ),
+    );
+    const [decision] = result.decisions;
+    assert.ok(decision);
+    assert.equal(decision.secret, opaque);
+    assert.equal(decision.action.kind, 'Blocked');
+    assert.equal(
+      decision.action.kind === 'Blocked' && decision.action.needed.reason,
+      'CertificateDataMissing',
+    );
+  });
+
+  test('attaches the previous status by key, the certificate facts, and passes invalid and skipped on', async () => {
+    const hosts = ['shop.example'];
+    const previous = status({
+      hosts,
+      failures: 1,
+      lastFailureAt: at(-10 * MINUTE).toISOString(),
+      failedHosts: hosts,
+    });
+    const other = status({ namespace: 'elsewhere', secretName: 'web-tls', hosts });
+    const cluster = new FakeCluster(
+      [
+        ingress('web', [{ hosts, secretName: 'web-tls' }]),
+        ingress('ok', [{ hosts: ['ok.example'], secretName: 'ok-tls' }]),
+        ingress('bad', [{ hosts: ['10.0.0.1'], secretName: 'bad-tls' }]),
+        ingress('other', [], { ingressClassName: 'traefik' }),
+      ],
+      [validSecret('ok-tls', ['ok.example'])],
+      [other, previous],
+    );
+    const result = await plan(cluster);
+    const [ok, web] = result.decisions;
+    assert.equal(web?.previous, previous);
+    assert.equal(web?.action.kind, 'BackingOff');
+    assert.equal(web?.facts, undefined);
+    assert.equal(ok?.previous, undefined);
+    assert.equal(ok?.facts?.notAfter.toISOString(), at(80 * DAY).toISOString());
+    assert.deepEqual(
+      result.invalid.map((i) => i.reason),
+      ['IpAddressHost'],
+    );
+    assert.deepEqual(
+      result.skipped.map((s) => s.reason),
+      ['UnsupportedIngressClass'],
+    );
+    assert.deepEqual(result.previousStatus.certificates, [other, previous]);
+  });
+
+  test('a failing list call fails the gather: nothing is decided on a partial picture', async () => {
+    const cluster = new FakeCluster([]);
+    const error = new KubeApiError('list Ingresses', 403, 'Forbidden', 'forbidden');
+    cluster.listIngresses = () => Promise.reject(error);
+    await assert.rejects(plan(cluster), error);
+  });
+});

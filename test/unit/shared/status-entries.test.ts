@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  decodeStatus,
+  encodeStatus,
+  RUN_KEY,
+  statusKey,
+  type CertificateStatus,
+  type RunStatus,
+} from '../../../shared/status-entries.js';
+
+const RUN: RunStatus = {
+  startedAt: '2025-06-01T00:00:00.000Z',
+  finishedAt: '2025-06-01T00:01:00.000Z',
+  result: 'Failed',
+  entries: 3,
+  issued: 1,
+  renewed: 0,
+  valid: 1,
+  skipped: 2,
+  failed: 1,
+};
+
+function certificate(overrides: Partial<CertificateStatus> = {}): CertificateStatus {
+  return {
+    namespace: 'shop',
+    secretName: 'web-tls',
+    ingresses: ['shop/web'],
+    hosts: ['a.example', 'b.example'],
+    notAfter: '2025-08-30T00:00:00.000Z',
+    result: 'Issued',
+    reason: 'SecretMissing',
+    message: 'Certificate stored.',
+    checkedAt: '2025-06-01T00:00:30.000Z',
+    failures: 0,
+    ...overrides,
+  };
+}
+
+const FAILED = certificate({
+  namespace: 'blog',
+  secretName: 'blog-tls',
+  ingresses: ['blog/blog'],
+  hosts: ['blog.example'],
+  notAfter: null,
+  result: 'Failed',
+  reason: 'AcmeRateLimited',
+  message: 'Too many certificates.',
+  failures: 2,
+  lastFailureAt: '2025-06-01T00:00:40.000Z',
+  retryAfter: '2025-06-01T02:00:40.000Z',
+  failedHosts: ['blog.example'],
+});
+
+describe('status entries', () => {
+  test('the key of a certificate is <namespace>.<secretName>; it never equals RUN_KEY', () => {
+    assert.equal(statusKey('shop', 'web-tls'), 'shop.web-tls');
+    assert.equal(RUN_KEY, 'run');
+    assert.ok(statusKey('run', 'x').includes('.'));
+  });
+
+  test('encode then decode gives the certificates (sorted by key) and the run back', () => {
+    const certificates = [certificate(), FAILED];
+    const data = encodeStatus(certificates, RUN);
+    assert.deepEqual(Object.keys(data).sort(), ['blog.blog-tls', 'run', 'shop.web-tls']);
+    assert.deepEqual(decodeStatus(data), {
+      certificates: [FAILED, certificate()],
+      run: RUN,
+      malformed: [],
+    });
+  });
+
+  test('absent data decodes to nothing', () => {
+    assert.deepEqual(decodeStatus(undefined), { certificates: [], run: undefined, malformed: [] });
+  });
+
+  test('missing optional fields get their defaults', () => {
+    const data = {
+      'shop.web-tls': JSON.stringify({
+        namespace: 'shop',
+        secretName: 'web-tls',
+        hosts: ['a.example'],
+        notAfter: null,
+        result: 'Valid',
+      }),
+    };
+    const { certificates, malformed } = decodeStatus(data);
+    assert.deepEqual(malformed, []);
+    assert.deepEqual(certificates, [
+      {
+        namespace: 'shop',
+        secretName: 'web-tls',
+        hosts: ['a.example'],
+        notAfter: null,
+        result: 'Valid',
+        ingresses: [],
+        reason: '',
+        message: '',
+        checkedAt: '',
+        failures: 0,
+      },
+    ]);
+    const [first] = certificates;
+    assert.ok(first && !('retryAfter' in first) && !('lastFailureAt' in first));
+  });
+
+  test('unreadable entries are reported by key and skipped; the others survive', () => {
+    const good = certificate();
+    const { certificates, run, malformed } = decodeStatus({
+      [statusKey(good.namespace, good.secretName)]: JSON.stringify(good),
+      'a.notjson': '{"namespace":',
+      'a.array': '[]',
+      'a.null': 'null',
+      'a.nonamespace': JSON.stringify({ ...good, namespace: undefined }),
+      'a.hostsnotarray': JSON.stringify({ ...good, hosts: 'a.example' }),
+      'a.noresult': JSON.stringify({ ...good, result: undefined }),
+      'a.notafternumber': JSON.stringify({ ...good, notAfter: 1 }),
+      [RUN_KEY]: JSON.stringify(RUN),
+    });
+    assert.deepEqual(certificates, [good]);
+    assert.deepEqual(run, RUN);
+    assert.deepEqual(malformed.sort(), [
+      'a.array',
+      'a.hostsnotarray',
+      'a.nonamespace',
+      'a.noresult',
+      'a.notafternumber',
+      'a.notjson',
+      'a.null',
+    ]);
+  });
+
+  test('the run entry is read only from RUN_KEY and needs finishedAt', () => {
+    assert.deepEqual(decodeStatus({ [RUN_KEY]: 'not json' }), {
+      certificates: [],
+      run: undefined,
+      malformed: [RUN_KEY],
+    });
+    assert.deepEqual(decodeStatus({ [RUN_KEY]: JSON.stringify({ ...RUN, finishedAt: 5 }) }), {
+      certificates: [],
+      run: undefined,
+      malformed: [RUN_KEY],
+    });
+    assert.deepEqual(decodeStatus({ [RUN_KEY]: '[]' }).malformed, [RUN_KEY]);
+    // A run summary is not mistaken for a certificate, nor a certificate for the run.
+    const asCertificate = decodeStatus({ 'x.run': JSON.stringify(RUN) });
+    assert.equal(asCertificate.run, undefined);
+    assert.deepEqual(asCertificate.malformed, ['x.run']);
+    const asRun = decodeStatus({ [RUN_KEY]: JSON.stringify(certificate()) });
+    assert.equal(asRun.run, undefined);
+    assert.deepEqual(asRun.certificates, []);
+  });
+
+  test('certificates are sorted by key whatever the order of the data', () => {
+    const a = certificate({ namespace: 'a', secretName: 'z' });
+    const b = certificate({ namespace: 'b', secretName: 'a' });
+    const c = certificate({ namespace: 'b', secretName: 'b' });
+    const data = {
+      'b.b': JSON.stringify(c),
+      'a.z': JSON.stringify(a),
+      'b.a': JSON.stringify(b),
+    };
+    assert.deepEqual(decodeStatus(data).certificates, [a, b, c]);
+  });
+});
