@@ -7,6 +7,7 @@
  * {@link RunStatus}. Keys are valid ConfigMap keys because namespaces and Secret names are DNS
  * names. A ConfigMap holds at most 1 MiB: an entry is about 250 bytes, so some 4,000 certificates.
  */
+import { createHash } from 'node:crypto';
 
 /** Key of the last run's summary. Never collides: certificate keys always contain a dot. */
 export const RUN_KEY = 'run';
@@ -60,7 +61,12 @@ export interface RunStatus {
 
 /** The ConfigMap key of a certificate. */
 export function statusKey(namespace: string, secretName: string): string {
-  return `${namespace}.${secretName}`;
+  const key = `${namespace}.${secretName}`;
+  // ConfigMap keys are at most 253 characters; a namespace (63) and a Secret name (253) may be
+  // longer together. Such a key keeps its start and ends in a hash of the whole; readers use the
+  // `namespace` and `secretName` fields, never the key.
+  if (key.length <= 253) return key;
+  return `${key.slice(0, 236)}.${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
 }
 
 /** Builds the ConfigMap `data` of a status snapshot. */

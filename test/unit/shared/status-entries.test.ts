@@ -163,3 +163,12 @@ describe('status entries', () => {
     assert.deepEqual(decodeStatus(data).certificates, [a, b, c]);
   });
 });
+
+test('a status key never exceeds the 253 characters of a ConfigMap key', async () => {
+  const { statusKey } = await import('../../../shared/status-entries.js');
+  const long = statusKey('n'.repeat(63), 's'.repeat(253));
+  assert.ok(long.length <= 253);
+  assert.match(long, /^[-._a-zA-Z0-9]+$/);
+  assert.notEqual(long, statusKey('n'.repeat(63), `${'s'.repeat(252)}t`));
+  assert.equal(statusKey('web', 'web-tls'), 'web.web-tls');
+});
