@@ -1,0 +1,215 @@
+/**
+ * Adapter: a Node HTTP server with the limits a server exposed to the internet needs, and a
+ * graceful shutdown that loses no request already received.
+ *
+ * Limits (Node's defaults in brackets): request headers at most 8 KiB [16 KiB] and 50 lines
+ * [2000, and the excess silently dropped]; the headers must arrive within 10 s [60 s] and the
+ * whole request within 15 s [300 s]; an idle keep-alive connection is closed after 5 s; at most
+ * 1,000 requests per connection and 1,024 connections. Requests Node itself refuses (oversized or
+ * malformed headers, timeouts) get Node's bare status line and are counted as `rejected`.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../shared/logger.js';
+
+export interface ServerLimits {
+  /** Largest request head (request line and headers), bytes. */
+  maxHeaderSize: number;
+  /** Most header lines a request may have; the app refuses more with 431. */
+  maxHeaders: number;
+  /** Time allowed to receive the request head, ms. */
+  headersTimeoutMs: number;
+  /** Time allowed to receive the whole request, ms. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this, ms. */
+  keepAliveTimeoutMs: number;
+  /** Requests served on one connection before it is closed. */
+  maxRequestsPerSocket: number;
+  /** Connections open at once; more are closed on arrival. */
+  maxConnections: number;
+  /** After a shutdown starts, idle connections get this long to send a request, ms. */
+  drainSettleMs: number;
+}
+
+/** The limits the responder runs with. */
+export const DEFAULT_LIMITS: ServerLimits = {
+  maxHeaderSize: 8 * 1024,
+  maxHeaders: 50,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 15_000,
+  keepAliveTimeoutMs: 5_000,
+  maxRequestsPerSocket: 1_000,
+  maxConnections: 1_024,
+  drainSettleMs: 250,
+};
+
+/** Why Node refused a request before it reached the app. */
+export type RejectReason = 'header_overflow' | 'timeout' | 'bad_request';
+
+/** A request listener such as Koa's `app.callback()`; it handles its own errors. */
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
+
+/** A listening HTTP server with limits, request accounting and a graceful shutdown. */
+export class HardenedServer {
+  private readonly server: Server;
+  private readonly inFlight = new Set<ServerResponse>();
+  private draining = false;
+
+  /**
+   * @param handler  the app (`app.callback()`); it must not read request bodies.
+   * @param onRejected  called for each request Node refused before the app saw it.
+   */
+  constructor(
+    handler: RequestHandler,
+    private readonly options: {
+      limits?: Partial<ServerLimits>;
+      logger: Logger;
+      onRejected?: (reason: RejectReason) => void;
+    },
+  ) {
+    const limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.limits = limits;
+    this.server = createServer({
+      maxHeaderSize: limits.maxHeaderSize,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // How often the two timeouts above are checked (Node's default is 30 s).
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, limits.headersTimeoutMs / 4)),
+      requireHostHeader: true,
+      joinDuplicateHeaders: false,
+      insecureHTTPParser: false,
+    });
+    // One more than the app accepts, so the app can tell "too many" from "exactly the limit".
+    this.server.maxHeadersCount = limits.maxHeaders + 1;
+    this.server.maxRequestsPerSocket = limits.maxRequestsPerSocket;
+    this.server.maxConnections = limits.maxConnections;
+    // Backstop for a socket that stalls while a response is written.
+    this.server.setTimeout(limits.requestTimeoutMs * 2);
+    const serve = (req: IncomingMessage, res: ServerResponse): void => {
+      this.inFlight.add(res);
+      res.once('close', () => {
+        this.inFlight.delete(res);
+      });
+      // No body is ever read: a request that has one gets its answer and the connection closed,
+      // rather than Node reading the body to reuse the connection. While draining, every
+      // connection closes after its answer.
+      if (this.draining || hasBody(req)) res.setHeader('Connection', 'close');
+      void handler(req, res);
+    };
+    this.server.on('request', serve);
+    // `Expect: 100-continue` would invite the body: answer without the interim 100.
+    this.server.on('checkContinue', serve);
+    this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+      this.rejectClient(error, socket);
+    });
+  }
+
+  private readonly limits: ServerLimits;
+
+  /** Whether a shutdown has started (the app's readiness turns false then). */
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /** Requests received whose response has not finished. */
+  get requestsInFlight(): number {
+    return this.inFlight.size;
+  }
+
+  /**
+   * Starts listening. `host` empty means every interface.
+   * @throws Error (e.g. EADDRINUSE) when the port cannot be bound.
+   */
+  async listen(port: number, host: string): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      const fail = (error: Error) => {
+        reject(error);
+      };
+      this.server.once('error', fail);
+      const done = () => {
+        this.server.off('error', fail);
+        resolve();
+      };
+      if (host === '') this.server.listen(port, done);
+      else this.server.listen(port, host, done);
+    });
+    return this.server.address() as AddressInfo;
+  }
+
+  /**
+   * Stops accepting connections, answers every request already received (each with
+   * `Connection: close`), closes idle connections after `drainSettleMs`, and after `graceMs`
+   * closes whatever is left. Resolves when every connection is closed. Never throws.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    // Answers not yet begun tell their clients to reconnect (to another replica).
+    for (const res of this.inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+    const closed = new Promise<void>((resolve) => {
+      // http.Server#close would also drop idle connections at once, including one whose request
+      // is on its way; net.Server#close only stops accepting.
+      NetServer.prototype.close.call(this.server, () => {
+        resolve();
+      });
+    });
+    const deadline = Date.now() + graceMs;
+    await sleep(Math.min(this.limits.drainSettleMs, graceMs));
+    // Connections answering a request close after it (Connection: close); idle ones are closed
+    // here, again and again, since a request may have been on its way on any of them.
+    for (;;) {
+      this.server.closeIdleConnections();
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      const outcome = await Promise.race([
+        closed.then(() => 'closed' as const),
+        sleep(Math.min(left, 50)).then(() => 'tick' as const),
+      ]);
+      if (outcome === 'closed') return;
+    }
+    this.options.logger.warn('closing connections still open after the shutdown grace period', {
+      requests: this.inFlight.size,
+    });
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  /** Node's default answer to a request it cannot accept (lib/_http_server.js), counted. */
+  private rejectClient(error: NodeJS.ErrnoException, socket: Socket): void {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const reason: RejectReason =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? 'header_overflow'
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? 'timeout'
+          : 'bad_request';
+    this.options.onRejected?.(reason);
+    this.options.logger.debug('request refused', {
+      reason,
+      code: error.code,
+      remote: socket.remoteAddress,
+    });
+    const pending = (socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })
+      ._httpMessage;
+    if (!pending?.headersSent) {
+      socket.write(
+        reason === 'header_overflow'
+          ? 'HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n'
+          : reason === 'timeout'
+            ? 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n'
+            : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n',
+      );
+    }
+    socket.destroy(error);
+  }
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}

@@ -1,0 +1,184 @@
+/**
+ * The responder's metrics (served on LEGO_METRICS_PORT, see metrics-app.ts): its own counters,
+ * and gauges made from the job's status ConfigMap so that certificate expiry and failed runs can
+ * be alerted on while the job is not running. Names and labels are listed in docs/responder.md.
+ */
+import type { CertificateStatus, RunStatus } from '../shared/status-entries.js';
+import { REQUEST_RESULTS, type RequestResult } from './answer.js';
+import type { RejectReason } from './http-server.js';
+import { formatFamilies, type MetricFamily, type Sample } from './prometheus-text.js';
+
+/** Which of the two ConfigMaps a watch metric is about (the label `configmap`). */
+export type ConfigMapRole = 'challenge' | 'status';
+/** Why a watch was started again: an error, an expired resourceVersion (410), or silence. */
+export type RestartReason = 'error' | 'expired' | 'silent';
+
+const ROLES: readonly ConfigMapRole[] = ['challenge', 'status'];
+const RESTART_REASONS: readonly RestartReason[] = ['error', 'expired', 'silent'];
+const REJECT_REASONS: readonly RejectReason[] = ['header_overflow', 'timeout', 'bad_request'];
+
+/** What the metrics read at scrape time. */
+export interface MetricsSources {
+  challenges: { readonly size: number; readonly malformedCount: number };
+  status: {
+    readonly certificates: readonly CertificateStatus[];
+    readonly run: RunStatus | undefined;
+    readonly malformedCount: number;
+  };
+  isReady: () => boolean;
+}
+
+/** Counters the responder updates, and the text exposition of every metric. */
+export class ResponderMetrics {
+  private readonly requests = new Map<RequestResult, number>(REQUEST_RESULTS.map((r) => [r, 0]));
+  private readonly rejected = new Map<RejectReason, number>(REJECT_REASONS.map((r) => [r, 0]));
+  private readonly restarts = new Map<string, number>();
+  private readonly lastSync = new Map<ConfigMapRole, number>();
+
+  constructor(
+    private readonly sources: MetricsSources,
+    private readonly processStartSeconds = Math.round(Date.now() / 1000 - process.uptime()),
+  ) {}
+
+  /** Counts one answered request. */
+  countRequest(result: RequestResult): void {
+    this.requests.set(result, (this.requests.get(result) ?? 0) + 1);
+  }
+
+  /** Counts one request Node refused before the app saw it. */
+  countRejected(reason: RejectReason): void {
+    this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
+  }
+
+  /** Counts one restart of a watch. */
+  countWatchRestart(configmap: ConfigMapRole, reason: RestartReason): void {
+    const key = `${configmap}/${reason}`;
+    this.restarts.set(key, (this.restarts.get(key) ?? 0) + 1);
+  }
+
+  /** Records that a ConfigMap was known to be in sync with the API server at `at`. */
+  markSynced(configmap: ConfigMapRole, at: Date): void {
+    this.lastSync.set(configmap, at.getTime() / 1000);
+  }
+
+  /** Every metric, in the Prometheus text format. */
+  render(): string {
+    const { challenges, status } = this.sources;
+    const families: MetricFamily[] = [
+      {
+        name: 'kube_lego_responder_requests_total',
+        help: 'Requests answered on the challenge port, by result.',
+        type: 'counter',
+        samples: [...this.requests].map(([result, value]) => ({ labels: { result }, value })),
+      },
+      {
+        name: 'kube_lego_responder_rejected_requests_total',
+        help: 'Requests refused before they were answered (oversized or malformed head, timeout).',
+        type: 'counter',
+        samples: [...this.rejected].map(([reason, value]) => ({ labels: { reason }, value })),
+      },
+      {
+        name: 'kube_lego_responder_tokens',
+        help: 'Pending HTTP-01 tokens loaded from the challenge ConfigMap.',
+        type: 'gauge',
+        samples: [{ value: challenges.size }],
+      },
+      {
+        name: 'kube_lego_responder_malformed_entries',
+        help: 'ConfigMap entries skipped because they could not be read.',
+        type: 'gauge',
+        samples: [
+          { labels: { configmap: 'challenge' }, value: challenges.malformedCount },
+          { labels: { configmap: 'status' }, value: status.malformedCount },
+        ],
+      },
+      {
+        name: 'kube_lego_responder_ready',
+        help: 'Whether the challenge ConfigMap has been listed (1) or not yet (0).',
+        type: 'gauge',
+        samples: [{ value: this.sources.isReady() ? 1 : 0 }],
+      },
+      {
+        name: 'kube_lego_responder_watch_restarts_total',
+        help: 'Watches started again after an error, an expired resourceVersion or silence.',
+        type: 'counter',
+        samples: ROLES.flatMap((configmap) =>
+          RESTART_REASONS.map((reason) => ({
+            labels: { configmap, reason },
+            value: this.restarts.get(`${configmap}/${reason}`) ?? 0,
+          })),
+        ),
+      },
+      {
+        name: 'kube_lego_responder_last_sync_timestamp_seconds',
+        help: 'When each ConfigMap was last known to be in sync with the API server.',
+        type: 'gauge',
+        samples: [...this.lastSync].map(([configmap, value]) => ({ labels: { configmap }, value })),
+      },
+      ...certificateFamilies(status.certificates, status.run),
+      {
+        name: 'process_resident_memory_bytes',
+        help: 'Resident memory size in bytes.',
+        type: 'gauge',
+        samples: [{ value: process.memoryUsage.rss() }],
+      },
+      {
+        name: 'process_start_time_seconds',
+        help: 'Start time of the process since the Unix epoch in seconds.',
+        type: 'gauge',
+        samples: [{ value: this.processStartSeconds }],
+      },
+    ];
+    return formatFamilies(families);
+  }
+}
+
+/** The gauges made from the status ConfigMap; a certificate without notAfter has no expiry. */
+export function certificateFamilies(
+  certificates: readonly CertificateStatus[],
+  run: RunStatus | undefined,
+): MetricFamily[] {
+  const notAfter: Sample[] = [];
+  const results: Sample[] = [];
+  const failures: Sample[] = [];
+  for (const c of certificates) {
+    const labels = { namespace: c.namespace, secret: c.secretName };
+    const expiry = c.notAfter === null ? NaN : Date.parse(c.notAfter);
+    if (!Number.isNaN(expiry)) notAfter.push({ labels, value: expiry / 1000 });
+    results.push({ labels: { ...labels, result: c.result }, value: 1 });
+    failures.push({ labels, value: c.failures });
+  }
+  const finished = run === undefined ? NaN : Date.parse(run.finishedAt);
+  return [
+    {
+      name: 'kube_lego_certificate_not_after_timestamp_seconds',
+      help: "Each managed certificate's notAfter, from the job's status ConfigMap.",
+      type: 'gauge',
+      samples: notAfter,
+    },
+    {
+      name: 'kube_lego_certificate_result',
+      help: "Each managed certificate's result in the job's last run (always 1; see the label).",
+      type: 'gauge',
+      samples: results,
+    },
+    {
+      name: 'kube_lego_certificate_failures',
+      help: 'Consecutive failed issuance attempts of each managed certificate.',
+      type: 'gauge',
+      samples: failures,
+    },
+    {
+      name: 'kube_lego_last_run_timestamp_seconds',
+      help: "When the job's last run finished.",
+      type: 'gauge',
+      samples: Number.isNaN(finished) ? [] : [{ value: finished / 1000 }],
+    },
+    {
+      name: 'kube_lego_last_run_success',
+      help: "Whether the job's last run succeeded (1) or had a failed entry (0).",
+      type: 'gauge',
+      samples: run === undefined ? [] : [{ value: run.result === 'Succeeded' ? 1 : 0 }],
+    },
+  ];
+}
