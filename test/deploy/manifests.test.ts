@@ -15,6 +15,7 @@ import { parseDuration } from '../../shared/duration.js';
 import { adminKubeConfig, createNamespace } from '../env/context.js';
 import {
   CHART,
+  ROOT,
   find,
   kubectlApply,
   ofKind,
@@ -131,6 +132,16 @@ describe('settings', () => {
       if (env === 'LEGO_CHECK_INTERVAL') continue;
       assert.equal(data[env], value, env);
     }
+  });
+  test('docs/operating.md maps every setting to its Helm value', () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'operating.md'), 'utf8');
+    const rows = [...doc.matchAll(/^\| `(LEGO_[A-Z_]+)` \| `settings\.(\w+)` \|/gm)].map(
+      ([, env, key]) => `${env!}=${key!}`,
+    );
+    const expected = Object.entries(ALL_SETTINGS)
+      .filter(([key]) => key !== 'namespace')
+      .map(([key, spec]) => `${spec.env}=${key}`);
+    assert.deepEqual(rows.sort(), expected.sort());
   });
 });
 

@@ -32,7 +32,7 @@ import { adminKubeConfig, createNamespace, testEnv } from '../env/context.js';
 import { assertValidTlsSecret, readSecret } from '../support/certificates.js';
 import { jobEnv, runJob } from '../support/job-process.js';
 import { startResponderProcess, type ResponderProcess } from '../support/responder-process.js';
-import { kubectlApply, renderKustomize, type KubeObject } from './render.js';
+import { kubectlApply, renderHelm, renderKustomize, type KubeObject } from './render.js';
 
 const admin = adminKubeConfig();
 const core = admin.makeApiClient(CoreV1Api);
@@ -70,16 +70,16 @@ function tokenKubeconfig(token: string, namespace: string): object {
   };
 }
 
-async function account(serviceAccount: string): Promise<Account> {
+async function account(serviceAccount: string, namespace = lego): Promise<Account> {
   const request = await core.createNamespacedServiceAccountToken({
     name: serviceAccount,
-    namespace: lego,
+    namespace,
     body: { spec: { audiences: [], expirationSeconds: 3600 } },
   });
   const token = request.status?.token;
   assert.ok(token, `a token for ${serviceAccount}`);
   const kubeconfig = join(files, `${serviceAccount}.kubeconfig`);
-  writeFileSync(kubeconfig, JSON.stringify(tokenKubeconfig(token, lego)), { mode: 0o600 });
+  writeFileSync(kubeconfig, JSON.stringify(tokenKubeconfig(token, namespace)), { mode: 0o600 });
   const config = new KubeConfig();
   config.loadFromFile(kubeconfig);
   return { serviceAccount, config, kubeconfig };
@@ -268,15 +268,8 @@ before(async () => {
   assert.equal(applied.code, 0, applied.stderr);
   tokens.job = await account(`kube-lego-job${suffix}`);
   tokens.responder = await account(`kube-lego-responder${suffix}`);
-  // The authorizer's cache sees new bindings within moments: wait until it does.
-  const deadline = Date.now() + 15_000;
-  while (
-    !(await allowed(job(), attributes(['list', NET, 'ingresses', '']))) ||
-    !(await allowed(responder(), attributes(resolve(RESPONDER_MAY[0]!))))
-  ) {
-    if (Date.now() > deadline) throw new Error('the RBAC bindings never took effect');
-    await sleep(200);
-  }
+  await waitForAccess(job(), ['list', NET, 'ingresses', '']);
+  await waitForAccess(responder(), resolve(RESPONDER_MAY[0]!));
 });
 
 after(() => {
@@ -538,6 +531,53 @@ describe('the responder’s ServiceAccount', () => {
   });
 });
 
+/** An annotated nginx Ingress asking for one certificate for `host`. */
+function shopIngress(host: string): V1Ingress {
+  return {
+    metadata: { name: 'shop', annotations: { 'kubernetes.io/tls-acme': 'true' } },
+    spec: {
+      ingressClassName: 'nginx',
+      tls: [{ hosts: [host], secretName: 'shop-tls' }],
+      rules: [
+        {
+          host,
+          http: {
+            paths: [
+              {
+                path: '/',
+                pathType: 'Prefix',
+                backend: { service: { name: 'web', port: { number: 80 } } },
+              },
+            ],
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** Log records of the responder answering a challenge for `host` with 200. */
+function servedChallenges(server: ResponderProcess, host: string): Record<string, unknown>[] {
+  return server
+    .logRecords()
+    .filter(
+      (r) =>
+        r.msg === 'request' &&
+        String(r.url).startsWith('/.well-known/acme-challenge/') &&
+        r.status === 200 &&
+        String(r.host).startsWith(host),
+    );
+}
+
+/** Waits until `who` may `access`: new bindings reach the authorizer's cache within moments. */
+async function waitForAccess(who: Account, access: Access): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!(await allowed(who, attributes(access)))) {
+    if (Date.now() > deadline) throw new Error(`${describeAccess(access)} never became allowed`);
+    await sleep(200);
+  }
+}
+
 describe('a full issuance, each program on its own account’s token', () => {
   let server: ResponderProcess | undefined;
   let shop: string;
@@ -546,27 +586,7 @@ describe('a full issuance, each program on its own account’s token', () => {
     shop = await createNamespace('deploy-rbac-shop');
     await networking.createNamespacedIngress({
       namespace: shop,
-      body: {
-        metadata: { name: 'shop', annotations: { 'kubernetes.io/tls-acme': 'true' } },
-        spec: {
-          ingressClassName: 'nginx',
-          tls: [{ hosts: ['rbac.shop.example.com'], secretName: 'shop-tls' }],
-          rules: [
-            {
-              host: 'rbac.shop.example.com',
-              http: {
-                paths: [
-                  {
-                    path: '/',
-                    pathType: 'Prefix',
-                    backend: { service: { name: 'web', port: { number: 80 } } },
-                  },
-                ],
-              },
-            },
-          ],
-        },
-      },
+      body: shopIngress('rbac.shop.example.com'),
     });
     // Pebble dials this one port for every HTTP-01 validation.
     server = await startResponderProcess({
@@ -592,15 +612,86 @@ describe('a full issuance, each program on its own account’s token', () => {
     await core.readNamespacedSecret({ namespace: lego, name: 'kube-lego-account' });
     await core.readNamespacedConfigMap({ namespace: lego, name: 'kube-lego-status' });
     // The responder, on its own token, saw the token appear and served it to Pebble.
-    const served = server!
-      .logRecords()
-      .filter(
-        (r) =>
-          r.msg === 'request' &&
-          String(r.url).startsWith('/.well-known/acme-challenge/') &&
-          r.status === 200 &&
-          String(r.host).startsWith('rbac.shop.example.com'),
-      );
-    assert.ok(served.length > 0, server!.logs().slice(-3000));
+    assert.ok(
+      servedChallenges(server!, 'rbac.shop.example.com').length > 0,
+      server!.logs().slice(-3000),
+    );
+  });
+});
+
+describe('the Helm chart limited to one namespace (settings.watchNamespace), for real', () => {
+  let server: ResponderProcess | undefined;
+  let install: string;
+  let watched: string;
+  let jobAccount: Account;
+
+  before(async () => {
+    install = await createNamespace('deploy-helm', {
+      'pod-security.kubernetes.io/enforce': 'restricted',
+    });
+    watched = await createNamespace('deploy-helm-shop');
+    const release = `kl${install.slice(-6)}`;
+    const objects = renderHelm({
+      release,
+      namespace: install,
+      setString: { 'settings.watchNamespace': watched },
+    });
+    assert.equal(objects.filter((o) => o.kind === 'ClusterRoleBinding').length, 0);
+    const applied = await kubectlApply(objects, [
+      '--server-side',
+      '--field-manager=kube-lego-test',
+    ]);
+    assert.equal(applied.code, 0, applied.stderr);
+    jobAccount = await account(`${release}-kube-lego-job`, install);
+    const responderAccount = await account(`${release}-kube-lego-responder`, install);
+    await waitForAccess(jobAccount, ['list', NET, 'ingresses', watched]);
+    await waitForAccess(responderAccount, [
+      'watch',
+      '',
+      'configmaps',
+      install,
+      'kube-lego-challenges',
+    ]);
+    await networking.createNamespacedIngress({
+      namespace: watched,
+      body: shopIngress('helm.shop.example.com'),
+    });
+    server = await startResponderProcess({
+      namespace: install,
+      port: testEnv().pebble.httpPort,
+      kubeconfig: responderAccount.kubeconfig,
+    });
+  });
+
+  after(async () => {
+    await server?.stop();
+  });
+
+  test('the job may work in the watched namespace and its own, and nowhere else', async () => {
+    const granted: string[] = [];
+    for (const access of [
+      ['list', NET, 'ingresses', ''],
+      ['list', '', 'secrets', ''],
+      ['get', '', 'secrets', app, 'web-tls'],
+      ['create', '', 'events', app],
+      ['patch', NET, 'ingresses', app, 'web'],
+      ['create', '', 'services', app, 'kube-lego-gce'],
+    ] satisfies Access[]) {
+      if (await allowed(jobAccount, attributes(access))) granted.push(describeAccess(access));
+    }
+    assert.deepEqual(granted, []);
+  });
+
+  test('a full issuance on the chart’s tokens', async () => {
+    const result = await runJob(
+      jobEnv(install, { LEGO_WATCH_NAMESPACE: watched, KUBECONFIG: jobAccount.kubeconfig }),
+    );
+    assert.equal(result.code, 0, `exit ${result.code}; stderr:\n${result.stderr.slice(-4000)}`);
+    assert.equal(result.summary?.issued, 1);
+    await assertValidTlsSecret(await readSecret(watched, 'shop-tls'), ['helm.shop.example.com']);
+    assert.ok(
+      servedChallenges(server!, 'helm.shop.example.com').length > 0,
+      server!.logs().slice(-3000),
+    );
   });
 });
