@@ -1,0 +1,219 @@
+/**
+ * A private etcd + kube-apiserver pair for one test file, for tests that must stop and start the
+ * API server (the shared one in environment.ts is used by every other file and must stay up).
+ * The API server can be stopped and started again on the same port, with the same etcd and the
+ * same certificates: the data and every kubeconfig survive a restart.
+ *
+ * Binary folders come from KUBE_APISERVER_DIR and ETCD_DIR, which `npm test` sets.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { Agent, request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { createCa, issueLeaf, rsaKeyPair, type IssuedPem } from './certs.js';
+import { ServerProcess, freePort } from './server-process.js';
+
+export interface KubeOnly {
+  /** Folder of this pair's files (data, certificates, logs, kubeconfig). */
+  dir: string;
+  /** An admin kubeconfig (JSON) for this API server. */
+  kubeconfig: string;
+  apiServerUrl: string;
+  /** PEM of the CA the API server's certificate chains to (for other kubeconfigs). */
+  caPem: string;
+  /** Whether the API server is running. */
+  readonly apiServerRunning: boolean;
+  /** Stops the API server only (SIGTERM, then SIGKILL after `graceMs`); etcd keeps the data. */
+  stopApiServer(graceMs?: number): Promise<void>;
+  /**
+   * Starts the API server again on the same port, with the same etcd and certificates, and
+   * waits until it is ready. @throws Error with its log's tail if it does not become ready.
+   */
+  startApiServer(): Promise<void>;
+  /** Stops both servers and removes the folder. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts etcd and a kube-apiserver (RBAC on, as in the shared environment) on free loopback
+ * ports, and waits until both are ready.
+ * @throws Error naming the server that could not start; anything started is stopped.
+ */
+export async function startKubeApiServer(
+  options: { kubeApiserverDir?: string; etcdDir?: string } = {},
+): Promise<KubeOnly> {
+  const kubeDir = options.kubeApiserverDir ?? required('KUBE_APISERVER_DIR');
+  const etcdDir = options.etcdDir ?? required('ETCD_DIR');
+  const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+  const dir = mkdtempSync(join(base, 'kube-lego-kube-only-'));
+  let etcd: ServerProcess | undefined;
+  let api: ServerProcess | undefined;
+  try {
+    const ca = await createCa('kube-lego private test CA');
+    const [serving, admin, serviceAccount] = await Promise.all([
+      issueLeaf(ca, { commonName: 'kube-apiserver', dns: ['localhost'], ips: ['127.0.0.1'] }),
+      issueLeaf(ca, { commonName: 'admin', organization: 'system:masters', client: true }),
+      rsaKeyPair(),
+    ]);
+    const etcdPort = await freePort();
+    let etcdPeerPort = await freePort();
+    while (etcdPeerPort === etcdPort) etcdPeerPort = await freePort();
+    mkdirSync(join(dir, 'etcd'));
+    etcd = await ServerProcess.start({
+      name: 'etcd (private)',
+      binary: join(etcdDir, 'etcd'),
+      args: [
+        `--data-dir=${join(dir, 'etcd')}`,
+        `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
+        `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
+        `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+        `--initial-cluster=default=http://127.0.0.1:${etcdPeerPort}`,
+        '--unsafe-no-fsync=true',
+        '--log-level=warn',
+      ],
+      logFile: join(dir, 'etcd.log'),
+      ready: async () => (await plainGet(`http://127.0.0.1:${etcdPort}/health`)).includes('"true"'),
+      readyTimeoutMs: 30_000,
+    });
+    let apiPort = await freePort();
+    while (apiPort === etcdPort || apiPort === etcdPeerPort) apiPort = await freePort();
+    const certDir = join(dir, 'apiserver');
+    mkdirSync(certDir);
+    const file = (name: string, content: string) => {
+      const path = join(certDir, name);
+      writeFileSync(path, content, { mode: 0o600 });
+      return path;
+    };
+    const args = [
+      `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+      `--cert-dir=${certDir}`,
+      `--tls-cert-file=${file('serving.crt', serving.cert)}`,
+      `--tls-private-key-file=${file('serving.key', serving.key)}`,
+      `--client-ca-file=${file('client-ca.crt', ca.cert)}`,
+      `--secure-port=${apiPort}`,
+      '--bind-address=127.0.0.1',
+      // Published, never dialled (see environment.ts and ../shared/TEST-ENV.md).
+      '--advertise-address=192.0.2.11',
+      '--service-cluster-ip-range=10.0.0.0/24',
+      '--allow-privileged=true',
+      '--disable-admission-plugins=ServiceAccount',
+      '--authorization-mode=RBAC',
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      `--service-account-key-file=${file('sa.pub', serviceAccount.publicKey)}`,
+      `--service-account-signing-key-file=${file('sa.key', serviceAccount.privateKey)}`,
+      '--endpoint-reconciler-type=none',
+      '--v=0',
+    ];
+    const apiServerUrl = `https://127.0.0.1:${apiPort}`;
+    const agent = new Agent({ ca: ca.cert, cert: admin.cert, key: admin.key });
+    const startApi = () =>
+      ServerProcess.start({
+        name: 'kube-apiserver (private)',
+        binary: join(kubeDir, 'kube-apiserver'),
+        args,
+        logFile: join(dir, 'kube-apiserver.log'),
+        ready: async () => (await tlsGet(`${apiServerUrl}/readyz`, agent)) === 'ok',
+        readyTimeoutMs: 90_000,
+      });
+    api = await startApi();
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, adminKubeconfig(apiServerUrl, ca, admin), { mode: 0o600 });
+    const etcdServer = etcd;
+    const handle: KubeOnly = {
+      dir,
+      kubeconfig,
+      apiServerUrl,
+      caPem: ca.cert,
+      get apiServerRunning() {
+        return api !== undefined;
+      },
+      async stopApiServer(graceMs = 5_000) {
+        const running = api;
+        api = undefined;
+        await running?.stop(graceMs);
+      },
+      async startApiServer() {
+        if (api) return;
+        api = await startApi();
+      },
+      async stop() {
+        const running = api;
+        api = undefined;
+        await running?.stop(2_000);
+        await etcdServer.stop(2_000);
+        agent.destroy();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+    return handle;
+  } catch (error) {
+    await api?.stop(1_000);
+    await etcd?.stop(1_000);
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run this test with \`npm test -- <file>\``);
+  return value;
+}
+
+function adminKubeconfig(server: string, ca: IssuedPem, admin: IssuedPem): string {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  return JSON.stringify(
+    {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        { name: 'private', cluster: { server, 'certificate-authority-data': b64(ca.cert) } },
+      ],
+      users: [
+        {
+          name: 'admin',
+          user: { 'client-certificate-data': b64(admin.cert), 'client-key-data': b64(admin.key) },
+        },
+      ],
+      contexts: [{ name: 'private', context: { cluster: 'private', user: 'admin' } }],
+      'current-context': 'private',
+    },
+    null,
+    2,
+  );
+}
+
+function tlsGet(url: string, agent: Agent): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent, timeout: 2_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => {
+        resolve(body);
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function plainGet(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { timeout: 2_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => {
+        resolve(body);
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}

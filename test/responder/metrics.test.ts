@@ -1,0 +1,255 @@
+/**
+ * The metrics: the Prometheus text format (escaping included), the responder's own counters, the
+ * gauges made from the status ConfigMap, and the metrics port's app.
+ */
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, test } from 'node:test';
+import { silentLogger } from '../../shared/logger.js';
+import {
+  encodeStatus,
+  type CertificateStatus,
+  type RunStatus,
+} from '../../shared/status-entries.js';
+import { createMetricsApp } from '../../responder/metrics-app.js';
+import { ResponderMetrics } from '../../responder/metrics.js';
+import {
+  escapeLabelValue,
+  formatFamilies,
+  PROMETHEUS_CONTENT_TYPE,
+} from '../../responder/prometheus-text.js';
+import { StatusSnapshot } from '../../responder/status-snapshot.js';
+import { send } from './http-request.js';
+
+const certificate = (overrides: Partial<CertificateStatus>): CertificateStatus => ({
+  namespace: 'shop',
+  secretName: 'web-tls',
+  ingresses: ['shop/web'],
+  hosts: ['shop.example.com'],
+  notAfter: '2027-02-01T00:00:00.000Z',
+  result: 'Valid',
+  reason: 'CertificateIsValid',
+  message: 'fine',
+  checkedAt: '2026-11-01T00:00:00.000Z',
+  failures: 0,
+  ...overrides,
+});
+
+const RUN: RunStatus = {
+  startedAt: '2026-11-01T00:00:00.000Z',
+  finishedAt: '2026-11-01T00:00:30.000Z',
+  result: 'Failed',
+  entries: 3,
+  issued: 0,
+  renewed: 0,
+  valid: 1,
+  skipped: 0,
+  failed: 1,
+};
+
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('Prometheus text', () => {
+  test('label values escape backslash, double quote and line feed', () => {
+    assert.equal(escapeLabelValue('a\\b"c\nd'), 'a\\\\b\\"c\\nd');
+    const text = formatFamilies([
+      {
+        name: 'm',
+        help: 'line one\nline two \\ end',
+        type: 'gauge',
+        samples: [{ labels: { x: 'say "hi"\n' }, value: 1 }, { value: NaN }],
+      },
+    ]);
+    assert.equal(
+      text,
+      '# HELP m line one\\nline two \\\\ end\n# TYPE m gauge\nm{x="say \\"hi\\"\\n"} 1\nm NaN\n',
+    );
+  });
+});
+
+describe('ResponderMetrics', () => {
+  test('counts requests by result, refusals, restarts; reports tokens, readiness and sync time', () => {
+    let ready = false;
+    const metrics = new ResponderMetrics(
+      {
+        challenges: { size: 3, malformedCount: 1 },
+        status: { certificates: [], run: undefined, malformedCount: 0 },
+        isReady: () => ready,
+      },
+      1_700_000_000,
+    );
+    let text = metrics.render();
+    // Every result is there from the start, at zero.
+    for (const result of ['served', 'not_found', 'wrong_host', 'bad_token', 'method_not_allowed']) {
+      assert.equal(sample(text, `kube_lego_responder_requests_total{result="${result}"}`), 0);
+    }
+    assert.equal(sample(text, 'kube_lego_responder_ready'), 0);
+    assert.equal(
+      sample(text, 'kube_lego_responder_last_sync_timestamp_seconds{configmap="challenge"}'),
+      undefined,
+      'no sync time before a sync',
+    );
+    metrics.countRequest('served');
+    metrics.countRequest('served');
+    metrics.countRequest('wrong_host');
+    metrics.countRejected('header_overflow');
+    metrics.countWatchRestart('challenge', 'expired');
+    metrics.countWatchRestart('status', 'error');
+    metrics.markSynced('challenge', new Date('2026-11-30T10:00:00.500Z'));
+    ready = true;
+    text = metrics.render();
+    assert.equal(sample(text, 'kube_lego_responder_requests_total{result="served"}'), 2);
+    assert.equal(sample(text, 'kube_lego_responder_requests_total{result="wrong_host"}'), 1);
+    assert.equal(
+      sample(text, 'kube_lego_responder_rejected_requests_total{reason="header_overflow"}'),
+      1,
+    );
+    assert.equal(sample(text, 'kube_lego_responder_tokens'), 3);
+    assert.equal(sample(text, 'kube_lego_responder_malformed_entries{configmap="challenge"}'), 1);
+    assert.equal(sample(text, 'kube_lego_responder_ready'), 1);
+    assert.equal(
+      sample(
+        text,
+        'kube_lego_responder_watch_restarts_total{configmap="challenge",reason="expired"}',
+      ),
+      1,
+    );
+    assert.equal(
+      sample(text, 'kube_lego_responder_watch_restarts_total{configmap="status",reason="error"}'),
+      1,
+    );
+    assert.equal(
+      sample(text, 'kube_lego_responder_last_sync_timestamp_seconds{configmap="challenge"}'),
+      Date.parse('2026-11-30T10:00:00.500Z') / 1000,
+    );
+    assert.equal(sample(text, 'process_start_time_seconds'), 1_700_000_000);
+    assert.ok((sample(text, 'process_resident_memory_bytes') ?? 0) > 1_000_000);
+    assert.match(text, /# TYPE kube_lego_responder_requests_total counter\n/);
+    assert.match(text, /# TYPE kube_lego_responder_tokens gauge\n/);
+  });
+
+  test("the status ConfigMap becomes each certificate's expiry, result and failures, and the last run", () => {
+    const status = new StatusSnapshot(silentLogger);
+    status.replace({
+      ...encodeStatus(
+        [
+          certificate({}),
+          certificate({
+            namespace: 'blog',
+            secretName: 'blog-tls',
+            notAfter: null,
+            result: 'Failed',
+            failures: 3,
+          }),
+          certificate({ namespace: 'odd', secretName: 'a"b\\c', result: 'Renewed' }),
+        ],
+        RUN,
+      ),
+      'broken.entry': '{not json',
+    });
+    const metrics = new ResponderMetrics({
+      challenges: { size: 0, malformedCount: 0 },
+      status,
+      isReady: () => true,
+    });
+    const text = metrics.render();
+    assert.equal(
+      sample(
+        text,
+        'kube_lego_certificate_not_after_timestamp_seconds{namespace="shop",secret="web-tls"}',
+      ),
+      Date.parse('2027-02-01T00:00:00.000Z') / 1000,
+    );
+    assert.ok(
+      !text.includes('kube_lego_certificate_not_after_timestamp_seconds{namespace="blog"'),
+      'no expiry for a certificate that does not exist',
+    );
+    assert.equal(
+      sample(
+        text,
+        'kube_lego_certificate_result{namespace="blog",secret="blog-tls",result="Failed"}',
+      ),
+      1,
+    );
+    assert.equal(
+      sample(text, 'kube_lego_certificate_failures{namespace="blog",secret="blog-tls"}'),
+      3,
+    );
+    assert.equal(
+      sample(
+        text,
+        'kube_lego_certificate_result{namespace="odd",secret="a\\"b\\\\c",result="Renewed"}',
+      ),
+      1,
+      'label values are escaped',
+    );
+    assert.equal(
+      sample(text, 'kube_lego_last_run_timestamp_seconds'),
+      Date.parse(RUN.finishedAt) / 1000,
+    );
+    assert.equal(sample(text, 'kube_lego_last_run_success'), 0);
+    assert.equal(sample(text, 'kube_lego_responder_malformed_entries{configmap="status"}'), 1);
+  });
+
+  test('no status ConfigMap: the families are there, without samples', () => {
+    const status = new StatusSnapshot(silentLogger);
+    status.replace(undefined);
+    const text = new ResponderMetrics({
+      challenges: { size: 0, malformedCount: 0 },
+      status,
+      isReady: () => true,
+    }).render();
+    assert.match(text, /# TYPE kube_lego_last_run_success gauge\n/);
+    assert.equal(sample(text, 'kube_lego_last_run_success'), undefined);
+    assert.ok(!/^kube_lego_certificate_/m.test(text));
+  });
+});
+
+describe('the metrics app', { timeout: 30_000 }, () => {
+  test('GET /metrics is the text format; other paths 404; other methods 405', async () => {
+    const app = createMetricsApp(() => '# HELP x y\n# TYPE x gauge\nx 1\n', silentLogger);
+    const callback = app.callback();
+    const server = createServer((req, res) => {
+      void callback(req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const res = await send(base, { path: '/metrics' });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers['content-type'], PROMETHEUS_CONTENT_TYPE);
+      assert.equal(res.body, '# HELP x y\n# TYPE x gauge\nx 1\n');
+      assert.equal((await send(base, { path: '/metrics?x=1' })).status, 200);
+      assert.equal((await send(base, { path: '/' })).status, 404);
+      assert.equal((await send(base, { path: '/.well-known/acme-challenge/x' })).status, 404);
+      assert.equal((await send(base, { path: '/metrics', method: 'POST' })).status, 405);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  test('a failing render is a constant 500', async () => {
+    const app = createMetricsApp(() => {
+      throw new Error('internal detail');
+    }, silentLogger);
+    const callback = app.callback();
+    const server = createServer((req, res) => {
+      void callback(req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const res = await send(base, { path: '/metrics' });
+      assert.equal(res.status, 500);
+      assert.ok(!res.body.includes('internal detail'));
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
