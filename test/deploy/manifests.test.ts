@@ -133,6 +133,7 @@ describe('settings', () => {
       assert.equal(data[env], value, env);
     }
   });
+
   test('docs/operating.md maps every setting to its Helm value', () => {
     const doc = readFileSync(join(ROOT, 'docs', 'operating.md'), 'utf8');
     const rows = [...doc.matchAll(/^\| `(LEGO_[A-Z_]+)` \| `settings\.(\w+)` \|/gm)].map(
