@@ -4,6 +4,7 @@
  * and every pod they make is admitted under the restricted Pod Security Standard.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
@@ -17,6 +18,7 @@ import {
   CHART,
   ROOT,
   find,
+  helmBinary,
   kubectlApply,
   ofKind,
   podTemplates,
@@ -418,6 +420,18 @@ describe('against the API server', () => {
 });
 
 describe('Helm options', () => {
+  test('helm lint --strict passes, with the defaults and with the narrow options', () => {
+    for (const set of [
+      [],
+      ['--set', 'settings.watchNamespace=shop,settings.supportedIngressProvider=nginx'],
+    ]) {
+      const out = execFileSync(helmBinary(), ['lint', '--strict', CHART, ...set], {
+        encoding: 'utf8',
+      });
+      assert.match(out, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+    }
+  });
+
   test('settings.watchNamespace grants the cluster-wide rules in that namespace only', () => {
     const rendered = renderHelm({ setString: { 'settings.watchNamespace': 'shop' } });
     assert.equal(ofKind(rendered, 'ClusterRoleBinding').length, 0);
