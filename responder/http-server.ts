@@ -5,7 +5,8 @@
  * Limits (Node's defaults in brackets): request headers at most 8 KiB [16 KiB] and 50 lines
  * [2000, and the excess silently dropped]; the headers must arrive within 10 s [60 s] and the
  * whole request within 15 s [300 s]; an idle keep-alive connection is closed after 5 s; at most
- * 1,000 requests per connection and 1,024 connections. Requests Node itself refuses (oversized or
+ * 1,024 connections. (No per-connection request limit: past it Node answers 503 by itself to a
+ * client that ignores `Connection: close`.) Requests Node itself refuses (oversized or
  * malformed headers, timeouts) get Node's bare status line and are counted as `rejected`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -24,8 +25,6 @@ export interface ServerLimits {
   requestTimeoutMs: number;
   /** An idle keep-alive connection is closed after this, ms. */
   keepAliveTimeoutMs: number;
-  /** Requests served on one connection before it is closed. */
-  maxRequestsPerSocket: number;
   /** Connections open at once; more are closed on arrival. */
   maxConnections: number;
   /** After a shutdown starts, idle connections get this long to send a request, ms. */
@@ -39,7 +38,6 @@ export const DEFAULT_LIMITS: ServerLimits = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 15_000,
   keepAliveTimeoutMs: 5_000,
-  maxRequestsPerSocket: 1_000,
   maxConnections: 1_024,
   drainSettleMs: 250,
 };
@@ -83,7 +81,6 @@ export class HardenedServer {
     });
     // One more than the app accepts, so the app can tell "too many" from "exactly the limit".
     this.server.maxHeadersCount = limits.maxHeaders + 1;
-    this.server.maxRequestsPerSocket = limits.maxRequestsPerSocket;
     this.server.maxConnections = limits.maxConnections;
     // Backstop for a socket that stalls while a response is written.
     this.server.setTimeout(limits.requestTimeoutMs * 2);
