@@ -17,6 +17,7 @@ import type {
 } from '@kubernetes/client-node';
 import type { Logger } from '../../shared/logger.js';
 import { kubeCall } from './kube-call.js';
+import { endpointSlicesApi, OwnedObjects, servicesApi } from './owned-objects.js';
 import { HTTP_PORT_NAME, SERVICE_NAME_LABEL, type ReadyAddresses } from './responder-service.js';
 import { routingLabels, routingSelector } from './routing-labels.js';
 import { APPLY_PARAMETERS, applyOptions } from './server-side-apply.js';
@@ -61,7 +62,7 @@ export function buildGceEndpointSlice(
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
     metadata: {
-      name: `${settings.serviceNameGce}-${ready.addressType.toLowerCase()}`,
+      name: gceEndpointSliceName(settings, ready.addressType),
       namespace,
       labels: {
         ...routingLabels('gce'),
@@ -78,6 +79,17 @@ export function buildGceEndpointSlice(
   };
 }
 
+/** The name of the gce EndpointSlice of one address family: `<service>-<ipv4|ipv6>`. */
+export function gceEndpointSliceName(
+  settings: GceBackendSettings,
+  addressType: ReadyAddresses['addressType'],
+): string {
+  return `${settings.serviceNameGce}-${addressType.toLowerCase()}`;
+}
+
+/** Address families of the gce EndpointSlices, in the order they are deleted. */
+const ADDRESS_TYPES: readonly ReadyAddresses['addressType'][] = ['IPv4', 'IPv6'];
+
 /** A gce Service of ours found in the cluster (see {@link GceBackend.list}). */
 export interface GceBackendRef {
   namespace: string;
@@ -86,12 +98,18 @@ export interface GceBackendRef {
 
 /** Writes, finds and deletes gce backends. */
 export class GceBackend {
+  private readonly services: OwnedObjects;
+  private readonly slices: OwnedObjects;
+
   constructor(
     private readonly core: CoreV1Api,
     private readonly discovery: DiscoveryV1Api,
     private readonly settings: GceBackendSettings,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.services = new OwnedObjects(servicesApi(core), routingLabels('gce'));
+    this.slices = new OwnedObjects(endpointSlicesApi(discovery), routingLabels('gce'));
+  }
 
   /**
    * Applies the Service, then one EndpointSlice per address family of `ready` (1 + families
@@ -100,21 +118,23 @@ export class GceBackend {
    */
   async ensure(namespace: string, ready: readonly ReadyAddresses[]): Promise<void> {
     const name = this.settings.serviceNameGce;
-    await kubeCall(`apply Service ${namespace}/${name}`, () =>
+    const service = await kubeCall(`apply Service ${namespace}/${name}`, () =>
       this.core.patchNamespacedService(
         { name, namespace, body: buildGceService(this.settings, namespace), ...APPLY_PARAMETERS },
         applyOptions(),
       ),
     );
+    this.services.record(service, 'written');
     for (const family of ready) {
       const body = buildGceEndpointSlice(this.settings, namespace, family);
-      const sliceName = body.metadata?.name ?? name;
-      await kubeCall(`apply EndpointSlice ${namespace}/${sliceName}`, () =>
+      const sliceName = gceEndpointSliceName(this.settings, family.addressType);
+      const slice = await kubeCall(`apply EndpointSlice ${namespace}/${sliceName}`, () =>
         this.discovery.patchNamespacedEndpointSlice(
           { name: sliceName, namespace, body, ...APPLY_PARAMETERS },
           applyOptions(),
         ),
       );
+      this.slices.record(slice, 'written');
     }
     this.logger.debug('gce backend applied', {
       namespace,
@@ -124,30 +144,28 @@ export class GceBackend {
   }
 
   /**
-   * Deletes every EndpointSlice, then every Service, labelled as gce routing's in `namespace`
-   * (two requests; nothing to delete is fine). Slices go first: a Service of ours left alone
-   * still marks the namespace for cleanup().
-   * @throws KubeApiError when a delete fails.
+   * Deletes, by name and each only if it carries gce routing's labels, the EndpointSlices
+   * `<service>-ipv4` and `<service>-ipv6`, then the Service LEGO_SERVICE_NAME_GCE, in
+   * `namespace`. One DELETE for each object this run wrote or listed, a GET first for the others
+   * (a 404 ends it), nothing for what this run already deleted or found absent. Slices go first:
+   * a Service of ours left alone still marks the namespace for cleanup().
+   * @throws KubeApiError when a read or a delete fails (the Service is then kept).
    */
   async remove(namespace: string): Promise<void> {
-    await kubeCall(`delete labelled EndpointSlices in ${namespace}`, () =>
-      this.discovery.deleteCollectionNamespacedEndpointSlice({
-        namespace,
-        labelSelector: routingSelector('gce'),
-      }),
-    );
-    await kubeCall(`delete labelled Services in ${namespace}`, () =>
-      this.core.deleteCollectionNamespacedService({
-        namespace,
-        labelSelector: routingSelector('gce'),
-      }),
-    );
-    this.logger.debug('gce backend deleted', { namespace });
+    const outcomes: Record<string, string> = {};
+    for (const addressType of ADDRESS_TYPES) {
+      const name = gceEndpointSliceName(this.settings, addressType);
+      outcomes[name] = await this.slices.delete({ namespace, name });
+    }
+    const name = this.settings.serviceNameGce;
+    outcomes[name] = await this.services.delete({ namespace, name });
+    this.logger.debug('gce backend removed', { namespace, outcomes });
   }
 
   /**
-   * Every gce Service of ours: in `namespace`, or in all namespaces when it is empty (one list
-   * request). @throws KubeApiError when the list fails.
+   * Every gce Service of ours (labelled as gce routing's, whatever its name): in `namespace`, or
+   * in all namespaces when it is empty (one list request). The copies are remembered, so that
+   * remove() deletes them without reading them again. @throws KubeApiError when the list fails.
    */
   async list(namespace: string): Promise<GceBackendRef[]> {
     const labelSelector = routingSelector('gce');
@@ -158,6 +176,7 @@ export class GceBackend {
           ? this.core.listNamespacedService({ namespace, labelSelector })
           : this.core.listServiceForAllNamespaces({ labelSelector }),
     );
+    for (const service of services.items) this.services.record(service, 'read');
     return services.items.flatMap((service) =>
       service.metadata?.namespace && service.metadata.name
         ? [{ namespace: service.metadata.namespace, serviceName: service.metadata.name }]

@@ -178,9 +178,11 @@ export class GceChallengeRouter implements ChallengeRouter {
    * End of run: finds every gce Service of ours (one list, in LEGO_WATCH_NAMESPACE or cluster
    * wide), removes the challenge paths to it from every Ingress of its namespace (one list per
    * such namespace, a patch per Ingress that holds any), deletes the namespace's gce
-   * EndpointSlices and Services, and deletes the responder Service (skipped when the nginx
-   * router's cleanup already did). Leftovers of a crashed run are found the same way: see the
-   * module comment. Needs no argument.
+   * EndpointSlices and Service by name (a gce Service of ours under another name than
+   * LEGO_SERVICE_NAME_GCE loses its paths but is only reported: RBAC allows deleting the current
+   * names only), and deletes the responder Service (skipped when the nginx router's cleanup
+   * already did). Leftovers of a crashed run are found the same way: see the module comment.
+   * Needs no argument.
    * @throws RoutingError listing what failed (everything is attempted).
    */
   async cleanup(): Promise<void> {
@@ -199,6 +201,15 @@ export class GceChallengeRouter implements ChallengeRouter {
       const before = failures.length;
       await this.removeLeftoverPaths(namespace, serviceNames, failures);
       if (failures.length > before) continue; // keep the Service: it marks the namespace
+      for (const serviceName of serviceNames) {
+        if (serviceName === this.settings.serviceNameGce) continue;
+        // Left under an earlier LEGO_SERVICE_NAME_GCE: its paths are gone, but RBAC lets the
+        // job delete the current name only.
+        this.logger.warn(
+          'a gce Service of ours has another name than LEGO_SERVICE_NAME_GCE and is left in place; delete it and its EndpointSlices by hand',
+          { namespace, service: serviceName },
+        );
+      }
       await this.backend.remove(namespace).catch((error: unknown) => {
         failures.push(
           new RoutingError(

@@ -9,9 +9,10 @@ import type { DesiredCertificate } from '../model.js';
 import type { Logger } from '../../shared/logger.js';
 import type { ChallengeRouter } from './challenge-router.js';
 import { kubeCall } from './kube-call.js';
+import { ingressesApi, OwnedObjects, type DeleteOutcome } from './owned-objects.js';
 import type { ResponderService } from './responder-service.js';
 import { RoutingError } from './routing-error.js';
-import { routingLabels, routingSelector } from './routing-labels.js';
+import { routingLabels } from './routing-labels.js';
 import { APPLY_PARAMETERS, applyOptions } from './server-side-apply.js';
 
 /**
@@ -75,12 +76,16 @@ export function buildNginxIngress(
 
 /** {@link ChallengeRouter} for ingress-nginx (and any controller that merges Ingresses per host). */
 export class NginxChallengeRouter implements ChallengeRouter {
+  private readonly ingresses: OwnedObjects;
+
   constructor(
     private readonly networking: NetworkingV1Api,
     private readonly responder: ResponderService,
     private readonly settings: NginxIngressSettings,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.ingresses = new OwnedObjects(ingressesApi(networking), routingLabels('nginx'));
+  }
 
   private get ingressReference(): string {
     return `${this.settings.namespace}/${this.settings.ingressNameNginx}`;
@@ -114,7 +119,7 @@ export class NginxChallengeRouter implements ChallengeRouter {
     }
     const body = buildNginxIngress(this.settings, certificate.hosts, certificate.ingressClass);
     try {
-      await kubeCall(`apply Ingress ${this.ingressReference}`, () =>
+      const applied = await kubeCall(`apply Ingress ${this.ingressReference}`, () =>
         this.networking.patchNamespacedIngress(
           {
             name: this.settings.ingressNameNginx,
@@ -125,6 +130,7 @@ export class NginxChallengeRouter implements ChallengeRouter {
           applyOptions(),
         ),
       );
+      this.ingresses.record(applied, 'written');
     } catch (error) {
       throw new RoutingError(
         'nginx',
@@ -140,15 +146,16 @@ export class NginxChallengeRouter implements ChallengeRouter {
   }
 
   /**
-   * Deletes the challenge Ingress (one request; nothing to delete is fine). Deleted rather than
-   * emptied: the apiserver refuses an Ingress with neither rules nor a default backend, and a
-   * default backend would capture the whole class's unmatched traffic. Only an Ingress carrying
-   * our labels is deleted.
-   * @throws RoutingError when the delete fails.
+   * Deletes the challenge Ingress, by name and only if it carries our labels: one request when
+   * this run applied it and nobody replaced it since (else a GET first; nothing to delete is
+   * fine). Deleted rather than emptied: the apiserver refuses an Ingress with neither rules nor a
+   * default backend, and a default backend would capture the whole class's unmatched traffic.
+   * @throws RoutingError when the read or the delete fails.
    */
   async close(certificate: DesiredCertificate): Promise<void> {
+    let outcome: DeleteOutcome;
     try {
-      await this.deleteChallengeIngresses(`metadata.name=${this.settings.ingressNameNginx}`);
+      outcome = await this.deleteChallengeIngress();
     } catch (error) {
       throw new RoutingError(
         'nginx',
@@ -156,22 +163,26 @@ export class NginxChallengeRouter implements ChallengeRouter {
         { cause: error },
       );
     }
-    this.logger.debug('challenge ingress deleted', {
+    this.logger.debug('challenge ingress removed', {
       ingress: this.ingressReference,
+      outcome,
       namespace: certificate.namespace,
       secret: certificate.secretName,
     });
   }
 
   /**
-   * Deletes every Ingress and Service in LEGO_NAMESPACE labelled as nginx routing's, whatever
-   * their name (leftovers of a crashed run or of an earlier LEGO_INGRESS_NAME_NGINX included).
-   * Two requests (the Service's is skipped when the gce router's cleanup already made it).
+   * End of run: deletes the challenge Ingress and the responder Service by name, each only if it
+   * carries nginx routing's labels (a crashed run's leftovers included; an unlabelled object of
+   * that name, e.g. kube-lego's, is left alone). No request for what this run already deleted;
+   * a GET first for what it did not write (the Service's delete is skipped when the gce router's
+   * cleanup already made it). Objects left under an earlier LEGO_INGRESS_NAME_NGINX or
+   * LEGO_SERVICE_NAME_NGINX are not touched: RBAC allows deleting the current names only.
    * @throws RoutingError when a delete fails (the other is still attempted).
    */
   async cleanup(): Promise<void> {
     const failures: unknown[] = [];
-    await this.deleteChallengeIngresses(undefined).catch((error: unknown) => failures.push(error));
+    await this.deleteChallengeIngress().catch((error: unknown) => failures.push(error));
     await this.responder.remove().catch((error: unknown) => failures.push(error));
     if (failures.length > 0) {
       throw new RoutingError('nginx', `cleanup failed in namespace ${this.settings.namespace}`, {
@@ -180,14 +191,11 @@ export class NginxChallengeRouter implements ChallengeRouter {
     }
   }
 
-  private async deleteChallengeIngresses(fieldSelector: string | undefined): Promise<void> {
-    await kubeCall(`delete labelled Ingresses in ${this.settings.namespace}`, () =>
-      this.networking.deleteCollectionNamespacedIngress({
-        namespace: this.settings.namespace,
-        labelSelector: routingSelector('nginx'),
-        fieldSelector,
-      }),
-    );
+  private deleteChallengeIngress(): Promise<DeleteOutcome> {
+    return this.ingresses.delete({
+      namespace: this.settings.namespace,
+      name: this.settings.ingressNameNginx,
+    });
   }
 }
 

@@ -15,7 +15,8 @@ import type {
 } from '@kubernetes/client-node';
 import type { Logger } from '../../shared/logger.js';
 import { kubeCall } from './kube-call.js';
-import { routingLabels, routingSelector } from './routing-labels.js';
+import { OwnedObjects, servicesApi } from './owned-objects.js';
+import { routingLabels } from './routing-labels.js';
 import { APPLY_PARAMETERS, applyOptions } from './server-side-apply.js';
 
 /** Label the endpointslice controller puts on the slices of a Service (and kube-proxy reads). */
@@ -84,14 +85,16 @@ export function readyAddressesOf(slices: readonly V1EndpointSlice[]): ReadyAddre
 /** The responder Service of one run; see the module comment for its lifetime. */
 export class ResponderService {
   private ensured = false;
-  private removed = false;
+  private readonly services: OwnedObjects;
 
   constructor(
     private readonly core: CoreV1Api,
     private readonly discovery: DiscoveryV1Api,
     private readonly settings: ResponderServiceSettings,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.services = new OwnedObjects(servicesApi(core), routingLabels('nginx'));
+  }
 
   /** `namespace/name` of the Service, for messages. */
   get reference(): string {
@@ -105,7 +108,7 @@ export class ResponderService {
   async ensure(): Promise<void> {
     if (this.ensured) return;
     const body = buildResponderService(this.settings);
-    await kubeCall(`apply Service ${this.reference}`, () =>
+    const applied = await kubeCall(`apply Service ${this.reference}`, () =>
       this.core.patchNamespacedService(
         {
           name: this.settings.serviceNameNginx,
@@ -116,8 +119,8 @@ export class ResponderService {
         applyOptions(),
       ),
     );
+    this.services.record(applied, 'written');
     this.ensured = true;
-    this.removed = false;
     this.logger.debug('responder service applied', { service: this.reference });
   }
 
@@ -136,20 +139,17 @@ export class ResponderService {
   }
 
   /**
-   * Deletes every Service in LEGO_NAMESPACE labelled as nginx routing's (the responder Service,
-   * and any left by an earlier run under another name); unlabelled Services are never touched.
-   * Once per instance unless ensure() ran again. @throws KubeApiError when the delete fails.
+   * Deletes the Service LEGO_SERVICE_NAME_NGINX if it carries nginx routing's labels (an
+   * unlabelled Service of that name, e.g. kube-lego's, is left alone). One DELETE when this run
+   * applied it; a GET first when it did not; nothing once this run has deleted it or found it
+   * absent, unless ensure() ran again. @throws KubeApiError when the read or the delete fails.
    */
   async remove(): Promise<void> {
-    if (this.removed) return;
-    await kubeCall(`delete labelled Services in ${this.settings.namespace}`, () =>
-      this.core.deleteCollectionNamespacedService({
-        namespace: this.settings.namespace,
-        labelSelector: routingSelector('nginx'),
-      }),
-    );
-    this.removed = true;
+    const outcome = await this.services.delete({
+      namespace: this.settings.namespace,
+      name: this.settings.serviceNameNginx,
+    });
     this.ensured = false;
-    this.logger.debug('responder service deleted', { service: this.reference });
+    this.logger.debug('responder service removed', { service: this.reference, outcome });
   }
 }

@@ -337,6 +337,31 @@ describe('every pod: restricted profile, resources, tokens only where needed', (
   });
 });
 
+describe('RBAC rules', () => {
+  test('no rule grants deletecollection or a wildcard, and every delete is limited by name', () => {
+    for (const [source, objects] of [
+      ['kustomize', kustomize],
+      ['helm', renderHelm({ setString: { 'settings.watchNamespace': 'shop' } })],
+      ['helm', helm],
+    ] as const) {
+      for (const role of [...ofKind(objects, 'Role'), ...ofKind(objects, 'ClusterRole')]) {
+        for (const rule of role.rules as {
+          resources: string[];
+          verbs: string[];
+          resourceNames?: string[];
+        }[]) {
+          const where = `${source} ${role.kind}/${role.metadata.name} ${rule.resources.join()}`;
+          assert.ok(!rule.verbs.includes('deletecollection'), `${where}: deletecollection`);
+          assert.ok(!rule.verbs.includes('*') && !rule.resources.includes('*'), `${where}: *`);
+          if (rule.verbs.includes('delete')) {
+            assert.ok((rule.resourceNames ?? []).length > 0, `${where}: delete without names`);
+          }
+        }
+      }
+    }
+  });
+});
+
 describe('against the API server', () => {
   let namespace: string;
   const core = adminKubeConfig().makeApiClient(CoreV1Api);
@@ -478,6 +503,8 @@ describe('Helm options', () => {
         'settings.statusConfigMap': 'acme-status',
         'settings.leaseName': 'acme-lease',
         'settings.secretName': 'acme-account',
+        'settings.serviceNameNginx': 'acme-responder',
+        'settings.ingressNameNginx': 'acme-challenges',
       },
     });
     const names = (role: string) =>
@@ -487,11 +514,11 @@ describe('Helm options', () => {
     assert.deepEqual(names('kube-lego-responder'), ['acme-status', 'acme-tokens']);
     assert.deepEqual(names('kube-lego-job'), [
       'acme-account',
+      'acme-challenges',
       'acme-lease',
+      'acme-responder',
       'acme-status',
       'acme-tokens',
-      'kube-lego-nginx',
-      'kube-lego-nginx',
     ]);
   });
 

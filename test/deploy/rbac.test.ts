@@ -151,11 +151,14 @@ const JOB_MAY: Access[] = [
   ['patch', NET, 'ingresses', 'APP', 'web'],
   ['create', '', 'services', 'APP', 'kube-lego-gce'],
   ['patch', '', 'services', 'APP', 'kube-lego-gce'],
+  ['get', '', 'services', 'APP', 'kube-lego-gce'],
+  ['delete', '', 'services', 'APP', 'kube-lego-gce'],
   ['list', '', 'services', ''],
-  ['deletecollection', '', 'services', 'APP'],
   ['create', DISC, 'endpointslices', 'APP', 'kube-lego-gce-ipv4'],
   ['patch', DISC, 'endpointslices', 'APP', 'kube-lego-gce-ipv6'],
-  ['deletecollection', DISC, 'endpointslices', 'APP'],
+  ['get', DISC, 'endpointslices', 'APP', 'kube-lego-gce-ipv4'],
+  ['delete', DISC, 'endpointslices', 'APP', 'kube-lego-gce-ipv4'],
+  ['delete', DISC, 'endpointslices', 'APP', 'kube-lego-gce-ipv6'],
   // its own namespace
   ['create', '', 'configmaps', 'LEGO'],
   ['get', '', 'configmaps', 'LEGO', 'kube-lego-challenges'],
@@ -168,10 +171,12 @@ const JOB_MAY: Access[] = [
   ['update', '', 'secrets', 'LEGO', 'kube-lego-account'],
   ['create', '', 'services', 'LEGO', 'kube-lego-nginx'],
   ['patch', '', 'services', 'LEGO', 'kube-lego-nginx'],
-  ['deletecollection', '', 'services', 'LEGO'],
+  ['get', '', 'services', 'LEGO', 'kube-lego-nginx'],
+  ['delete', '', 'services', 'LEGO', 'kube-lego-nginx'],
   ['create', NET, 'ingresses', 'LEGO', 'kube-lego-nginx'],
   ['patch', NET, 'ingresses', 'LEGO', 'kube-lego-nginx'],
-  ['deletecollection', NET, 'ingresses', 'LEGO'],
+  ['get', NET, 'ingresses', 'LEGO', 'kube-lego-nginx'],
+  ['delete', NET, 'ingresses', 'LEGO', 'kube-lego-nginx'],
   ['list', DISC, 'endpointslices', 'LEGO'],
 ];
 
@@ -209,17 +214,35 @@ const JOB_MAY_NOT: Access[] = [
   ['update', COORD, 'leases', 'APP', 'kube-lego'],
   ['create', '', 'services', 'LEGO', 'kube-lego-responder'],
   ['patch', '', 'services', 'LEGO', 'kube-lego-responder'],
-  ['delete', '', 'services', 'LEGO', 'kube-lego-nginx'],
+  ['delete', '', 'services', 'LEGO', 'kube-lego-responder'],
+  ['get', '', 'services', 'LEGO', 'kube-lego-responder'],
   ['update', NET, 'ingresses', 'LEGO', 'kube-lego-nginx'],
-  ['delete', NET, 'ingresses', 'LEGO', 'kube-lego-nginx'],
+  ['delete', NET, 'ingresses', 'LEGO', 'other'],
+  // No delete by label selector, anywhere: deletecollection cannot be limited by name.
+  ['deletecollection', '', 'services', ''],
+  ['deletecollection', '', 'services', 'APP'],
+  ['deletecollection', '', 'services', 'LEGO'],
+  ['deletecollection', NET, 'ingresses', ''],
+  ['deletecollection', NET, 'ingresses', 'APP'],
+  ['deletecollection', NET, 'ingresses', 'LEGO'],
+  ['deletecollection', DISC, 'endpointslices', ''],
+  ['deletecollection', DISC, 'endpointslices', 'APP'],
+  ['deletecollection', DISC, 'endpointslices', 'LEGO'],
+  ['deletecollection', '', 'configmaps', 'LEGO'],
   // Users' objects beyond the challenge path and the gce backend.
   ['create', '', 'services', 'APP', 'web'],
   ['patch', '', 'services', 'APP', 'web'],
+  ['get', '', 'services', 'APP', 'web'],
   ['delete', '', 'services', 'APP', 'web'],
+  ['delete', '', 'services', 'APP', 'kube-lego-nginx'],
+  ['delete', '', 'services', 'APP', 'kubernetes'],
   ['update', NET, 'ingresses', 'APP', 'web'],
   ['delete', NET, 'ingresses', 'APP', 'web'],
   ['create', NET, 'ingresses', 'APP'],
   ['create', DISC, 'endpointslices', 'APP', 'web-abcde'],
+  ['get', DISC, 'endpointslices', 'APP', 'web-abcde'],
+  ['delete', DISC, 'endpointslices', 'APP', 'web-abcde'],
+  ['delete', DISC, 'endpointslices', 'LEGO', 'kube-lego-nginx-x7k2p'],
   ['update', '', 'events', 'APP', 'x'],
   ['list', '', 'namespaces', ''],
   ['get', '', 'nodes', '', 'node-1'],
@@ -344,6 +367,54 @@ describe('the job’s ServiceAccount', () => {
       ),
       403,
     );
+    // Deletes are by name, and only of its own names: another Service is refused, and so is any
+    // delete by label selector (deletecollection), even of what the job itself labels.
+    await core.createNamespacedService({
+      namespace: app,
+      body: { metadata: { name: 'web' }, spec: { ports: [{ port: 80 }] } },
+    });
+    assert.equal(
+      await statusOf(() => jobCore.deleteNamespacedService({ namespace: app, name: 'web' })),
+      403,
+    );
+    assert.equal(
+      await statusOf(() =>
+        jobCore.deleteCollectionNamespacedService({
+          namespace: app,
+          labelSelector: 'app.kubernetes.io/managed-by=kube-lego',
+        }),
+      ),
+      403,
+    );
+    assert.equal(
+      await statusOf(() =>
+        jobCore.deleteCollectionNamespacedService({
+          namespace: lego,
+          labelSelector: 'app.kubernetes.io/managed-by=kube-lego',
+        }),
+      ),
+      403,
+    );
+    const jobNetworking = config.makeApiClient(NetworkingV1Api);
+    assert.equal(
+      await statusOf(() =>
+        jobNetworking.deleteCollectionNamespacedIngress({
+          namespace: lego,
+          labelSelector: 'app.kubernetes.io/managed-by=kube-lego',
+        }),
+      ),
+      403,
+    );
+    assert.equal(
+      await statusOf(() =>
+        config
+          .makeApiClient(DiscoveryV1Api)
+          .deleteCollectionNamespacedEndpointSlice({ namespace: app }),
+      ),
+      403,
+    );
+    await core.readNamespacedService({ namespace: app, name: 'web' });
+    await core.deleteNamespacedService({ namespace: app, name: 'web' });
     // `create` is limited by name: a plain POST has no name to match, and is refused.
     assert.equal(
       await statusOf(() =>
@@ -676,6 +747,8 @@ describe('the Helm chart limited to one namespace (settings.watchNamespace), for
       ['create', '', 'events', app],
       ['patch', NET, 'ingresses', app, 'web'],
       ['create', '', 'services', app, 'kube-lego-gce'],
+      ['delete', '', 'services', app, 'kube-lego-gce'],
+      ['delete', DISC, 'endpointslices', app, 'kube-lego-gce-ipv4'],
     ] satisfies Access[]) {
       if (await allowed(jobAccount, attributes(access))) granted.push(describeAccess(access));
     }

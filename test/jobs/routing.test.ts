@@ -254,7 +254,7 @@ describe('nginx router', () => {
     assert.deepEqual(await ours(lego), []);
   });
 
-  test("cleanup() deletes a crashed run's leftovers by label and leaves unlabelled objects alone", async () => {
+  test("cleanup() deletes a crashed run's leftovers by name, only when labelled ours; other names and unlabelled objects stay", async () => {
     const labels = { ...MANAGED_BY, 'kube-lego.io/routing-provider': 'nginx' };
     const rule = (service: string) => ({
       host: 'old.example.com',
@@ -268,41 +268,120 @@ describe('nginx router', () => {
         ],
       },
     });
-    // Left by a crashed run under an earlier LEGO_INGRESS_NAME_NGINX:
-    await networking.createNamespacedIngress({
-      namespace: lego,
-      body: { metadata: { name: 'old-challenges', labels }, spec: { rules: [rule('x')] } },
-    });
-    await core.createNamespacedService({
-      namespace: lego,
-      body: { metadata: { name: 'old-responder', labels }, spec: { ports: [{ port: 80 }] } },
-    });
-    // Not ours (e.g. made by the original kube-lego, under the name we use now):
-    await networking.createNamespacedIngress({
-      namespace: lego,
-      body: { metadata: { name: 'kube-lego-nginx' }, spec: { rules: [rule('y')] } },
-    });
-    await core.createNamespacedService({
-      namespace: lego,
-      body: { metadata: { name: 'web' }, spec: { ports: [{ port: 80 }] } },
-    });
+    const ingress = (name: string, withLabels: boolean) =>
+      networking.createNamespacedIngress({
+        namespace: lego,
+        body: {
+          metadata: { name, ...(withLabels ? { labels } : {}) },
+          spec: { rules: [rule('x')] },
+        },
+      });
+    const service = (name: string, withLabels: boolean) =>
+      core.createNamespacedService({
+        namespace: lego,
+        body: {
+          metadata: { name, ...(withLabels ? { labels } : {}) },
+          spec: { ports: [{ port: 80 }] },
+        },
+      });
+    // Left by a crashed run, under today's names and under an earlier LEGO_INGRESS_NAME_NGINX /
+    // LEGO_SERVICE_NAME_NGINX; and a Service that is not ours.
+    await ingress('kube-lego-nginx', true);
+    await service('kube-lego-nginx', true);
+    await ingress('old-challenges', true);
+    await service('old-responder', true);
+    await service('web', false);
 
-    await routers(settingsFor(lego)).nginx.cleanup();
-
-    assert.deepEqual(await ours(lego), []);
-    const ingresses = await networking.listNamespacedIngress({ namespace: lego });
-    assert.deepEqual(
-      ingresses.items.map((i) => i.metadata?.name),
-      ['kube-lego-nginx'],
-    );
+    const config = observedKubeConfig();
+    await routers(settingsFor(lego), config).nginx.cleanup();
+    const ingressPath = `/apis/networking.k8s.io/v1/namespaces/${lego}/ingresses/kube-lego-nginx`;
+    const servicePath = `/api/v1/namespaces/${lego}/services/kube-lego-nginx`;
+    assert.deepEqual(config.take(), [
+      `GET ${ingressPath}`,
+      `DELETE ${ingressPath}`,
+      `GET ${servicePath}`,
+      `DELETE ${servicePath}`,
+    ]);
+    // RBAC allows deleting today's names only: the others are left for the operator.
+    assert.deepEqual(await ours(lego), ['Ingress/old-challenges', 'Service/old-responder']);
     const services = await core.listNamespacedService({ namespace: lego });
-    assert.deepEqual(
-      services.items.map((s) => s.metadata?.name),
-      ['web'],
+    assert.deepEqual(services.items.map((s) => s.metadata?.name).sort(), ['old-responder', 'web']);
+
+    // Not ours, under the name we use now (e.g. made by the original kube-lego): left alone.
+    await ingress('kube-lego-nginx', false);
+    await service('kube-lego-nginx', false);
+    await routers(settingsFor(lego), config).nginx.cleanup();
+    assert.deepEqual(config.take(), [`GET ${ingressPath}`, `GET ${servicePath}`]);
+    const left = await networking.listNamespacedIngress({ namespace: lego });
+    assert.deepEqual(left.items.map((i) => i.metadata?.name).sort(), [
+      'kube-lego-nginx',
+      'old-challenges',
+    ]);
+    assert.equal(
+      await statusOfRead(() =>
+        core.readNamespacedService({ namespace: lego, name: 'kube-lego-nginx' }),
+      ),
+      'present',
     );
   });
 
-  test('requests per call: open 2 then 1, close 1, cleanup 2, and the other router’s cleanup does not delete the Service again', async () => {
+  test('a delete carries preconditions: an object replaced or stripped of our labels meanwhile is read again and left alone', async () => {
+    const config = observedKubeConfig();
+    const { nginx } = routers(settingsFor(lego), config);
+    const cert = certificate({ namespace: 'shop', hosts: ['a.example.com'] });
+    const ingressPath = `/apis/networking.k8s.io/v1/namespaces/${lego}/ingresses/kube-lego-nginx`;
+    const servicePath = `/api/v1/namespaces/${lego}/services/kube-lego-nginx`;
+    await nginx.open(cert);
+    config.take();
+
+    // Someone replaces our Ingress with one of their own under the same name: the DELETE, with
+    // the uid this run applied, is refused (409), and the fresh read shows it is not ours.
+    await networking.deleteNamespacedIngress({ namespace: lego, name: 'kube-lego-nginx' });
+    await networking.createNamespacedIngress({
+      namespace: lego,
+      body: {
+        metadata: { name: 'kube-lego-nginx' },
+        spec: { defaultBackend: { service: { name: 'theirs', port: { number: 80 } } } },
+      },
+    });
+    await nginx.close(cert);
+    assert.deepEqual(config.take(), [`DELETE ${ingressPath}`, `GET ${ingressPath}`]);
+    assert.equal(
+      await statusOfRead(() =>
+        networking.readNamespacedIngress({ namespace: lego, name: 'kube-lego-nginx' }),
+      ),
+      'present',
+    );
+
+    // A labelled Service this run did not write: read (labels seen), and just before the DELETE
+    // someone removes our labels. The DELETE carries the read resourceVersion: refused (409),
+    // read again, left alone.
+    await networking.deleteNamespacedIngress({ namespace: lego, name: 'kube-lego-nginx' });
+    let stripped = false;
+    config.beforeRequest = async (method, path) => {
+      if (method !== 'DELETE' || path !== servicePath || stripped) return;
+      stripped = true;
+      await core.patchNamespacedService(
+        {
+          namespace: lego,
+          name: 'kube-lego-nginx',
+          body: { metadata: { labels: { 'app.kubernetes.io/managed-by': null } } },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    };
+    await routers(settingsFor(lego), config).nginx.cleanup();
+    assert.deepEqual(config.take(), [
+      `GET ${ingressPath}`,
+      `GET ${servicePath}`,
+      `DELETE ${servicePath}`,
+      `GET ${servicePath}`,
+    ]);
+    const service = await core.readNamespacedService({ namespace: lego, name: 'kube-lego-nginx' });
+    assert.deepEqual(service.metadata?.labels, { 'kube-lego.io/routing-provider': 'nginx' });
+  });
+
+  test('requests per call: open 2 then 1, close 1, cleanup 1, and the other router’s cleanup does not delete the Service again', async () => {
     const config = observedKubeConfig();
     const { nginx, gce } = routers(settingsFor(lego, lego), config);
     const cert = certificate({ namespace: 'shop', hosts: ['a.example.com'] });
@@ -317,11 +396,20 @@ describe('nginx router', () => {
     await nginx.open(certificate({ namespace: 'shop', hosts: ['b.example.com'] }));
     assert.deepEqual(config.take(), [`PATCH ${ingresses}/kube-lego-nginx`]);
     await nginx.close(cert);
-    assert.deepEqual(config.take(), [`DELETE ${ingresses}`]);
+    assert.deepEqual(config.take(), [`DELETE ${ingresses}/kube-lego-nginx`]);
+    await nginx.close(cert);
+    assert.deepEqual(config.take(), [], 'already deleted by this run');
+    // The Ingress is known to be gone; the Service is deleted with the uid its apply returned.
     await nginx.cleanup();
-    assert.deepEqual(config.take(), [`DELETE ${ingresses}`, `DELETE ${base}/services`]);
+    assert.deepEqual(config.take(), [`DELETE ${base}/services/kube-lego-nginx`]);
     await gce.cleanup();
     assert.deepEqual(config.take(), [`GET ${base}/services`]);
+    // A run that wrote nothing reads each name once (404: nothing to delete).
+    await routers(settingsFor(lego, lego), config).nginx.cleanup();
+    assert.deepEqual(config.take(), [
+      `GET ${ingresses}/kube-lego-nginx`,
+      `GET ${base}/services/kube-lego-nginx`,
+    ]);
   });
 });
 
@@ -562,7 +650,7 @@ describe('gce router', () => {
     assert.equal(closed.metadata?.annotations?.['example.com/concurrent'], 'write 2');
   });
 
-  test('requests per call: open 6 then 5, close 4, cleanup 2 (one list when nothing is left over)', async () => {
+  test('requests per call: open 6 then 5, close 5 then 4, cleanup 2 (one list when nothing is left over)', async () => {
     await createResponderSlice([{ address: '192.0.2.10', ready: true }]);
     const config = observedKubeConfig();
     const { gce } = routers(settings, config);
@@ -580,19 +668,72 @@ describe('gce router', () => {
 
     await gce.open(gceCert());
     assert.deepEqual(config.take(), [`PATCH ${legoCore}/services/kube-lego-nginx`, ...opening]);
+    // What open() applied is deleted by name with the uid its apply returned; the IPv6 slice,
+    // not applied by this run, is read once (404) and then known to be absent.
     await gce.close(gceCert());
     assert.deepEqual(config.take(), [
       `GET ${ingress}`,
       `PATCH ${ingress}`,
-      `DELETE ${userSlices}`,
-      `DELETE ${userCore}/services`,
+      `DELETE ${userSlices}/kube-lego-gce-ipv4`,
+      `GET ${userSlices}/kube-lego-gce-ipv6`,
+      `DELETE ${userCore}/services/kube-lego-gce`,
     ]);
     await gce.open(gceCert());
     assert.deepEqual(config.take(), opening);
     await gce.close(gceCert());
-    config.take();
+    assert.deepEqual(config.take(), [
+      `GET ${ingress}`,
+      `PATCH ${ingress}`,
+      `DELETE ${userSlices}/kube-lego-gce-ipv4`,
+      `DELETE ${userCore}/services/kube-lego-gce`,
+    ]);
     await gce.cleanup();
-    assert.deepEqual(config.take(), [`GET ${userCore}/services`, `DELETE ${legoCore}/services`]);
+    assert.deepEqual(config.take(), [
+      `GET ${userCore}/services`,
+      `DELETE ${legoCore}/services/kube-lego-nginx`,
+    ]);
+  });
+
+  test("requests of cleanup() after a crash: one list, then per namespace the Ingresses' list and patch, and the deletes by name", async () => {
+    await createResponderSlice([{ address: '192.0.2.10', ready: true }]);
+    await routers(settings).gce.open(gceCert()); // and the run crashes: no close()
+    const config = observedKubeConfig();
+    const userCore = `/api/v1/namespaces/${user}`;
+    const userSlices = `/apis/discovery.k8s.io/v1/namespaces/${user}/endpointslices`;
+    const userIngresses = `/apis/networking.k8s.io/v1/namespaces/${user}/ingresses`;
+    const responderService = `/api/v1/namespaces/${lego}/services/kube-lego-nginx`;
+
+    await routers(settings, config).gce.cleanup();
+    assert.deepEqual(config.take(), [
+      `GET ${userCore}/services`,
+      `GET ${userIngresses}`,
+      `PATCH ${userIngresses}/web`,
+      `GET ${userSlices}/kube-lego-gce-ipv4`,
+      `DELETE ${userSlices}/kube-lego-gce-ipv4`,
+      `GET ${userSlices}/kube-lego-gce-ipv6`,
+      // The Service is deleted with the uid and resourceVersion of the listed copy.
+      `DELETE ${userCore}/services/kube-lego-gce`,
+      `GET ${responderService}`,
+      `DELETE ${responderService}`,
+    ]);
+    assert.deepEqual(await ours(user), []);
+    assert.deepEqual(await ours(lego), []);
+    assert.deepEqual(plain((await readUserIngress()).spec), plain(userIngress().spec));
+  });
+
+  test('cleanup() removes the paths to a gce Service of ours under an earlier name, and leaves that Service (it may delete today’s names only)', async () => {
+    await createResponderSlice([{ address: '192.0.2.10', ready: true }]);
+    const before = await readUserIngress();
+    const earlier = { ...settings, serviceNameGce: 'old-gce' };
+    await routers(earlier).gce.open(gceCert()); // a crash, then LEGO_SERVICE_NAME_GCE changed
+
+    await routers(settings).gce.cleanup();
+    assert.deepEqual(plain((await readUserIngress()).spec), plain(before.spec));
+    assert.deepEqual(await ours(user), ['EndpointSlice/old-gce-ipv4', 'Service/old-gce']);
+    assert.deepEqual(await ours(lego), []);
+    // As the operator would (and so that no later cluster-wide cleanup finds it):
+    await discovery.deleteNamespacedEndpointSlice({ namespace: user, name: 'old-gce-ipv4' });
+    await core.deleteNamespacedService({ namespace: user, name: 'old-gce' });
   });
 
   test('with no ready responder pod, open() throws a RoutingError and writes nothing', async () => {
@@ -693,12 +834,14 @@ describe('gce router', () => {
       {
         apiGroups: [''],
         resources: ['services'],
-        verbs: ['create', 'patch', 'deletecollection'],
+        resourceNames: ['kube-lego-nginx'],
+        verbs: ['create', 'patch', 'get', 'delete'],
       },
       {
         apiGroups: ['networking.k8s.io'],
         resources: ['ingresses'],
-        verbs: ['create', 'patch', 'deletecollection'],
+        resourceNames: ['kube-lego-nginx'],
+        verbs: ['create', 'patch', 'get', 'delete'],
       },
       { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list'] },
     ];
@@ -708,15 +851,18 @@ describe('gce router', () => {
         resources: ['ingresses'],
         verbs: ['get', 'list', 'patch'],
       },
+      { apiGroups: [''], resources: ['services'], verbs: ['list'] },
       {
         apiGroups: [''],
         resources: ['services'],
-        verbs: ['list', 'create', 'patch', 'deletecollection'],
+        resourceNames: ['kube-lego-gce'],
+        verbs: ['create', 'patch', 'get', 'delete'],
       },
       {
         apiGroups: ['discovery.k8s.io'],
         resources: ['endpointslices'],
-        verbs: ['create', 'patch', 'deletecollection'],
+        resourceNames: ['kube-lego-gce-ipv4', 'kube-lego-gce-ipv6'],
+        verbs: ['create', 'patch', 'get', 'delete'],
       },
     ];
     await rbac.createNamespacedRole({
