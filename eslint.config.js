@@ -4,7 +4,8 @@ import tseslint from 'typescript-eslint';
 import { defineConfig } from 'eslint/config';
 
 export default defineConfig(
-  { ignores: ['dist/', 'node_modules/', 'manifests/', 'coverage/'] },
+  // .tmp/ holds local build output (git ignores it too), e.g. bench/responder.ts's.
+  { ignores: ['dist/', 'node_modules/', 'manifests/', 'coverage/', '.tmp/'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
