@@ -147,7 +147,7 @@ async function requestsOfRun(lego: string, app: string): Promise<number> {
     },
   );
   const line = stderr.split('\n').find((l) => l.includes('"run finished"'));
-  return Number((JSON.parse(line ?? '{}') as { apiRequests?: number }).apiRequests ?? NaN);
+  return (JSON.parse(line ?? '{}') as { apiRequests?: number }).apiRequests ?? NaN;
 }
 
 console.log(`bench:reconcile — a no-op run (every certificate valid), node ${process.version}`);

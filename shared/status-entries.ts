@@ -5,9 +5,12 @@
  * One key per managed certificate, `<namespace>.<secretName>`, whose value is a JSON
  * {@link CertificateStatus}; and the key {@link RUN_KEY}, whose value is the last run's
  * {@link RunStatus}. Keys are valid ConfigMap keys because namespaces and Secret names are DNS
- * names. A ConfigMap holds at most 1 MiB: an entry is about 250 bytes, so some 4,000 certificates.
+ * names. A ConfigMap holds at most 1 MiB and a plain entry takes about 250 bytes: past
+ * {@link PLAIN_BUDGET_BYTES} the certificates go compressed into {@link COMPRESSED_KEY} instead
+ * (5,000 certificates take about 100 KB there).
  */
 import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 
 /** Key of the last run's summary. Never collides: certificate keys always contain a dot. */
 export const RUN_KEY = 'run';
@@ -69,14 +72,37 @@ export function statusKey(namespace: string, secretName: string): string {
   return `${key.slice(0, 236)}.${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
 }
 
-/** Builds the ConfigMap `data` of a status snapshot. */
+/**
+ * Key holding every certificate at once, gzipped JSON in base64, when one key per certificate
+ * would not fit: a ConfigMap holds at most 1 MiB, about 4,000 certificates written plainly and
+ * some 50,000 compressed.
+ */
+export const COMPRESSED_KEY = 'certificates.json.gz';
+
+/** Above this many bytes of plain entries, the certificates are written compressed. */
+export const PLAIN_BUDGET_BYTES = 512 * 1024;
+
+/**
+ * Builds the ConfigMap `data` of a status snapshot: one readable key per certificate, or, past
+ * {@link PLAIN_BUDGET_BYTES}, all of them in {@link COMPRESSED_KEY}. The run stays readable.
+ */
 export function encodeStatus(
   certificates: readonly CertificateStatus[],
   run: RunStatus,
 ): Record<string, string> {
   const data: Record<string, string> = { [RUN_KEY]: JSON.stringify(run) };
-  for (const c of certificates) data[statusKey(c.namespace, c.secretName)] = JSON.stringify(c);
-  return data;
+  let size = 0;
+  for (const c of certificates) {
+    const key = statusKey(c.namespace, c.secretName);
+    const value = JSON.stringify(c);
+    size += key.length + value.length;
+    data[key] = value;
+  }
+  if (size <= PLAIN_BUDGET_BYTES) return data;
+  return {
+    [RUN_KEY]: data[RUN_KEY] ?? '',
+    [COMPRESSED_KEY]: gzipSync(JSON.stringify(certificates), { level: 9 }).toString('base64'),
+  };
 }
 
 /**
@@ -91,7 +117,7 @@ export function decodeStatus(data: Record<string, string> | undefined): {
   const certificates: CertificateStatus[] = [];
   const malformed: string[] = [];
   let run: RunStatus | undefined;
-  for (const [key, value] of Object.entries(data ?? {})) {
+  for (const [key, value] of entriesOf(data, malformed)) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(value);
@@ -135,4 +161,32 @@ export function decodeStatus(data: Record<string, string> | undefined): {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The ConfigMap's entries, with a compressed certificate list unpacked into one per certificate. */
+function entriesOf(
+  data: Record<string, string> | undefined,
+  malformed: string[],
+): [string, string][] {
+  const entries: [string, string][] = [];
+  for (const [key, value] of Object.entries(data ?? {})) {
+    if (key !== COMPRESSED_KEY) {
+      entries.push([key, value]);
+      continue;
+    }
+    let list: unknown;
+    try {
+      list = JSON.parse(gunzipSync(Buffer.from(value, 'base64')).toString('utf8'));
+    } catch {
+      malformed.push(key);
+      continue;
+    }
+    if (!Array.isArray(list)) {
+      malformed.push(key);
+      continue;
+    }
+    for (const [i, item] of list.entries())
+      entries.push([`${COMPRESSED_KEY}[${i}]`, JSON.stringify(item)]);
+  }
+  return entries;
 }

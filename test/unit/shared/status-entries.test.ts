@@ -172,3 +172,43 @@ test('a status key never exceeds the 253 characters of a ConfigMap key', async (
   assert.notEqual(long, statusKey('n'.repeat(63), `${'s'.repeat(252)}t`));
   assert.equal(statusKey('web', 'web-tls'), 'web.web-tls');
 });
+
+test('past the plain budget the certificates are written compressed, and read back the same', async () => {
+  const { encodeStatus, decodeStatus, COMPRESSED_KEY, RUN_KEY } =
+    await import('../../../shared/status-entries.js');
+  const many = Array.from({ length: 5000 }, (_, i) => ({
+    namespace: 'shop',
+    secretName: `site-${String(i).padStart(4, '0')}-tls`,
+    ingresses: [`shop/site-${i}`],
+    hosts: [`site-${i}.example.com`],
+    notAfter: '2027-02-28T00:00:00.000Z',
+    result: 'Valid' as const,
+    reason: 'UpToDate',
+    message: `The certificate in Secret shop/site-${i}-tls covers site-${i}.example.com and is not due for renewal.`,
+    checkedAt: '2026-11-30T00:00:00.000Z',
+    failures: 0,
+  }));
+  const run = {
+    startedAt: 'a',
+    finishedAt: 'b',
+    result: 'Succeeded' as const,
+    entries: 5000,
+    issued: 0,
+    renewed: 0,
+    valid: 5000,
+    skipped: 0,
+    failed: 0,
+  };
+  const data = encodeStatus(many, run);
+  assert.deepEqual(Object.keys(data).sort(), [COMPRESSED_KEY, RUN_KEY].sort());
+  const size = Object.entries(data).reduce((n, [k, v]) => n + k.length + v.length, 0);
+  assert.ok(size < 256 * 1024, `fits a ConfigMap with room to spare (${size} bytes)`);
+  const back = decodeStatus(data);
+  assert.deepEqual(back.malformed, []);
+  assert.deepEqual(back.run, run);
+  assert.deepEqual(back.certificates, many);
+  // A damaged blob is reported, never thrown.
+  assert.deepEqual(decodeStatus({ [COMPRESSED_KEY]: 'not gzip' }).malformed, [COMPRESSED_KEY]);
+  // A small set stays readable, one key per certificate.
+  assert.ok(Object.keys(encodeStatus(many.slice(0, 3), run)).includes('shop.site-0000-tls'));
+});
