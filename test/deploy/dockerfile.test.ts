@@ -225,7 +225,8 @@ describe('the built entry points, laid out as in the image', () => {
   const entryPoints = () => {
     const runtimeCmd = execForm(runtime.find((i) => i.keyword === 'CMD')!.text)!;
     const fromManifests = podTemplates(renderKustomize()).map(
-      ({ template }) => template.spec.containers[0]!.args![0]!,
+      // The program is the first argument that is not a Node option (e.g. --max-semi-space-size).
+      ({ template }) => template.spec.containers[0]!.args!.find((a) => !a.startsWith('-'))!,
     );
     return [...new Set([runtimeCmd[0]!, ...fromManifests])].sort();
   };
