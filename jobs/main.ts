@@ -5,7 +5,8 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { addSettingOptions, resolveSettings } from '../shared/config/setting.js';
+import { standardCommandLine } from '../shared/config/command-line.js';
+import { resolveSettings } from '../shared/config/setting.js';
 import { ConfigError, describeError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { jobSettings, type JobSettings } from './config.js';
@@ -17,7 +18,7 @@ type Command = (settings: JobSettings, logger: ReturnType<typeof createLogger>) 
 
 async function main(argv: string[]): Promise<number> {
   let chosen: Command = runCommand;
-  const parser = addSettingOptions(
+  const parser = standardCommandLine(
     yargs(argv)
       .scriptName('kube-lego-job')
       .usage(
@@ -37,14 +38,8 @@ async function main(argv: string[]): Promise<number> {
       .command('status', 'Print the managed certificates with expiry and last result', {}, () => {
         chosen = statusCommand;
       })
-      .strict()
-      .help()
-      .alias('help', 'h')
-      .version(false)
-      .wrap(Math.min(120, process.stdout.columns || 120))
-      .fail((message, error) => {
-        throw new ConfigError('command line', argv.join(' '), message || describeError(error));
-      }),
+      ,
+    argv,
     jobSettings,
   );
   const flags = await parser.parseAsync();

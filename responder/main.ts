@@ -7,7 +7,8 @@
  * Exit codes: 0 after a graceful shutdown, 1 when it cannot start (no API configuration, a port
  * in use), 2 for a bad setting or flag. Only this file calls process.exit.
  */
-import { addSettingOptions, resolveSettings } from '../shared/config/setting.js';
+import { standardCommandLine } from '../shared/config/command-line.js';
+import { resolveSettings } from '../shared/config/setting.js';
 import { ConfigError, describeError } from '../shared/errors.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { createResponderApp } from './app.js';
@@ -51,20 +52,14 @@ async function parseSettings(argv: string[]): Promise<ResponderSettings | undefi
 /** The command-line flags; `undefined` when `--help` was asked for (and printed). */
 async function parseFlags(argv: string[]): Promise<Record<string, unknown> | undefined> {
   const { default: yargs } = await import('yargs');
-  const parser = addSettingOptions(
+  const parser = standardCommandLine(
     yargs(argv)
       .scriptName('kube-lego-responder')
       .usage(
         '$0 [options]\n\nServes ACME HTTP-01 challenges from the challenge ConfigMap.\nEvery option is also an environment variable (shown in brackets).',
       )
-      .strict()
-      .help()
-      .alias('help', 'h')
-      .version(false)
-      .wrap(Math.min(120, process.stdout.columns || 120))
-      .fail((message, error) => {
-        throw new ConfigError('command line', argv.join(' '), message || describeError(error));
-      }),
+      ,
+    argv,
     responderSettings,
   );
   const flags = await parser.parseAsync();

@@ -16,16 +16,17 @@ export async function listIngresses(
   watchNamespace: string,
 ): Promise<IngressView[]> {
   try {
-    const items = await listAll((cont) =>
-      watchNamespace
-        ? api.listNamespacedIngress({
-            namespace: watchNamespace,
-            limit: PAGE_SIZE,
-            _continue: cont,
-          })
-        : api.listIngressForAllNamespaces({ limit: PAGE_SIZE, _continue: cont }),
+    return await listAll(
+      (cont) =>
+        watchNamespace
+          ? api.listNamespacedIngress({
+              namespace: watchNamespace,
+              limit: PAGE_SIZE,
+              _continue: cont,
+            })
+          : api.listIngressForAllNamespaces({ limit: PAGE_SIZE, _continue: cont }),
+      toIngressView,
     );
-    return items.map(toIngressView);
   } catch (error) {
     throw toKubeApiError(`list Ingresses${watchNamespace ? ` in ${watchNamespace}` : ''}`, error);
   }

@@ -47,26 +47,24 @@ export class SecretStore {
   async listTlsSecrets(watchNamespace: string): Promise<Map<string, SecretView>> {
     const fieldSelector = `type=${TLS_SECRET_TYPE}`;
     try {
-      const items = await listAll((cont) =>
-        watchNamespace
-          ? this.api.listNamespacedSecret({
-              namespace: watchNamespace,
-              fieldSelector,
-              limit: PAGE_SIZE,
-              _continue: cont,
-            })
-          : this.api.listSecretForAllNamespaces({
-              fieldSelector,
-              limit: PAGE_SIZE,
-              _continue: cont,
-            }),
+      const views = await listAll(
+        (cont) =>
+          watchNamespace
+            ? this.api.listNamespacedSecret({
+                namespace: watchNamespace,
+                fieldSelector,
+                limit: PAGE_SIZE,
+                _continue: cont,
+              })
+            : this.api.listSecretForAllNamespaces({
+                fieldSelector,
+                limit: PAGE_SIZE,
+                _continue: cont,
+              }),
+        // Only what the decisions read: a run over thousands of Secrets keeps no other data.
+        (secret) => toSecretView(secret, ['tls.crt', 'tls.key']),
       );
-      const out = new Map<string, SecretView>();
-      for (const secret of items) {
-        const view = toSecretView(secret);
-        out.set(secretKey(view.namespace, view.name), view);
-      }
-      return out;
+      return new Map(views.map((view) => [secretKey(view.namespace, view.name), view]));
     } catch (error) {
       throw toKubeApiError('list TLS Secrets', error);
     }
@@ -143,10 +141,11 @@ export class SecretStore {
   }
 }
 
-/** Decodes a Secret for the decide step. Undecodable values become empty strings. */
-export function toSecretView(secret: V1Secret): SecretView {
+/** Decodes a Secret for the decide step (only `keys` of its data, when given). */
+export function toSecretView(secret: V1Secret, keys?: readonly string[]): SecretView {
   const data: Record<string, string> = {};
   for (const [key, value] of Object.entries(secret.data ?? {})) {
+    if (keys && !keys.includes(key)) continue;
     data[key] = Buffer.from(value, 'base64').toString('utf8');
   }
   return {

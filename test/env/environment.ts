@@ -7,9 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, request } from 'node:https';
-import { request as httpRequest } from 'node:http';
+import { Agent } from 'node:https';
 import { createCa, issueLeaf, rsaKeyPair } from './certs.js';
+import { httpGet, httpsGet } from './probe-get.js';
 import { ServerProcess, freePort } from './server-process.js';
 
 /** What a test file needs to reach the environment. Written as JSON to the state file. */
@@ -313,41 +313,4 @@ function buildKubeconfig(
     null,
     2,
   );
-}
-
-function httpsGet(url: string, agent: Agent): Promise<string> {
-  return new Promise((resolve, reject) => {
-    // Pebble 2.10+ refuses ACME requests without a User-Agent.
-    const req = request(
-      url,
-      { agent, timeout: 2000, headers: { 'user-agent': 'kube-lego-test-env' } },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => {
-          resolve(body);
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-function httpGet(url: string, anyStatus = false): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { timeout: 2000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => {
-        resolve(anyStatus || res.statusCode === 200 ? body : undefined);
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
 }

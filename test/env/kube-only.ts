@@ -7,12 +7,12 @@
  * Binary folders come from KUBE_APISERVER_DIR and ETCD_DIR, which `npm test` sets.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
-import { Agent, request } from 'node:https';
+import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { createCa, issueLeaf, rsaKeyPair, type IssuedPem } from './certs.js';
+import { httpGet, httpsGet } from './probe-get.js';
 import { ServerProcess, freePort } from './server-process.js';
 
 export interface KubeOnly {
@@ -75,7 +75,8 @@ export async function startKubeApiServer(
         '--log-level=warn',
       ],
       logFile: join(dir, 'etcd.log'),
-      ready: async () => (await plainGet(`http://127.0.0.1:${etcdPort}/health`)).includes('"true"'),
+      ready: async () =>
+        ((await httpGet(`http://127.0.0.1:${etcdPort}/health`)) ?? '').includes('"true"'),
       readyTimeoutMs: 30_000,
     });
     let apiPort = await freePort();
@@ -115,7 +116,7 @@ export async function startKubeApiServer(
         binary: join(kubeDir, 'kube-apiserver'),
         args,
         logFile: join(dir, 'kube-apiserver.log'),
-        ready: async () => (await tlsGet(`${apiServerUrl}/readyz`, agent)) === 'ok',
+        ready: async () => (await httpsGet(`${apiServerUrl}/readyz`, agent)) === 'ok',
         readyTimeoutMs: 90_000,
       });
     api = await startApi();
@@ -184,36 +185,4 @@ function adminKubeconfig(server: string, ca: IssuedPem, admin: IssuedPem): strin
     null,
     2,
   );
-}
-
-function tlsGet(url: string, agent: Agent): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { agent, timeout: 2_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => {
-        resolve(body);
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-function plainGet(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { timeout: 2_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => {
-        resolve(body);
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
 }
