@@ -37,8 +37,7 @@ async function main(argv: string[]): Promise<number> {
       )
       .command('status', 'Print the managed certificates with expiry and last result', {}, () => {
         chosen = statusCommand;
-      })
-      ,
+      }),
     argv,
     jobSettings,
   );

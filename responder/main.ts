@@ -57,8 +57,7 @@ async function parseFlags(argv: string[]): Promise<Record<string, unknown> | und
       .scriptName('kube-lego-responder')
       .usage(
         '$0 [options]\n\nServes ACME HTTP-01 challenges from the challenge ConfigMap.\nEvery option is also an environment variable (shown in brackets).',
-      )
-      ,
+      ),
     argv,
     responderSettings,
   );
