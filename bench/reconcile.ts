@@ -95,6 +95,19 @@ async function populate(namespace: string, count: number): Promise<void> {
   });
 }
 
+/** The job's environment for a run over `app`; logs at `level` (info adds a line per certificate). */
+function jobEnv(lego: string, app: string, level: 'warn' | 'info'): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    KUBECONFIG: testEnv().kubeconfig,
+    LEGO_NAMESPACE: lego,
+    LEGO_WATCH_NAMESPACE: app,
+    LEGO_URL: directoryUrl,
+    LEGO_LOG_TYPE: 'json',
+    LEGO_LOG_LEVEL: level,
+  };
+}
+
 async function runJob(
   lego: string,
   app: string,
@@ -106,15 +119,7 @@ async function runJob(
     {
       cwd: root,
       maxBuffer: 64 * 1024 * 1024,
-      env: {
-        ...process.env,
-        KUBECONFIG: testEnv().kubeconfig,
-        LEGO_NAMESPACE: lego,
-        LEGO_WATCH_NAMESPACE: app,
-        LEGO_URL: directoryUrl,
-        LEGO_LOG_TYPE: 'json',
-        LEGO_LOG_LEVEL: 'warn',
-      },
+      env: jobEnv(lego, app, 'warn'),
     },
   ).catch((error: unknown) => {
     const e = error as { stderr?: string };
@@ -135,15 +140,7 @@ async function requestsOfRun(lego: string, app: string): Promise<number> {
     {
       cwd: root,
       maxBuffer: 64 * 1024 * 1024,
-      env: {
-        ...process.env,
-        KUBECONFIG: testEnv().kubeconfig,
-        LEGO_NAMESPACE: lego,
-        LEGO_WATCH_NAMESPACE: app,
-        LEGO_URL: directoryUrl,
-        LEGO_LOG_TYPE: 'json',
-        LEGO_LOG_LEVEL: 'info',
-      },
+      env: jobEnv(lego, app, 'info'),
     },
   );
   const line = stderr.split('\n').find((l) => l.includes('"run finished"'));

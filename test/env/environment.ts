@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from 'node:https';
 import { createCa, issueLeaf, rsaKeyPair } from './certs.js';
+import { etcdSpec } from './etcd-spec.js';
 import { httpGet, httpsGet } from './probe-get.js';
 import { ServerProcess, freePort } from './server-process.js';
 
@@ -81,25 +82,16 @@ export class Environment {
     const [etcdPort, etcdPeerPort, dnsPort, challMgmtPort] = await ports();
     const etcdData = join(dir, 'etcd');
     mkdirSync(etcdData);
-    const etcdStart = ServerProcess.start({
-      name: 'etcd',
-      binary: join(options.etcdDir, 'etcd'),
-      args: [
-        `--data-dir=${etcdData}`,
-        `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
-        `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
-        `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
-        `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
-        `--initial-cluster=default=http://127.0.0.1:${etcdPeerPort}`,
-        '--unsafe-no-fsync=true',
-        '--log-level=warn',
-      ],
-      logFile: join(dir, 'etcd.log'),
-      ready: async () =>
-        (await httpGet(`http://127.0.0.1:${etcdPort}/health`))?.includes('"health":"true"') ??
-        false,
-      readyTimeoutMs: 30_000,
-    });
+    const etcdStart = ServerProcess.start(
+      etcdSpec({
+        name: 'etcd',
+        etcdDir: options.etcdDir,
+        dataDir: etcdData,
+        logDir: dir,
+        clientPort: etcdPort,
+        peerPort: etcdPeerPort,
+      }),
+    );
     const challStart = ServerProcess.start({
       name: 'pebble-challtestsrv',
       binary: join(options.pebbleDir, 'pebble-challtestsrv'),

@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { createCa, issueLeaf, rsaKeyPair, type IssuedPem } from './certs.js';
-import { httpGet, httpsGet } from './probe-get.js';
+import { etcdSpec } from './etcd-spec.js';
+import { httpsGet } from './probe-get.js';
 import { ServerProcess, freePort } from './server-process.js';
 
 export interface KubeOnly {
@@ -61,24 +62,16 @@ export async function startKubeApiServer(
     let etcdPeerPort = await freePort();
     while (etcdPeerPort === etcdPort) etcdPeerPort = await freePort();
     mkdirSync(join(dir, 'etcd'));
-    etcd = await ServerProcess.start({
-      name: 'etcd (private)',
-      binary: join(etcdDir, 'etcd'),
-      args: [
-        `--data-dir=${join(dir, 'etcd')}`,
-        `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
-        `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
-        `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
-        `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
-        `--initial-cluster=default=http://127.0.0.1:${etcdPeerPort}`,
-        '--unsafe-no-fsync=true',
-        '--log-level=warn',
-      ],
-      logFile: join(dir, 'etcd.log'),
-      ready: async () =>
-        ((await httpGet(`http://127.0.0.1:${etcdPort}/health`)) ?? '').includes('"true"'),
-      readyTimeoutMs: 30_000,
-    });
+    etcd = await ServerProcess.start(
+      etcdSpec({
+        name: 'etcd (private)',
+        etcdDir,
+        dataDir: join(dir, 'etcd'),
+        logDir: dir,
+        clientPort: etcdPort,
+        peerPort: etcdPeerPort,
+      }),
+    );
     let apiPort = await freePort();
     while (apiPort === etcdPort || apiPort === etcdPeerPort) apiPort = await freePort();
     const certDir = join(dir, 'apiserver');
