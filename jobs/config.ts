@@ -116,7 +116,8 @@ export const jobSettings = {
     flag: 'supported-ingress-provider',
     description: 'Ingress providers to route challenges through, comma-separated',
     default: 'nginx,gce',
-    parse: list(PROVIDERS),
+    // list() has checked every item against PROVIDERS.
+    parse: (raw: string) => list(PROVIDERS)(raw) as Provider[],
   }),
   ingressNameNginx: setting({
     env: 'LEGO_INGRESS_NAME_NGINX',

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { CertificateAuthority } from '../acme/certificate-authority.js';
-import type { JobSettings, Provider } from '../config.js';
+import type { JobSettings } from '../config.js';
 import { issueCertificate, type IssueDependencies } from '../issue/issue-certificate.js';
 import { selfCheck } from '../issue/self-check.js';
 import { AccountSecretStore } from '../kube/account-secret.js';
@@ -155,7 +155,7 @@ export async function runCommand(settings: JobSettings, logger: Logger): Promise
     // Always, not only after an order: a run that crashed may have left routes or tokens.
     // Only providers in use: gce's cleanup lists Services cluster-wide, which RBAC may not allow
     // an nginx-only installation.
-    for (const provider of settings.supportedIngressProvider as Provider[]) {
+    for (const provider of settings.supportedIngressProvider) {
       await routers[provider].cleanup().catch((error: unknown) => {
         logger.warn('could not clean up challenge routes', { error: describeError(error) });
       });

@@ -65,7 +65,7 @@ export function resolveIngressClass(
     (isProvider(ingressClass) ? ingressClass : undefined) ??
     present(settings.defaultIngressProvider) ??
     settings.defaultIngressClass;
-  if (!settings.supportedIngressProvider.includes(provider) || !isProvider(provider)) {
+  if (!isProvider(provider) || !settings.supportedIngressProvider.includes(provider)) {
     return {
       ok: false,
       reason: 'UnsupportedIngressProvider',

@@ -158,17 +158,7 @@ export class GceChallengeRouter implements ChallengeRouter {
     if (failures.length === 0) {
       const stillOpen = new Set([...this.active.values()].flat());
       for (const namespace of namespaces.filter((namespace) => !stillOpen.has(namespace))) {
-        await this.backend.remove(namespace).catch((error: unknown) => {
-          failures.push(
-            new RoutingError(
-              'gce',
-              `cannot delete the gce Service and EndpointSlices in ${namespace}`,
-              {
-                cause: error,
-              },
-            ),
-          );
-        });
+        await this.removeBackend(namespace, failures);
       }
     }
     throwIfAny(failures, `cannot close routing of ${describe(certificate)}`);
@@ -210,17 +200,7 @@ export class GceChallengeRouter implements ChallengeRouter {
           { namespace, service: serviceName },
         );
       }
-      await this.backend.remove(namespace).catch((error: unknown) => {
-        failures.push(
-          new RoutingError(
-            'gce',
-            `cannot delete the gce Service and EndpointSlices in ${namespace}`,
-            {
-              cause: error,
-            },
-          ),
-        );
-      });
+      await this.removeBackend(namespace, failures);
     }
     this.active.clear();
     await this.responder.remove().catch((error: unknown) => {
@@ -231,6 +211,23 @@ export class GceChallengeRouter implements ChallengeRouter {
       );
     });
     throwIfAny(failures, 'cleanup failed');
+  }
+
+  /** Deletes a namespace's gce Service and EndpointSlices; a failure is collected, not thrown. */
+  private async removeBackend(namespace: string, failures: RoutingError[]): Promise<void> {
+    try {
+      await this.backend.remove(namespace);
+    } catch (error) {
+      failures.push(
+        new RoutingError(
+          'gce',
+          `cannot delete the gce Service and EndpointSlices in ${namespace}`,
+          {
+            cause: error,
+          },
+        ),
+      );
+    }
   }
 
   private async removeLeftoverPaths(
