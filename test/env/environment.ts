@@ -10,6 +10,11 @@ import { join } from 'node:path';
 import { Agent } from 'node:https';
 import { createCa, issueLeaf, rsaKeyPair } from './certs.js';
 import { etcdSpec } from './etcd-spec.js';
+import {
+  adminKubeconfig,
+  kubeApiserverSpec,
+  SERVICE_ACCOUNT_ISSUER,
+} from './kube-apiserver-spec.js';
 import { httpGet, httpsGet } from './probe-get.js';
 import { ServerProcess, freePort } from './server-process.js';
 
@@ -183,47 +188,22 @@ export class Environment {
       readyTimeoutMs: 30_000,
     });
 
-    // kube-apiserver, configured the way controller-runtime's envtest does.
     const apiPort = await freePort();
-    const certDir = join(dir, 'apiserver');
-    mkdirSync(certDir);
-    const file = (name: string, content: string) => {
-      const path = join(certDir, name);
-      writeFileSync(path, content, { mode: 0o600 });
-      return path;
-    };
-    const issuer = 'https://kubernetes.default.svc.cluster.local';
     const advertiseAddress = '192.0.2.10';
-    const apiStart = ServerProcess.start({
-      name: 'kube-apiserver',
-      binary: join(options.kubeApiserverDir, 'kube-apiserver'),
-      args: [
-        `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-        `--cert-dir=${certDir}`,
-        `--tls-cert-file=${file('serving.crt', pki.apiServing.cert)}`,
-        `--tls-private-key-file=${file('serving.key', pki.apiServing.key)}`,
-        `--client-ca-file=${file('client-ca.crt', ca.cert)}`,
-        `--secure-port=${apiPort}`,
-        '--bind-address=127.0.0.1',
-        // Only published, never dialled: a documentation address (RFC 5737), since the
-        // apiserver refuses a loopback one and there is no default route here.
-        `--advertise-address=${advertiseAddress}`,
-        '--service-cluster-ip-range=10.0.0.0/24',
-        '--allow-privileged=true',
-        '--disable-admission-plugins=ServiceAccount',
-        '--authorization-mode=RBAC',
-        `--service-account-issuer=${issuer}`,
-        `--service-account-key-file=${file('sa.pub', pki.serviceAccount.publicKey)}`,
-        `--service-account-signing-key-file=${file('sa.key', pki.serviceAccount.privateKey)}`,
-        '--endpoint-reconciler-type=none',
-        '--v=0',
-      ],
-      logFile: join(dir, 'kube-apiserver.log'),
-      ready: async () =>
-        (await httpsGet(`https://127.0.0.1:${apiPort}/readyz`, adminAgent(ca.cert, pki.admin))) ===
-        'ok',
-      readyTimeoutMs: 90_000,
-    });
+    const apiStart = ServerProcess.start(
+      kubeApiserverSpec({
+        name: 'kube-apiserver',
+        kubeApiserverDir: options.kubeApiserverDir,
+        dir,
+        port: apiPort,
+        etcdPort,
+        ca,
+        serving: pki.apiServing,
+        admin: pki.admin,
+        serviceAccount: pki.serviceAccount,
+        advertiseAddress,
+      }),
+    );
     const pebble = await pebbleStart.catch(async (error: unknown) => {
       await apiStart.then((s) => s.stop(1000)).catch(() => undefined);
       throw error;
@@ -233,7 +213,7 @@ export class Environment {
     servers.push(api);
 
     const kubeconfig = join(dir, 'kubeconfig');
-    writeFileSync(kubeconfig, buildKubeconfig(`https://127.0.0.1:${apiPort}`, ca.cert, pki.admin), {
+    writeFileSync(kubeconfig, adminKubeconfig(`https://127.0.0.1:${apiPort}`, ca.cert, pki.admin), {
       mode: 0o600,
     });
     const version = execFileSync(join(options.pebbleDir, 'pebble'), ['-version'], {
@@ -244,7 +224,7 @@ export class Environment {
       kubeconfig,
       apiServerUrl: `https://127.0.0.1:${apiPort}`,
       caFile,
-      serviceAccountIssuer: issuer,
+      serviceAccountIssuer: SERVICE_ACCOUNT_ISSUER,
       advertiseAddress,
       pebble: {
         directoryUrl: `https://127.0.0.1:${pebblePort}/dir`,
@@ -274,35 +254,4 @@ async function ports(): Promise<[number, number, number, number]> {
   const out = new Set<number>();
   while (out.size < 4) out.add(await freePort());
   return [...out] as [number, number, number, number];
-}
-
-function adminAgent(caPem: string, admin: { cert: string; key: string }): Agent {
-  return new Agent({ ca: caPem, cert: admin.cert, key: admin.key });
-}
-
-function buildKubeconfig(
-  server: string,
-  caPem: string,
-  admin: { cert: string; key: string },
-): string {
-  const b64 = (s: string) => Buffer.from(s).toString('base64');
-  return JSON.stringify(
-    {
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'test', cluster: { server, 'certificate-authority-data': b64(caPem) } }],
-      users: [
-        {
-          name: 'admin',
-          user: { 'client-certificate-data': b64(admin.cert), 'client-key-data': b64(admin.key) },
-        },
-      ],
-      contexts: [
-        { name: 'test', context: { cluster: 'test', user: 'admin', namespace: 'default' } },
-      ],
-      'current-context': 'test',
-    },
-    null,
-    2,
-  );
 }

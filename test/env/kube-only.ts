@@ -11,9 +11,9 @@ import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { createCa, issueLeaf, rsaKeyPair, type IssuedPem } from './certs.js';
+import { createCa, issueLeaf, rsaKeyPair } from './certs.js';
 import { etcdSpec } from './etcd-spec.js';
-import { httpsGet } from './probe-get.js';
+import { adminKubeconfig, kubeApiserverSpec } from './kube-apiserver-spec.js';
 import { ServerProcess, freePort } from './server-process.js';
 
 export interface KubeOnly {
@@ -74,47 +74,24 @@ export async function startKubeApiServer(
     );
     let apiPort = await freePort();
     while (apiPort === etcdPort || apiPort === etcdPeerPort) apiPort = await freePort();
-    const certDir = join(dir, 'apiserver');
-    mkdirSync(certDir);
-    const file = (name: string, content: string) => {
-      const path = join(certDir, name);
-      writeFileSync(path, content, { mode: 0o600 });
-      return path;
-    };
-    const args = [
-      `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-      `--cert-dir=${certDir}`,
-      `--tls-cert-file=${file('serving.crt', serving.cert)}`,
-      `--tls-private-key-file=${file('serving.key', serving.key)}`,
-      `--client-ca-file=${file('client-ca.crt', ca.cert)}`,
-      `--secure-port=${apiPort}`,
-      '--bind-address=127.0.0.1',
-      // Published, never dialled (see environment.ts and ../shared/TEST-ENV.md).
-      '--advertise-address=192.0.2.11',
-      '--service-cluster-ip-range=10.0.0.0/24',
-      '--allow-privileged=true',
-      '--disable-admission-plugins=ServiceAccount',
-      '--authorization-mode=RBAC',
-      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-      `--service-account-key-file=${file('sa.pub', serviceAccount.publicKey)}`,
-      `--service-account-signing-key-file=${file('sa.key', serviceAccount.privateKey)}`,
-      '--endpoint-reconciler-type=none',
-      '--v=0',
-    ];
     const apiServerUrl = `https://127.0.0.1:${apiPort}`;
     const agent = new Agent({ ca: ca.cert, cert: admin.cert, key: admin.key });
-    const startApi = () =>
-      ServerProcess.start({
-        name: 'kube-apiserver (private)',
-        binary: join(kubeDir, 'kube-apiserver'),
-        args,
-        logFile: join(dir, 'kube-apiserver.log'),
-        ready: async () => (await httpsGet(`${apiServerUrl}/readyz`, agent)) === 'ok',
-        readyTimeoutMs: 90_000,
-      });
+    const spec = kubeApiserverSpec({
+      name: 'kube-apiserver (private)',
+      kubeApiserverDir: kubeDir,
+      dir,
+      port: apiPort,
+      etcdPort,
+      ca,
+      serving,
+      admin,
+      serviceAccount,
+      advertiseAddress: '192.0.2.11',
+    });
+    const startApi = () => ServerProcess.start(spec);
     api = await startApi();
     const kubeconfig = join(dir, 'kubeconfig');
-    writeFileSync(kubeconfig, adminKubeconfig(apiServerUrl, ca, admin), { mode: 0o600 });
+    writeFileSync(kubeconfig, adminKubeconfig(apiServerUrl, ca.cert, admin), { mode: 0o600 });
     const etcdServer = etcd;
     const handle: KubeOnly = {
       dir,
@@ -155,27 +132,4 @@ function required(name: string): string {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is not set: run this test with \`npm test -- <file>\``);
   return value;
-}
-
-function adminKubeconfig(server: string, ca: IssuedPem, admin: IssuedPem): string {
-  const b64 = (s: string) => Buffer.from(s).toString('base64');
-  return JSON.stringify(
-    {
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [
-        { name: 'private', cluster: { server, 'certificate-authority-data': b64(ca.cert) } },
-      ],
-      users: [
-        {
-          name: 'admin',
-          user: { 'client-certificate-data': b64(admin.cert), 'client-key-data': b64(admin.key) },
-        },
-      ],
-      contexts: [{ name: 'private', context: { cluster: 'private', user: 'admin' } }],
-      'current-context': 'private',
-    },
-    null,
-    2,
-  );
 }
