@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { CoreV1Api, NetworkingV1Api } from '@kubernetes/client-node';
 import forge from 'node-forge';
 import { adminKubeConfig, createNamespace, testEnv } from '../test/env/context.js';
+import { annotatedIngress } from '../test/support/fixtures.js';
 
 const execFileAsync = promisify(execFile);
 const root = join(import.meta.dirname, '..');
@@ -70,27 +71,7 @@ async function populate(namespace: string, count: number): Promise<void> {
     });
     await networking.createNamespacedIngress({
       namespace,
-      body: {
-        metadata: { name: `site-${i}`, annotations: { 'kubernetes.io/tls-acme': 'true' } },
-        spec: {
-          ingressClassName: 'nginx',
-          tls: [{ hosts: [host], secretName: `site-${i}-tls` }],
-          rules: [
-            {
-              host,
-              http: {
-                paths: [
-                  {
-                    path: '/',
-                    pathType: 'Prefix',
-                    backend: { service: { name: 'web', port: { number: 80 } } },
-                  },
-                ],
-              },
-            },
-          ],
-        },
-      },
+      body: annotatedIngress(`site-${i}`, [{ hosts: [host], secretName: `site-${i}-tls` }]),
     });
   });
 }

@@ -5,6 +5,7 @@
  */
 import { NetworkingV1Api } from '@kubernetes/client-node';
 import { adminKubeConfig, createNamespace, testEnv } from '../env/context.js';
+import { annotatedIngress } from '../support/fixtures.js';
 import { jobEnv, runJob } from '../support/job-process.js';
 import { startResponderProcess } from '../support/responder-process.js';
 
@@ -14,30 +15,10 @@ await adminKubeConfig()
   .makeApiClient(NetworkingV1Api)
   .createNamespacedIngress({
     namespace: app,
-    body: {
-      metadata: { name: 'shop', annotations: { 'kubernetes.io/tls-acme': 'true' } },
-      spec: {
-        ingressClassName: 'nginx',
-        tls: [
-          { hosts: ['shop.example.com', 'www.shop.example.com'], secretName: 'shop-tls' },
-          { hosts: ['api.shop.example.com'], secretName: 'api-tls' },
-        ],
-        rules: [
-          {
-            host: 'shop.example.com',
-            http: {
-              paths: [
-                {
-                  path: '/',
-                  pathType: 'Prefix',
-                  backend: { service: { name: 'shop', port: { number: 80 } } },
-                },
-              ],
-            },
-          },
-        ],
-      },
-    },
+    body: annotatedIngress('shop', [
+      { hosts: ['shop.example.com', 'www.shop.example.com'], secretName: 'shop-tls' },
+      { hosts: ['api.shop.example.com'], secretName: 'api-tls' },
+    ]),
   });
 console.log(`Ingress ${app}/shop asks for two certificates (kubernetes.io/tls-acme: "true").\n`);
 

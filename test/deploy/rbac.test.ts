@@ -30,6 +30,7 @@ import { createChallengeRouters } from '../../jobs/routing/challenge-router.js';
 import { silentLogger } from '../../shared/logger.js';
 import { adminKubeConfig, createNamespace, testEnv } from '../env/context.js';
 import { assertValidTlsSecret, readSecret } from '../support/certificates.js';
+import { annotatedIngress, createResponderEndpoints } from '../support/fixtures.js';
 import { jobEnv, runJob } from '../support/job-process.js';
 import { startResponderProcess, type ResponderProcess } from '../support/responder-process.js';
 import { kubectlApply, renderHelm, renderKustomize, type KubeObject } from './render.js';
@@ -37,7 +38,6 @@ import { kubectlApply, renderHelm, renderKustomize, type KubeObject } from './re
 const admin = adminKubeConfig();
 const core = admin.makeApiClient(CoreV1Api);
 const networking = admin.makeApiClient(NetworkingV1Api);
-const discovery = admin.makeApiClient(DiscoveryV1Api);
 
 /** The install namespace (LEGO_NAMESPACE), a user's namespace, and the name suffix of this install. */
 let lego: string;
@@ -474,21 +474,7 @@ describe('the job’s ServiceAccount', () => {
     };
     const created = await networking.createNamespacedIngress({ namespace: user, body: web });
     // No controller manager here: the responder Service's EndpointSlice is written by hand.
-    await discovery.createNamespacedEndpointSlice({
-      namespace: lego,
-      body: {
-        metadata: {
-          name: 'kube-lego-nginx-x7k2p',
-          labels: {
-            'kubernetes.io/service-name': 'kube-lego-nginx',
-            'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io',
-          },
-        },
-        addressType: 'IPv4',
-        endpoints: [{ addresses: ['192.0.2.10'], conditions: { ready: true } }],
-        ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
-      },
-    });
+    await createResponderEndpoints(lego, [{ address: '192.0.2.10', ready: true }]);
     const certificate: DesiredCertificate = {
       namespace: user,
       secretName: 'web-tls',
@@ -602,31 +588,6 @@ describe('the responder’s ServiceAccount', () => {
   });
 });
 
-/** An annotated nginx Ingress asking for one certificate for `host`. */
-function shopIngress(host: string): V1Ingress {
-  return {
-    metadata: { name: 'shop', annotations: { 'kubernetes.io/tls-acme': 'true' } },
-    spec: {
-      ingressClassName: 'nginx',
-      tls: [{ hosts: [host], secretName: 'shop-tls' }],
-      rules: [
-        {
-          host,
-          http: {
-            paths: [
-              {
-                path: '/',
-                pathType: 'Prefix',
-                backend: { service: { name: 'web', port: { number: 80 } } },
-              },
-            ],
-          },
-        },
-      ],
-    },
-  };
-}
-
 /** Log records of the responder answering a challenge for `host` with 200. */
 function servedChallenges(server: ResponderProcess, host: string): Record<string, unknown>[] {
   return server
@@ -657,7 +618,9 @@ describe('a full issuance, each program on its own account’s token', () => {
     shop = await createNamespace('deploy-rbac-shop');
     await networking.createNamespacedIngress({
       namespace: shop,
-      body: shopIngress('rbac.shop.example.com'),
+      body: annotatedIngress('shop', [
+        { hosts: ['rbac.shop.example.com'], secretName: 'shop-tls' },
+      ]),
     });
     // Pebble dials this one port for every HTTP-01 validation.
     server = await startResponderProcess({
@@ -725,7 +688,9 @@ describe('the Helm chart limited to one namespace (settings.watchNamespace), for
     ]);
     await networking.createNamespacedIngress({
       namespace: watched,
-      body: shopIngress('helm.shop.example.com'),
+      body: annotatedIngress('shop', [
+        { hosts: ['helm.shop.example.com'], secretName: 'shop-tls' },
+      ]),
     });
     server = await startResponderProcess({
       namespace: install,

@@ -14,6 +14,7 @@ import { decodeStatus } from '../../shared/status-entries.js';
 import { parseAccountSecret } from '../../jobs/kube/account-secret.js';
 import { adminKubeConfig, createNamespace, testEnv } from '../env/context.js';
 import { assertValidTlsSecret, readSecret } from '../support/certificates.js';
+import { annotatedIngress, createResponderEndpoints } from '../support/fixtures.js';
 import { jobEnv, runJob, type JobResult } from '../support/job-process.js';
 import { startResponderProcess, type ResponderProcess } from '../support/responder-process.js';
 
@@ -53,36 +54,6 @@ after(async () => {
   await responder?.stop();
 });
 
-function ingress(
-  name: string,
-  tls: { hosts: string[]; secretName: string }[],
-  options: { annotated?: boolean; className?: string; annotations?: Record<string, string> } = {},
-): V1Ingress {
-  const annotations: Record<string, string> = { ...(options.annotations ?? {}) };
-  if (options.annotated !== false) annotations['kubernetes.io/tls-acme'] = 'true';
-  return {
-    metadata: { name, annotations },
-    spec: {
-      ingressClassName: options.className ?? 'nginx',
-      tls,
-      rules: tls.flatMap((t) =>
-        t.hosts.map((host) => ({
-          host,
-          http: {
-            paths: [
-              {
-                path: '/',
-                pathType: 'Prefix',
-                backend: { service: { name: 'web', port: { number: 80 } } },
-              },
-            ],
-          },
-        })),
-      ),
-    },
-  };
-}
-
 async function events(
   namespace: string,
   ingressName: string,
@@ -121,7 +92,7 @@ describe('the reconcile job against Pebble', () => {
     s = await scene('first');
     await networking.createNamespacedIngress({
       namespace: s.app,
-      body: ingress('shop', [
+      body: annotatedIngress('shop', [
         { hosts: ['shop.example.com', 'www.shop.example.com'], secretName: 'shop-tls' },
         { hosts: ['api.shop.example.com'], secretName: 'api-tls' },
       ]),
@@ -213,7 +184,7 @@ describe('renewal', () => {
     const s = await scene('renew');
     await networking.createNamespacedIngress({
       namespace: s.app,
-      body: ingress('short', [{ hosts: ['short.example.com'], secretName: 'short-tls' }]),
+      body: annotatedIngress('short', [{ hosts: ['short.example.com'], secretName: 'short-tls' }]),
     });
     // Pebble's "shortlived" profile issues certificates valid for 20 s; LEGO_MINIMUM_VALIDITY
     // stays at its 720h default, which a 20 s certificate can never meet.
@@ -267,7 +238,9 @@ describe('damaged and foreign Secrets', () => {
     });
     await networking.createNamespacedIngress({
       namespace: s.app,
-      body: ingress('garbage', [{ hosts: ['garbage.example.com'], secretName: 'garbage-tls' }]),
+      body: annotatedIngress('garbage', [
+        { hosts: ['garbage.example.com'], secretName: 'garbage-tls' },
+      ]),
     });
     const result = await runJob(s.env());
     assertExit(result, 0);
@@ -297,7 +270,7 @@ describe('damaged and foreign Secrets', () => {
     });
     await networking.createNamespacedIngress({
       namespace: s.app,
-      body: ingress('foreign', [{ hosts: ['foreign.example.com'], secretName: 'opaque' }]),
+      body: annotatedIngress('foreign', [{ hosts: ['foreign.example.com'], secretName: 'opaque' }]),
     });
     const before = await readSecret(s.app, 'opaque');
     const result = await runJob(s.env());
@@ -319,15 +292,19 @@ describe('what the job leaves alone', () => {
     const s = await scene('alone');
     await networking.createNamespacedIngress({
       namespace: s.app,
-      body: ingress('plain', [{ hosts: ['plain.example.com'], secretName: 'plain-tls' }], {
+      body: annotatedIngress('plain', [{ hosts: ['plain.example.com'], secretName: 'plain-tls' }], {
         annotated: false,
       }),
     });
     await networking.createNamespacedIngress({
       namespace: s.app,
-      body: ingress('traefik', [{ hosts: ['traefik.example.com'], secretName: 'traefik-tls' }], {
-        className: 'traefik',
-      }),
+      body: annotatedIngress(
+        'traefik',
+        [{ hosts: ['traefik.example.com'], secretName: 'traefik-tls' }],
+        {
+          className: 'traefik',
+        },
+      ),
     });
     const plainBefore = await networking.readNamespacedIngress({ namespace: s.app, name: 'plain' });
     const result = await runJob(s.env());
@@ -346,11 +323,11 @@ describe('what the job leaves alone', () => {
     const s = await scene('conflict');
     await networking.createNamespacedIngress({
       namespace: s.app,
-      body: ingress('one', [{ hosts: ['one.example.com'], secretName: 'shared-tls' }]),
+      body: annotatedIngress('one', [{ hosts: ['one.example.com'], secretName: 'shared-tls' }]),
     });
     await networking.createNamespacedIngress({
       namespace: s.app,
-      body: ingress('two', [{ hosts: ['two.example.com'], secretName: 'shared-tls' }]),
+      body: annotatedIngress('two', [{ hosts: ['two.example.com'], secretName: 'shared-tls' }]),
     });
     const result = await runJob(s.env());
     assertExit(result, 1);
@@ -378,7 +355,7 @@ describe('failures', () => {
     assert.ok(response.ok);
     await networking.createNamespacedIngress({
       namespace: s.app,
-      body: ingress('broken', [
+      body: annotatedIngress('broken', [
         { hosts: ['ok.example.com', 'unserved.example.com'], secretName: 'broken-tls' },
       ]),
     });
@@ -423,7 +400,9 @@ describe('failures', () => {
     });
     await networking.createNamespacedIngress({
       namespace: s.app,
-      body: ingress('nowhere', [{ hosts: ['nowhere.example.com'], secretName: 'nowhere-tls' }]),
+      body: annotatedIngress('nowhere', [
+        { hosts: ['nowhere.example.com'], secretName: 'nowhere-tls' },
+      ]),
     });
     const result = await runJob(s.env({ LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '1s' }));
     assertExit(result, 1);
@@ -438,7 +417,7 @@ describe('concurrency and configuration changes', () => {
     const s = await scene('twice');
     await networking.createNamespacedIngress({
       namespace: s.app,
-      body: ingress('twice', [{ hosts: ['twice.example.com'], secretName: 'twice-tls' }]),
+      body: annotatedIngress('twice', [{ hosts: ['twice.example.com'], secretName: 'twice-tls' }]),
     });
     // A fixed wait instead of the self-check keeps the first run busy while the second starts.
     const env = s.env({ LEGO_SELF_CHECK: 'false', LEGO_SELF_CHECK_WAIT: '3s' });
@@ -459,7 +438,9 @@ describe('concurrency and configuration changes', () => {
     const s = await scene('url');
     await networking.createNamespacedIngress({
       namespace: s.app,
-      body: ingress('moving', [{ hosts: ['moving.example.com'], secretName: 'moving-tls' }]),
+      body: annotatedIngress('moving', [
+        { hosts: ['moving.example.com'], secretName: 'moving-tls' },
+      ]),
     });
     assertExit(await runJob(s.env()), 0);
     // The same Pebble under another name: a different directory URL, as staging and production are.
@@ -483,7 +464,7 @@ describe('concurrency and configuration changes', () => {
     const s = await scene('gone');
     await networking.createNamespacedIngress({
       namespace: s.app,
-      body: ingress('gone', [{ hosts: ['gone.example.com'], secretName: 'gone-tls' }]),
+      body: annotatedIngress('gone', [{ hosts: ['gone.example.com'], secretName: 'gone-tls' }]),
     });
     assertExit(await runJob(s.env()), 0);
     const stored = parseAccountSecret((await readSecret(s.lego, 'kube-lego-account'))?.data)
@@ -522,7 +503,7 @@ describe('routing objects as the apiserver stores them, during an order', () => 
     const s = await scene('nginx');
     await networking.createNamespacedIngress({
       namespace: s.app,
-      body: ingress(
+      body: annotatedIngress(
         'routed',
         [{ hosts: ['r1.example.com', 'r2.example.com'], secretName: 'routed-tls' }],
         {
@@ -577,22 +558,10 @@ describe('routing objects as the apiserver stores them, during an order', () => 
         },
       },
     });
-    const discovery = kc.makeApiClient((await import('@kubernetes/client-node')).DiscoveryV1Api);
-    await discovery.createNamespacedEndpointSlice({
-      namespace: s.lego,
-      body: {
-        metadata: {
-          name: 'kube-lego-nginx-abc',
-          labels: { 'kubernetes.io/service-name': 'kube-lego-nginx' },
-        },
-        addressType: 'IPv4',
-        endpoints: [{ addresses: ['192.0.2.21'], conditions: { ready: true } }],
-        ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
-      },
-    });
+    await createResponderEndpoints(s.lego, [{ address: '192.0.2.21', ready: true }]);
     await networking.createNamespacedIngress({
       namespace: s.app,
-      body: ingress('gce-site', [{ hosts: ['gce.example.com'], secretName: 'gce-tls' }], {
+      body: annotatedIngress('gce-site', [{ hosts: ['gce.example.com'], secretName: 'gce-tls' }], {
         className: 'gce',
       }),
     });
@@ -627,7 +596,9 @@ describe('plan and status', () => {
     const s = await scene('plan');
     await networking.createNamespacedIngress({
       namespace: s.app,
-      body: ingress('planned', [{ hosts: ['planned.example.com'], secretName: 'planned-tls' }]),
+      body: annotatedIngress('planned', [
+        { hosts: ['planned.example.com'], secretName: 'planned-tls' },
+      ]),
     });
     const plan = await runJob(s.env(), ['plan']);
     assertExit(plan, 0);

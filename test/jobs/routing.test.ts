@@ -36,6 +36,7 @@ import { KubeApiError } from '../../shared/errors.js';
 import { MANAGED_BY } from '../../shared/labels.js';
 import { silentLogger } from '../../shared/logger.js';
 import { adminKubeConfig, createNamespace, testEnv } from '../env/context.js';
+import { createResponderEndpoints } from '../support/fixtures.js';
 
 const admin = adminKubeConfig();
 const core = admin.makeApiClient(CoreV1Api);
@@ -457,26 +458,8 @@ describe('gce router', () => {
       provider: 'gce',
     });
 
-  async function createResponderSlice(endpoints: { address: string; ready?: boolean }[]) {
-    await discovery.createNamespacedEndpointSlice({
-      namespace: lego,
-      body: {
-        metadata: {
-          name: 'kube-lego-nginx-x7k2p',
-          labels: {
-            'kubernetes.io/service-name': 'kube-lego-nginx',
-            'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io',
-          },
-        },
-        addressType: 'IPv4',
-        endpoints: endpoints.map(({ address, ready }) => ({
-          addresses: [address],
-          ...(ready === undefined ? {} : { conditions: { ready } }),
-        })),
-        ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
-      },
-    });
-  }
+  const createResponderSlice = (endpoints: { address: string; ready?: boolean }[]) =>
+    createResponderEndpoints(lego, endpoints);
 
   const readUserIngress = () => networking.readNamespacedIngress({ namespace: user, name: 'web' });
 
