@@ -14,13 +14,13 @@ import { createLogger, type Logger } from '../shared/logger.js';
 import { createResponderApp } from './app.js';
 import { ChallengeTable } from './challenge-table.js';
 import { HttpConfigMapApi } from './configmap-http-api.js';
-import { ConfigMapWatcher } from './configmap-source.js';
+import { ConfigMapWatcher } from './configmap-watcher.js';
 import { DEFAULT_LIMITS, HardenedServer } from './http-server.js';
 import { loadKubeConnection } from './kube-connection.js';
 import { createMetricsApp } from './metrics-app.js';
 import { ResponderMetrics } from './metrics.js';
 import { responderSettings, type ResponderSettings } from './settings.js';
-import { StatusSnapshot } from './status-snapshot.js';
+import { JobStatusView } from './job-status-view.js';
 
 /** How long a shutdown waits for requests in flight before closing their connections. */
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -74,7 +74,7 @@ async function serve(settings: ResponderSettings, logger: Logger): Promise<numbe
   const connection = await loadKubeConnection();
   const api = new HttpConfigMapApi(connection);
   const challenges = new ChallengeTable(logger.child({ configmap: settings.challengeConfigMap }));
-  const status = new StatusSnapshot(logger.child({ configmap: settings.statusConfigMap }));
+  const status = new JobStatusView(logger.child({ configmap: settings.statusConfigMap }));
 
   let draining = false;
   const isReady = () => !draining && challengeWatcher.hasListed;

@@ -94,7 +94,7 @@ describe('the responder across an API server restart', { timeout: 300_000 }, () 
     console.log(
       `API server down ${restartAt - downAt} ms, starting took ${upAt - restartAt} ms, change served ${resyncMs} ms after the write`,
     );
-    // The back-off is capped at 8 s: after that the watch is back, and then a change is instant.
+    // The reconnect delay is capped at 8 s: after that the watch is back, and then a change is instant.
     assert.ok(resyncMs < 10_000, `resynced ${resyncMs} ms after the write`);
 
     // From then on a change is served as fast as before the restart.

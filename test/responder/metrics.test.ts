@@ -19,7 +19,7 @@ import {
   formatFamilies,
   PROMETHEUS_CONTENT_TYPE,
 } from '../../responder/prometheus-text.js';
-import { StatusSnapshot } from '../../responder/status-snapshot.js';
+import { JobStatusView } from '../../responder/job-status-view.js';
 import { send } from './http-request.js';
 
 const certificate = (overrides: Partial<CertificateStatus>): CertificateStatus => ({
@@ -133,7 +133,7 @@ describe('ResponderMetrics', () => {
   });
 
   test("the status ConfigMap becomes each certificate's expiry, result and failures, and the last run", () => {
-    const status = new StatusSnapshot(silentLogger);
+    const status = new JobStatusView(silentLogger);
     status.replace({
       ...encodeStatus(
         [
@@ -196,7 +196,7 @@ describe('ResponderMetrics', () => {
   });
 
   test('no status ConfigMap: the families are there, without samples', () => {
-    const status = new StatusSnapshot(silentLogger);
+    const status = new JobStatusView(silentLogger);
     status.replace(undefined);
     const text = new ResponderMetrics({
       challenges: { size: 0, malformedCount: 0 },

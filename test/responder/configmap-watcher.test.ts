@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, test } from 'node:test';
 import { KubeApiError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
-import { backoffDelay } from '../../responder/backoff.js';
+import { reconnectDelay } from '../../responder/reconnect-jitter.js';
 import type {
   ConfigMapApi,
   ConfigMapData,
@@ -16,7 +16,10 @@ import type {
   WatchEvent,
   WatchRequest,
 } from '../../responder/configmap-api.js';
-import { ConfigMapWatcher, type ConfigMapWatcherTiming } from '../../responder/configmap-source.js';
+import {
+  ConfigMapWatcher,
+  type ConfigMapWatcherTiming,
+} from '../../responder/configmap-watcher.js';
 import type { RestartReason } from '../../responder/metrics.js';
 
 /** One watch the fake API holds open until the test ends it. */
@@ -87,7 +90,7 @@ const FAST: Partial<ConfigMapWatcherTiming> = {
   watchTimeoutSeconds: 300,
   watchdogMs: 10_000,
   minWatchMs: 0,
-  backoff: { initialMs: 10, maxMs: 40 },
+  reconnect: { initialMs: 10, maxMs: 40 },
 };
 
 /** Every watcher a test made: stopped after each test, even a failed one. */
@@ -244,7 +247,7 @@ describe('ConfigMapWatcher', { timeout: 20_000 }, () => {
       'watch from 8',
     ]);
     assert.deepEqual(w.restarts, ['error', 'error', 'error', 'error']);
-    // Back-off with jitter 0.5: 7.5 + 15 + 30 + 30 ms at least.
+    // Reconnect delays with jitter 0.5: 7.5 + 15 + 30 + 30 ms at least.
     assert.ok(waited >= 70, `waited ${waited} ms`);
     assert.deepEqual(
       w.changes,
@@ -322,16 +325,16 @@ describe('ConfigMapWatcher', { timeout: 20_000 }, () => {
 
     const down = new FakeApi();
     down.listAnswers = [new KubeApiError('list', undefined, undefined, 'ECONNREFUSED')];
-    const w2 = makeWatcher(down, { ...FAST, backoff: { initialMs: 60_000, maxMs: 60_000 } });
+    const w2 = makeWatcher(down, { ...FAST, reconnect: { initialMs: 60_000, maxMs: 60_000 } });
     w2.watcher.start();
     await until(() => w2.restarts.length === 1, 'the first list failed');
     started = Date.now();
     await w2.watcher.stop();
-    assert.ok(Date.now() - started < 100, 'did not sit out the back-off');
+    assert.ok(Date.now() - started < 100, 'did not sit out the reconnect delay');
   });
 });
 
-describe('backoffDelay', () => {
+describe('reconnectDelay', () => {
   test('doubles from the initial delay up to the cap, with jitter in [half, all]', () => {
     const policy = { initialMs: 500, maxMs: 8_000 };
     const table: [number, number, number][] = [
@@ -346,12 +349,12 @@ describe('backoffDelay', () => {
     ];
     for (const [failures, low, high] of table) {
       assert.equal(
-        backoffDelay(failures, policy, () => 0),
+        reconnectDelay(failures, policy, () => 0),
         low,
         `failures=${failures}`,
       );
       assert.equal(
-        backoffDelay(failures, policy, () => 0.999999),
+        reconnectDelay(failures, policy, () => 0.999999),
         high,
         `failures=${failures}`,
       );

@@ -5,7 +5,7 @@
  *
  * - A watch the server ends normally (its timeout) resumes from the last resourceVersion seen.
  * - `410 Gone` (the resourceVersion has expired, e.g. after an API server restart) → list again.
- * - Any other failure → wait (capped exponential back-off with jitter), then resume the watch
+ * - Any other failure → wait (a reconnect delay: capped, exponential, with jitter), then resume the watch
  *   from the last resourceVersion, or list again if no list has succeeded yet.
  * - A watch that stays silent longer than `watchdogMs` is dropped and resumed: the API server
  *   sends a bookmark about every minute, so silence means the connection is dead.
@@ -15,7 +15,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeApiError, describeError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { DEFAULT_BACKOFF, backoffDelay, type BackoffPolicy } from './backoff.js';
+import { DEFAULT_RECONNECT, reconnectDelay, type ReconnectPolicy } from './reconnect-jitter.js';
 import type { ConfigMapApi, ConfigMapData, WatchEvent } from './configmap-api.js';
 import type { RestartReason } from './metrics.js';
 
@@ -26,15 +26,15 @@ export interface ConfigMapWatcherTiming {
   watchdogMs: number;
   /** A watch the server ends sooner than this, with no event, counts as a failure (ms). */
   minWatchMs: number;
-  backoff: BackoffPolicy;
+  reconnect: ReconnectPolicy;
 }
 
-/** Five-minute watches (client-go uses 5–10), a 150 s watchdog, and {@link DEFAULT_BACKOFF}. */
+/** Five-minute watches (client-go uses 5–10), a 150 s watchdog, and {@link DEFAULT_RECONNECT}. */
 export const DEFAULT_TIMING: ConfigMapWatcherTiming = {
   watchTimeoutSeconds: 300,
   watchdogMs: 150_000,
   minWatchMs: 1_000,
-  backoff: DEFAULT_BACKOFF,
+  reconnect: DEFAULT_RECONNECT,
 };
 
 export interface ConfigMapWatcherOptions {
@@ -132,7 +132,7 @@ export class ConfigMapWatcher {
           continue;
         }
         failures++;
-        const delay = backoffDelay(failures, this.timing.backoff, this.options.random);
+        const delay = reconnectDelay(failures, this.timing.reconnect, this.options.random);
         logger.warn(
           reason === 'silent'
             ? 'the watch went silent; starting it again'

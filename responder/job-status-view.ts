@@ -1,12 +1,13 @@
 /**
- * The job's status ConfigMap as the responder last saw it: what the certificate metrics are
- * made of, so expiry can be alerted on while the job is not running.
+ * The responder's read-only view of the job's status ConfigMap, as last seen by its watcher: what
+ * the certificate metrics are made of, so expiry can be alerted on while the job is not running.
+ * (Not the job's own read of that ConfigMap inside a run, which is a different thing.)
  */
 import type { Logger } from '../shared/logger.js';
 import { decodeStatus, type CertificateStatus, type RunStatus } from '../shared/status-entries.js';
 
-/** The last status the job wrote; empty until the ConfigMap is seen. */
-export class StatusSnapshot {
+/** The last status the job wrote, kept current by `replace`; empty until the ConfigMap is seen. */
+export class JobStatusView {
   private current: { certificates: CertificateStatus[]; run: RunStatus | undefined } = {
     certificates: [],
     run: undefined,
@@ -31,7 +32,7 @@ export class StatusSnapshot {
   }
 
   /**
-   * Replaces the snapshot with a status ConfigMap's `data` (`undefined`: it does not exist).
+   * Replaces the view with a status ConfigMap's `data` (`undefined`: it does not exist).
    * Unreadable entries are skipped and logged once while they stay.
    */
   replace(data: Record<string, string> | undefined): void {
