@@ -5,14 +5,17 @@
  * Limits (Node's defaults in brackets): request headers at most 8 KiB [16 KiB] and 50 lines
  * [2000, and the excess silently dropped]; the headers must arrive within 10 s [60 s] and the
  * whole request within 15 s [300 s]; an idle keep-alive connection is closed after 5 s; at most
- * 1,024 connections. (No per-connection request limit: past it Node answers 503 by itself to a
- * client that ignores `Connection: close`.) Requests Node itself refuses (oversized or
+ * 1,024 connections [unlimited] — and at that cap a new connection is admitted and one that is
+ * waiting for a request head is closed in its place (connection-table.ts), so slow clients cannot
+ * shut the validator out. (No per-connection request limit: past it Node answers 503 by itself
+ * to a client that ignores `Connection: close`.) Requests Node itself refuses (oversized or
  * malformed headers, timeouts) get Node's bare status line and are counted as `rejected`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../shared/logger.js';
+import { ConnectionTable } from './connection-table.js';
 
 export interface ServerLimits {
   /** Largest request head (request line and headers), bytes. */
@@ -25,7 +28,10 @@ export interface ServerLimits {
   requestTimeoutMs: number;
   /** An idle keep-alive connection is closed after this, ms. */
   keepAliveTimeoutMs: number;
-  /** Connections open at once; more are closed on arrival. */
+  /**
+   * Connections open at once. At the cap a new connection is admitted by closing one waiting
+   * for its request head (connection-table.ts); only if none is waiting is the new one closed.
+   */
   maxConnections: number;
   /** After a shutdown starts, idle connections get this long to send a request, ms. */
   drainSettleMs: number;
@@ -45,6 +51,12 @@ export const DEFAULT_LIMITS: ServerLimits = {
 /** Why Node refused a request before it reached the app. */
 export type RejectReason = 'header_overflow' | 'timeout' | 'bad_request';
 
+/**
+ * Why a connection was closed at the connection cap: `evicted`, a connection waiting for its
+ * request head, closed to admit a new one; `refused`, a new one, when none was waiting.
+ */
+export type ShedReason = 'evicted' | 'refused';
+
 /** A request listener such as Koa's `app.callback()`; it handles its own errors. */
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
@@ -57,6 +69,7 @@ export class HardenedServer {
   /**
    * @param handler  the app (`app.callback()`); it must not read request bodies.
    * @param onRejected  called for each request Node refused before the app saw it.
+   * @param onShed  called for each connection closed at the connection cap.
    */
   constructor(
     handler: RequestHandler,
@@ -64,6 +77,7 @@ export class HardenedServer {
       limits?: Partial<ServerLimits>;
       logger: Logger;
       onRejected?: (reason: RejectReason) => void;
+      onShed?: (reason: ShedReason) => void;
     },
   ) {
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -81,13 +95,34 @@ export class HardenedServer {
     });
     // One more than the app accepts, so the app can tell "too many" from "exactly the limit".
     this.server.maxHeadersCount = limits.maxHeaders + 1;
-    this.server.maxConnections = limits.maxConnections;
+    // Not `server.maxConnections`: at the cap Node drops the *new* connection, which lets slow
+    // clients holding every connection shut out a validator. The table decides instead.
+    const connections = new ConnectionTable<Socket>(limits.maxConnections);
+    this.server.on('connection', (socket: Socket) => {
+      const admission = connections.open(socket, socket.remoteAddress ?? '');
+      if (!admission.admit) {
+        options.onShed?.('refused');
+        socket.destroy();
+        return;
+      }
+      if ('evict' in admission) {
+        options.onShed?.('evicted');
+        admission.evict.destroy();
+      }
+      socket.once('close', () => {
+        connections.close(socket);
+      });
+    });
     // Backstop for a socket that stalls while a response is written.
     this.server.setTimeout(limits.requestTimeoutMs * 2);
     const serve = (req: IncomingMessage, res: ServerResponse): void => {
+      const socket = req.socket;
+      // The head has arrived: this connection is not to be evicted while it is answered.
+      connections.busy(socket);
       this.inFlight.add(res);
       res.once('close', () => {
         this.inFlight.delete(res);
+        if (!socket.destroyed) connections.waiting(socket);
       });
       // No body is ever read: a request that has one gets its answer and the connection closed,
       // rather than Node reading the body to reuse the connection. While draining, every

@@ -123,6 +123,9 @@ async function serve(settings: ResponderSettings, logger: Logger): Promise<numbe
     onRejected: (reason) => {
       metrics.countRejected(reason);
     },
+    onShed: (reason) => {
+      metrics.countShed(reason);
+    },
   });
   const metricsServer = new HardenedServer(
     createMetricsApp(() => metrics.render(), logger).callback(),

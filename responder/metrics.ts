@@ -5,7 +5,7 @@
  */
 import type { CertificateStatus, RunStatus } from '../shared/status-entries.js';
 import { REQUEST_RESULTS, type RequestResult } from './answer.js';
-import type { RejectReason } from './http-server.js';
+import type { RejectReason, ShedReason } from './http-server.js';
 import { formatFamilies, type MetricFamily, type Sample } from './prometheus-text.js';
 
 /** Which of the two ConfigMaps a watch metric is about (the label `configmap`). */
@@ -16,6 +16,7 @@ export type RestartReason = 'error' | 'expired' | 'silent';
 const ROLES: readonly ConfigMapRole[] = ['challenge', 'status'];
 const RESTART_REASONS: readonly RestartReason[] = ['error', 'expired', 'silent'];
 const REJECT_REASONS: readonly RejectReason[] = ['header_overflow', 'timeout', 'bad_request'];
+const SHED_REASONS: readonly ShedReason[] = ['evicted', 'refused'];
 
 /** What the metrics read at scrape time. */
 export interface MetricsSources {
@@ -32,6 +33,7 @@ export interface MetricsSources {
 export class ResponderMetrics {
   private readonly requests = new Map<RequestResult, number>(REQUEST_RESULTS.map((r) => [r, 0]));
   private readonly rejected = new Map<RejectReason, number>(REJECT_REASONS.map((r) => [r, 0]));
+  private readonly shed = new Map<ShedReason, number>(SHED_REASONS.map((r) => [r, 0]));
   private readonly restarts = new Map<string, number>();
   private readonly lastSync = new Map<ConfigMapRole, number>();
 
@@ -48,6 +50,11 @@ export class ResponderMetrics {
   /** Counts one request Node refused before the app saw it. */
   countRejected(reason: RejectReason): void {
     this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
+  }
+
+  /** Counts one connection closed at the connection cap. */
+  countShed(reason: ShedReason): void {
+    this.shed.set(reason, (this.shed.get(reason) ?? 0) + 1);
   }
 
   /** Counts one restart of a watch. */
@@ -76,6 +83,12 @@ export class ResponderMetrics {
         help: 'Requests refused before they were answered (oversized or malformed head, timeout).',
         type: 'counter',
         samples: [...this.rejected].map(([reason, value]) => ({ labels: { reason }, value })),
+      },
+      {
+        name: 'kube_lego_responder_shed_connections_total',
+        help: 'Connections closed at the connection cap: evicted while waiting for a request head, or refused.',
+        type: 'counter',
+        samples: [...this.shed].map(([reason, value]) => ({ labels: { reason }, value })),
       },
       {
         name: 'kube_lego_responder_tokens',

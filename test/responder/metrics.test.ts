@@ -97,6 +97,7 @@ describe('ResponderMetrics', () => {
     metrics.countRequest('served');
     metrics.countRequest('wrong_host');
     metrics.countRejected('header_overflow');
+    metrics.countShed('evicted');
     metrics.countWatchRestart('challenge', 'expired');
     metrics.countWatchRestart('status', 'error');
     metrics.markSynced('challenge', new Date('2026-11-30T10:00:00.500Z'));
@@ -108,6 +109,8 @@ describe('ResponderMetrics', () => {
       sample(text, 'kube_lego_responder_rejected_requests_total{reason="header_overflow"}'),
       1,
     );
+    assert.equal(sample(text, 'kube_lego_responder_shed_connections_total{reason="evicted"}'), 1);
+    assert.equal(sample(text, 'kube_lego_responder_shed_connections_total{reason="refused"}'), 0);
     assert.equal(sample(text, 'kube_lego_responder_tokens'), 3);
     assert.equal(sample(text, 'kube_lego_responder_malformed_entries{configmap="challenge"}'), 1);
     assert.equal(sample(text, 'kube_lego_responder_ready'), 1);
