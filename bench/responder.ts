@@ -12,7 +12,7 @@
  *
  * Phases:
  * 1. idle RSS of both, after start;
- * 2. `--rounds` rounds of `--duration` seconds of load on each, the order alternating
+ * 2. after 2 s of warm-up each (not counted), `--rounds` rounds of `--duration` seconds of load on each, the order alternating
  *    (every request a GET of one of the tokens with its own Host): requests/s and p99, medians;
  * 3. 3 bursts of 10,000 random requests (valid, unknown, wrong host, bad path, query, POST,
  *    probes) on the responder: 5xx count, RSS after each burst;
@@ -53,6 +53,7 @@ const TARGETS = {
 const BURSTS = 3;
 const BURST_REQUESTS = 10_000;
 const SLOW_CLIENTS = 1_100;
+const WARM_UP_SECONDS = 2;
 
 const { values: args } = parseArgs({
   options: {
@@ -270,7 +271,11 @@ interface LoadResult {
 }
 
 /** `duration` seconds of valid challenge requests, each with its token's Host. */
-async function load(target: Target, entries: ChallengeEntry[]): Promise<LoadResult> {
+async function load(
+  target: Target,
+  entries: ChallengeEntry[],
+  seconds = duration,
+): Promise<LoadResult> {
   const latencies: number[] = [];
   const samples: Rss[] = [];
   const sampler = setInterval(() => samples.push(readRss(target.pid)), 250);
@@ -281,7 +286,7 @@ async function load(target: Target, entries: ChallengeEntry[]): Promise<LoadResu
       {
         url: target.base,
         connections,
-        duration,
+        duration: seconds,
         pipelining: 1,
         requests: [
           {
@@ -521,6 +526,8 @@ async function main(): Promise<void> {
     await sleep(3_000);
     const idle = { responder: readRss(responder.pid), bare: readRss(bare.pid) };
 
+    // Warm-up, not counted: both JIT-compile their request path before the measured rounds.
+    for (const target of [responder, bare]) await load(target, entries, WARM_UP_SECONDS);
     const results = { responder: [] as LoadResult[], bare: [] as LoadResult[] };
     for (let round = 0; round < rounds; round++) {
       const order =
