@@ -133,9 +133,9 @@ const packageJson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
 };
-/** The Node 24 the integration tests run on a second time (test/node24.sh pins it). */
+/** The Node 24 of the image and of the second test run (test/env/install-node24.sh pins it). */
 const node24Version = /^NODE24_VERSION=(\S+)$/m.exec(
-  readFileSync(join(ROOT, 'test', 'node24.sh'), 'utf8'),
+  readFileSync(join(ROOT, 'test', 'env', 'install-node24.sh'), 'utf8'),
 )?.[1];
 
 describe('the Dockerfile', () => {
@@ -143,7 +143,7 @@ describe('the Dockerfile', () => {
     assert.ok(froms.length >= 2, 'multi-stage');
     assert.match(froms[0]!.text, /\bnode:24[-.\w]*\s+AS\s+build$/i);
     assert.match(froms[runtimeStage]!.text, /nodejs24/);
-    assert.equal(node24Version?.split('.')[0], '24', 'test/node24.sh pins a Node 24');
+    assert.equal(node24Version?.split('.')[0], '24', 'test/env/install-node24.sh pins a Node 24');
   });
 
   test('needs no Node binary package: neither package.json nor the Dockerfile names one', () => {
