@@ -6,7 +6,8 @@
 # by test/env/install-node24.sh, which pins the version (NODE24_VERSION).
 #
 # Without arguments it runs what .ci/run ran on Node 24 before: every test file outside
-# test/unit/ (the unit tests are not repeated). test/run-tests.sh runs them, and every job and
+# test/unit/ (the unit tests are not repeated) and test/image/ (those run the image's own Node 24
+# under runc whatever Node runs the tests, so `npm test` has run them already). test/run-tests.sh runs them, and every job and
 # responder process they start, on KUBE_LEGO_NODE.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -19,7 +20,7 @@ actual=$("$node24" --version)
 if [[ $# -gt 0 ]]; then
   files=("$@")
 else
-  mapfile -t files < <(find test -name '*.test.ts' -not -path 'test/unit/*' | sort)
+  mapfile -t files < <(find test -name '*.test.ts' -not -path 'test/unit/*' -not -path 'test/image/*' | sort)
 fi
 log "integration and end-to-end tests on the image's Node: $actual ($node24), ${#files[@]} files"
 export KUBE_LEGO_NODE=$node24

@@ -22,43 +22,8 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import ts from 'typescript';
+import { execForm, parseDockerfile } from './dockerfile.js';
 import { ROOT, podTemplates, renderKustomize } from './render.js';
-
-interface Instruction {
-  keyword: string;
-  /** The arguments as written, continuation lines joined. */
-  text: string;
-  stage: number;
-}
-
-/** The Dockerfile's instructions, with comments dropped and `\` continuations joined. */
-function parseDockerfile(source: string): Instruction[] {
-  const out: Instruction[] = [];
-  let stage = -1;
-  let pending = '';
-  for (const raw of source.split('\n')) {
-    const line = raw.trim();
-    if (pending === '' && (line === '' || line.startsWith('#'))) continue;
-    if (line.endsWith('\\')) {
-      pending += `${line.slice(0, -1)} `;
-      continue;
-    }
-    const full = (pending + line).trim();
-    pending = '';
-    const match = /^(\w+)\s+(.*)$/s.exec(full);
-    if (!match) continue;
-    const keyword = match[1]!.toUpperCase();
-    if (keyword === 'FROM') stage++;
-    out.push({ keyword, text: match[2]!, stage });
-  }
-  return out;
-}
-
-/** The arguments of an exec-form instruction (`["a", "b"]`), or undefined for shell form. */
-function execForm(text: string): string[] | undefined {
-  if (!text.trim().startsWith('[')) return undefined;
-  return JSON.parse(text) as string[];
-}
 
 /** COPY's flags and paths: the last path is the destination. */
 function copyParts(text: string): { from: string | undefined; sources: string[] } {

@@ -31,7 +31,7 @@ fail() {
   exit 1
 }
 
-# shellcheck source=versions.env
+# shellcheck source=test/image/versions.env
 source test/image/versions.env
 cache=${KUBE_LEGO_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-lego-ts/image}
 out=${KUBE_LEGO_IMAGE_DIR:-$root/.tmp/image}
@@ -86,8 +86,8 @@ if [[ ! -f $base/index.json ]]; then
   for deb in "${debs[@]}"; do dpkg-deb -x "$deb" "$os"; done
   # What needs a shell or is not needed to run Node: maintainer helpers (update-ca-certificates,
   # tzconfig), manuals, lintian overrides. Each package's copyright file stays.
-  rm -rf "$os/usr/sbin" "$os/sbin" "$os/usr/bin" "$os/bin" "$os/usr/share/man" \
-    "$os/usr/share/lintian" "$os/usr/share/info" "$os/usr/share/gdb" "$os/usr/share/gcc"
+  rm -rf "${os:?}/usr/sbin" "${os:?}/sbin" "${os:?}/usr/bin" "${os:?}/bin" "${os:?}/usr/share/man" \
+    "${os:?}/usr/share/lintian" "${os:?}/usr/share/info" "${os:?}/usr/share/gdb" "${os:?}/usr/share/gcc"
   find "$os/usr/share/doc" -type f ! -name copyright -delete
   # The CA bundle that update-ca-certificates would write (Node uses its own store unless told
   # otherwise; other TLS clients and NODE_EXTRA_CA_CERTS users find the system one here).
@@ -175,6 +175,7 @@ umoci rm --image "$layout:base"
 umoci gc --layout "$layout"
 
 # --- size ----------------------------------------------------------------------------------------
+# shellcheck disable=SC2016 # JavaScript, not shell
 size=$(node -e '
   const fs = require("fs"), zlib = require("zlib"), dir = process.argv[1];
   const index = JSON.parse(fs.readFileSync(dir + "/index.json", "utf8"));
