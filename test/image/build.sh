@@ -62,7 +62,9 @@ for pin in $DEBIAN_PACKAGES; do
   if [[ ! -s $deb ]]; then
     log "downloading $package $want (first build only; cached in $cache/debs)"
     mkdir -p "$work/download"
-    if ! (cd "$work/download" && apt-get download -q "$package=$want" >&2); then
+    # A machine whose package lists are old or absent (a fresh one) gets them once.
+    if ! (cd "$work/download" && apt-get download -q "$package=$want" >&2) &&
+      ! { apt-get update -qq >&2 && (cd "$work/download" && apt-get download -q "$package=$want" >&2); }; then
       fail "apt-get download $package=$want; run apt-get update, and if Debian no longer serves that version, pin the one \`apt-cache policy $package\` offers in test/image/versions.env"
     fi
     mv "$work/download/${package}_"*.deb "$deb.partial"
