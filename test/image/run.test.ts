@@ -46,6 +46,8 @@ import {
 
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 const PEBBLE_CA = '/etc/kube-lego-test/pebble-ca.crt';
+/** The longest a hook or test may take: a container that hangs fails its test, not the run. */
+const BOUND = { timeout: 180_000 };
 /** The image's Node (test/env/install-node24.sh pins it; build.sh installs it). */
 const NODE24_VERSION = /^NODE24_VERSION=(\S+)$/m.exec(
   readFileSync(join(ROOT, 'test', 'env', 'install-node24.sh'), 'utf8'),
@@ -163,46 +165,54 @@ before(async () => {
   }
   accounts.job = await serviceAccountFolder(`kube-lego-job${suffix}`);
   accounts.responder = await serviceAccountFolder(`kube-lego-responder${suffix}`);
-});
+}, BOUND);
 
 after(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
 describe('a process of the image under runc', () => {
-  test('runs as 65532 on a read-only root with no capabilities, on Node 24, without /bin/sh', async () => {
-    const probe = [
-      "const fs = require('node:fs');",
-      'let write = "written";',
-      "try { fs.writeFileSync('/app/x', ''); } catch (e) { write = e.code; }",
-      'console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(),',
-      "  user: require('node:os').userInfo().username,",
-      "  capEff: /CapEff:\\s*(\\w+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1],",
-      "  sh: fs.existsSync('/bin/sh'), write, node: process.version, cwd: process.cwd() }));",
-    ].join('\n');
-    const result = await runContainer({ image, name: 'probe', args: ['-e', probe] });
-    assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(JSON.parse(result.stdout), {
-      uid: 65532,
-      gid: 65532,
-      user: 'nonroot',
-      capEff: '0000000000000000',
-      sh: false,
-      write: 'EROFS',
-      node: `v${NODE24_VERSION}`,
-      cwd: '/app',
-    });
-  });
+  test(
+    'runs as 65532 on a read-only root with no capabilities, on Node 24, without /bin/sh',
+    BOUND,
+    async () => {
+      const probe = [
+        "const fs = require('node:fs');",
+        'let write = "written";',
+        "try { fs.writeFileSync('/app/x', ''); } catch (e) { write = e.code; }",
+        'console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(),',
+        "  user: require('node:os').userInfo().username,",
+        "  capEff: /CapEff:\\s*(\\w+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1],",
+        "  sh: fs.existsSync('/bin/sh'), write, node: process.version, cwd: process.cwd() }));",
+      ].join('\n');
+      const result = await runContainer({ image, name: 'probe', args: ['-e', probe] });
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual(JSON.parse(result.stdout), {
+        uid: 65532,
+        gid: 65532,
+        user: 'nonroot',
+        capEff: '0000000000000000',
+        sh: false,
+        write: 'EROFS',
+        node: `v${NODE24_VERSION}`,
+        cwd: '/app',
+      });
+    },
+  );
 
-  test('the image’s default command is the job, and a bad setting exits 2 naming it', async () => {
-    const result = await runContainer({
-      image,
-      name: 'bad-setting',
-      env: { LEGO_KEY_TYPE: 'dsa' },
-    });
-    assert.equal(result.code, 2, `${result.stdout}\n${result.stderr}`);
-    assert.match(result.stderr, /LEGO_KEY_TYPE/);
-  });
+  test(
+    'the image’s default command is the job, and a bad setting exits 2 naming it',
+    BOUND,
+    async () => {
+      const result = await runContainer({
+        image,
+        name: 'bad-setting',
+        env: { LEGO_KEY_TYPE: 'dsa' },
+      });
+      assert.equal(result.code, 2, `${result.stdout}\n${result.stderr}`);
+      assert.match(result.stderr, /LEGO_KEY_TYPE/);
+    },
+  );
 });
 
 describe('end to end from the image: the responder serves, the job issues, plan and status', () => {
@@ -236,20 +246,20 @@ describe('end to end from the image: the responder serves, the job issues, plan 
     await responder.waitForLog(
       (line) => line.includes('listed the ConfigMap') && line.includes('kube-lego-challenges'),
     );
-  });
+  }, BOUND);
 
   after(async () => {
     await responder?.stop();
   });
 
-  test('the responder runs on the in-cluster configuration', async () => {
+  test('the responder runs on the in-cluster configuration', BOUND, async () => {
     const started = await responder!.waitForLog((line) => line.includes('responder started'));
     const record = JSON.parse(started) as Record<string, unknown>;
     assert.equal(record.credentials, 'in-cluster');
     assert.equal(record.api, testEnv().apiServerUrl);
   });
 
-  test('the job issues a certificate from Pebble', { timeout: 180_000 }, async (t) => {
+  test('the job issues a certificate from Pebble', BOUND, async (t) => {
     const { env, mounts } = podEnvironment('job');
     const result = await runContainer({
       image,
@@ -285,7 +295,7 @@ describe('end to end from the image: the responder serves, the job issues, plan 
     assert.ok(served.length > 0, responder!.stderr().slice(-3000));
   });
 
-  test('plan from the image: the certificate is up to date', async () => {
+  test('plan from the image: the certificate is up to date', BOUND, async () => {
     const { env, mounts } = podEnvironment('job');
     const result = await runContainer({
       image,
@@ -299,7 +309,7 @@ describe('end to end from the image: the responder serves, the job issues, plan 
     assert.match(result.stdout, /shop-tls\s+image\.shop\.example\.com\s+\S+\s+UpToDate/);
   });
 
-  test('status from the image: the issued certificate and the last run', async () => {
+  test('status from the image: the issued certificate and the last run', BOUND, async () => {
     const { env, mounts } = podEnvironment('job');
     const result = await runContainer({
       image,
