@@ -259,7 +259,7 @@ describe('end to end from the image: the responder serves, the job issues, plan 
     assert.equal(record.api, testEnv().apiServerUrl);
   });
 
-  test('the job issues a certificate from Pebble', BOUND, async (t) => {
+  test('the job issues a certificate from Pebble', BOUND, async () => {
     const { env, mounts } = podEnvironment('job');
     const result = await runContainer({
       image,
@@ -268,7 +268,6 @@ describe('end to end from the image: the responder serves, the job issues, plan 
       mounts,
       env: { ...env, ...jobSettings() },
     });
-    t.diagnostic(`the job's run in the container (exit ${result.code}):\n${result.stderr}`);
     console.log(
       `[image] the containerised job's run (exit ${result.code}):\n${result.stdout}${result.stderr}`,
     );
