@@ -23,7 +23,7 @@ import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { execForm, keyValues, parseDockerfile } from '../deploy/dockerfile.js';
-import { blobPath, readImage, ROOT, unpackImage, type OciImage } from './oci-image.js';
+import { blobPath, readImage, ROOT, Setup, unpackImage, type OciImage } from './oci-image.js';
 
 const dockerfile = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
 const runtimeStage = Math.max(...dockerfile.map((i) => i.stage));
@@ -53,12 +53,16 @@ let image: OciImage;
 let work: string;
 let rootfs: string;
 
-before(() => {
-  image = readImage();
-  work = mkdtempSync(join(tmpdir(), 'kube-lego-image-test-'));
-  unpackImage(join(work, 'image'));
-  rootfs = join(work, 'image', 'rootfs');
-});
+const setup = new Setup();
+
+before(() =>
+  setup.run(() => {
+    image = readImage();
+    work = mkdtempSync(join(tmpdir(), 'kube-lego-image-test-'));
+    unpackImage(join(work, 'image'));
+    rootfs = join(work, 'image', 'rootfs');
+  }),
+);
 
 after(() => {
   if (work) rmSync(work, { recursive: true, force: true });
@@ -66,6 +70,7 @@ after(() => {
 
 describe('the image and the Dockerfile', () => {
   test('the same user, working directory, entry point, command and ports', () => {
+    setup.check();
     const { config } = image.config;
     assert.equal(config.User, last('USER'));
     assert.equal(config.WorkingDir, last('WORKDIR'));
@@ -81,6 +86,7 @@ describe('the image and the Dockerfile', () => {
   });
 
   test('the Dockerfile’s environment and labels', () => {
+    setup.check();
     const env = Object.fromEntries(
       (image.config.config.Env ?? []).map((e) => [
         e.slice(0, e.indexOf('=')),
@@ -104,6 +110,7 @@ describe('the image and the Dockerfile', () => {
   });
 
   test('the same Node major as the Dockerfile’s runtime, at the version the tests run on', () => {
+    setup.check();
     const from = runtime.find((i) => i.keyword === 'FROM')!.text;
     const major = /nodejs(\d+)-/.exec(from)?.[1];
     assert.ok(major, `a distroless nodejs image: ${from}`);
@@ -116,6 +123,7 @@ describe('the image and the Dockerfile', () => {
 
 describe('the files under the working directory', () => {
   test('are what the Dockerfile copies: package.json, node_modules/ and dist/', () => {
+    setup.check();
     const app = join(rootfs, 'app');
     assert.deepEqual(readdirSync(app).sort(), ['dist', 'node_modules', 'package.json']);
     assert.equal(
@@ -130,6 +138,7 @@ describe('the files under the working directory', () => {
   });
 
   test('dist/ is what `npm run build` compiles from this checkout', () => {
+    setup.check();
     const fresh = join(work, 'dist');
     execFileSync(
       process.execPath,
@@ -156,6 +165,7 @@ describe('the files under the working directory', () => {
   });
 
   test('node_modules holds exactly the production packages of the lock file, no dev dependency', () => {
+    setup.check();
     const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
       packages: Record<string, { dev?: boolean; version?: string }>;
     };
@@ -203,6 +213,7 @@ describe('the files under the working directory', () => {
 
 describe('what distroless promises', () => {
   test('no shell and no package manager: /bin/sh is absent, and no such program anywhere', () => {
+    setup.check();
     assert.equal(existsSync(join(rootfs, 'bin', 'sh')), false, '/bin/sh is absent');
     const banned = new Set([
       'sh',
@@ -222,6 +233,7 @@ describe('what distroless promises', () => {
   });
 
   test('nonroot is 65532 with its home; no account has a login shell', () => {
+    setup.check();
     const passwd = readFileSync(join(rootfs, 'etc', 'passwd'), 'utf8')
       .trim()
       .split('\n')
@@ -238,6 +250,7 @@ describe('what distroless promises', () => {
   });
 
   test('the Debian packages’ files: the C and C++ runtime, CA certificates, time zones', () => {
+    setup.check();
     for (const file of [
       'lib64/ld-linux-x86-64.so.2',
       'lib/x86_64-linux-gnu/libc.so.6',
@@ -262,6 +275,7 @@ describe('what distroless promises', () => {
   });
 
   test('its size (printed)', (t) => {
+    setup.check();
     const packed = image.layers.reduce((sum, l) => sum + l.size, 0);
     const unpacked = image.layers.map((l) => gunzipSync(readFileSync(blobPath(l.digest))).length);
     const mb = (n: number) => (n / 1e6).toFixed(1);

@@ -105,3 +105,28 @@ export function unpackImage(bundle: string): void {
     throw new Error(`umoci unpack ${LAYOUT}:${TAG} failed: ${stderr}`, { cause: error });
   }
 }
+
+/**
+ * What the tests of a file need before they run (the image unpacked, an install, a container).
+ * A `before` hook that throws is not counted as a failed test by Node 20's runner (it reports
+ * "fail 0" and exits 1), so the hooks run their steps through `run`, which keeps the first
+ * error, and every test starts with `check`, which throws it: each test then fails, naming why.
+ */
+export class Setup {
+  private error: Error | undefined;
+
+  /** Runs `step` unless an earlier one failed; keeps its error instead of throwing it. */
+  async run(step: () => unknown): Promise<void> {
+    if (this.error !== undefined) return;
+    try {
+      await step();
+    } catch (error) {
+      this.error = error instanceof Error ? error : new Error(String(error));
+    }
+  }
+
+  /** @throws the first error of a step, if any. */
+  check(): void {
+    if (this.error !== undefined) throw this.error;
+  }
+}

@@ -35,7 +35,7 @@ import { annotatedIngress } from '../support/fixtures.js';
 import { jobEnv } from '../support/job-process.js';
 import { kubectlApply, podTemplates, renderKustomize, type KubeObject } from '../deploy/render.js';
 import { freePort } from '../env/server-process.js';
-import { ROOT, unpackImage } from './oci-image.js';
+import { ROOT, Setup, unpackImage } from './oci-image.js';
 import {
   runContainer,
   startContainer,
@@ -57,6 +57,7 @@ const admin = adminKubeConfig();
 const core = admin.makeApiClient(CoreV1Api);
 const networking = admin.makeApiClient(NetworkingV1Api);
 
+const setup = new Setup();
 let work: string;
 let image: UnpackedImage;
 let lego: string;
@@ -140,32 +141,39 @@ function jobSettings(): Record<string, string> {
   return { ...jobEnv(lego), LEGO_WATCH_NAMESPACE: shop };
 }
 
-before(async () => {
-  work = mkdtempSync(join(tmpdir(), 'kube-lego-runc-'));
-  chmodSync(work, 0o755);
-  unpackImage(join(work, 'image'));
-  image = { bundle: join(work, 'image') };
-  copyFileSync(testEnv().caFile, join(work, 'pebble-ca.crt'));
-  chmodSync(join(work, 'pebble-ca.crt'), 0o644);
+before(
+  () =>
+    setup.run(async () => {
+      work = mkdtempSync(join(tmpdir(), 'kube-lego-runc-'));
+      chmodSync(work, 0o755);
+      unpackImage(join(work, 'image'));
+      image = { bundle: join(work, 'image') };
+      copyFileSync(testEnv().caFile, join(work, 'pebble-ca.crt'));
+      chmodSync(join(work, 'pebble-ca.crt'), 0o644);
 
-  lego = await createNamespace('image-runc', {
-    'pod-security.kubernetes.io/enforce': 'restricted',
-  });
-  shop = await createNamespace('image-runc-shop');
-  const suffix = `-${lego.slice(-6)}`;
-  const objects: KubeObject[] = renderKustomize({ namespace: lego, nameSuffix: suffix }).filter(
-    (o) => o.kind !== 'Namespace',
-  );
-  const applied = await kubectlApply(objects, ['--server-side', '--field-manager=kube-lego-test']);
-  assert.equal(applied.code, 0, applied.stderr);
-  for (const { owner, template } of podTemplates(objects)) {
-    const args = template.spec.containers[0]!.args!;
-    if (owner.startsWith('CronJob/')) jobArgs = args;
-    else responderArgs = args;
-  }
-  accounts.job = await serviceAccountFolder(`kube-lego-job${suffix}`);
-  accounts.responder = await serviceAccountFolder(`kube-lego-responder${suffix}`);
-}, BOUND);
+      lego = await createNamespace('image-runc', {
+        'pod-security.kubernetes.io/enforce': 'restricted',
+      });
+      shop = await createNamespace('image-runc-shop');
+      const suffix = `-${lego.slice(-6)}`;
+      const objects: KubeObject[] = renderKustomize({ namespace: lego, nameSuffix: suffix }).filter(
+        (o) => o.kind !== 'Namespace',
+      );
+      const applied = await kubectlApply(objects, [
+        '--server-side',
+        '--field-manager=kube-lego-test',
+      ]);
+      assert.equal(applied.code, 0, applied.stderr);
+      for (const { owner, template } of podTemplates(objects)) {
+        const args = template.spec.containers[0]!.args!;
+        if (owner.startsWith('CronJob/')) jobArgs = args;
+        else responderArgs = args;
+      }
+      accounts.job = await serviceAccountFolder(`kube-lego-job${suffix}`);
+      accounts.responder = await serviceAccountFolder(`kube-lego-responder${suffix}`);
+    }),
+  BOUND,
+);
 
 after(() => {
   if (work) rmSync(work, { recursive: true, force: true });
@@ -176,6 +184,7 @@ describe('a process of the image under runc', () => {
     'runs as 65532 on a read-only root with no capabilities, on Node 24, without /bin/sh',
     BOUND,
     async () => {
+      setup.check();
       const probe = [
         "const fs = require('node:fs');",
         'let write = "written";',
@@ -204,6 +213,7 @@ describe('a process of the image under runc', () => {
     'the image’s default command is the job, and a bad setting exits 2 naming it',
     BOUND,
     async () => {
+      setup.check();
       const result = await runContainer({
         image,
         name: 'bad-setting',
@@ -218,41 +228,46 @@ describe('a process of the image under runc', () => {
 describe('end to end from the image: the responder serves, the job issues, plan and status', () => {
   let responder: Container | undefined;
 
-  before(async () => {
-    await networking.createNamespacedIngress({
-      namespace: shop,
-      body: annotatedIngress('shop', [
-        { hosts: ['image.shop.example.com'], secretName: 'shop-tls' },
-      ]),
-    });
-    const { env, mounts } = podEnvironment('responder');
-    responder = startContainer({
-      image,
-      name: 'responder',
-      args: responderArgs,
-      mounts,
-      env: {
-        ...env,
-        LEGO_NAMESPACE: lego,
-        // Pebble's validator dials this one port for every HTTP-01 challenge.
-        LEGO_PORT: String(testEnv().pebble.httpPort),
-        LEGO_METRICS_PORT: String(await freePort()),
-        LEGO_BIND_ADDRESS: '127.0.0.1',
-        LEGO_LOG_TYPE: 'json',
-        LEGO_LOG_LEVEL: 'debug',
-      },
-    });
-    // Ready: it listed the challenge ConfigMap on its own token.
-    await responder.waitForLog(
-      (line) => line.includes('listed the ConfigMap') && line.includes('kube-lego-challenges'),
-    );
-  }, BOUND);
+  before(
+    () =>
+      setup.run(async () => {
+        await networking.createNamespacedIngress({
+          namespace: shop,
+          body: annotatedIngress('shop', [
+            { hosts: ['image.shop.example.com'], secretName: 'shop-tls' },
+          ]),
+        });
+        const { env, mounts } = podEnvironment('responder');
+        responder = startContainer({
+          image,
+          name: 'responder',
+          args: responderArgs,
+          mounts,
+          env: {
+            ...env,
+            LEGO_NAMESPACE: lego,
+            // Pebble's validator dials this one port for every HTTP-01 challenge.
+            LEGO_PORT: String(testEnv().pebble.httpPort),
+            LEGO_METRICS_PORT: String(await freePort()),
+            LEGO_BIND_ADDRESS: '127.0.0.1',
+            LEGO_LOG_TYPE: 'json',
+            LEGO_LOG_LEVEL: 'debug',
+          },
+        });
+        // Ready: it listed the challenge ConfigMap on its own token.
+        await responder.waitForLog(
+          (line) => line.includes('listed the ConfigMap') && line.includes('kube-lego-challenges'),
+        );
+      }),
+    BOUND,
+  );
 
   after(async () => {
     await responder?.stop();
   });
 
   test('the responder runs on the in-cluster configuration', BOUND, async () => {
+    setup.check();
     const started = await responder!.waitForLog((line) => line.includes('responder started'));
     const record = JSON.parse(started) as Record<string, unknown>;
     assert.equal(record.credentials, 'in-cluster');
@@ -260,6 +275,7 @@ describe('end to end from the image: the responder serves, the job issues, plan 
   });
 
   test('the job issues a certificate from Pebble', BOUND, async () => {
+    setup.check();
     const { env, mounts } = podEnvironment('job');
     const result = await runContainer({
       image,
@@ -295,6 +311,7 @@ describe('end to end from the image: the responder serves, the job issues, plan 
   });
 
   test('plan from the image: the certificate is up to date', BOUND, async () => {
+    setup.check();
     const { env, mounts } = podEnvironment('job');
     const result = await runContainer({
       image,
@@ -309,6 +326,7 @@ describe('end to end from the image: the responder serves, the job issues, plan 
   });
 
   test('status from the image: the issued certificate and the last run', BOUND, async () => {
+    setup.check();
     const { env, mounts } = podEnvironment('job');
     const result = await runContainer({
       image,
