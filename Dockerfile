@@ -6,6 +6,18 @@
 #
 #   docker build -t REGISTRY/kube-lego-ts:0.1.0 .
 #
+# Without Docker: `npm run image:build` builds the same image as an OCI layout (test/image/build.sh;
+# test/image/image.test.ts keeps the two in step).
+#
+# Base images: pinned by tag only. No digest is written here because none could be read from a
+# trustworthy source where this file was written (no registry is reachable there). To pin them,
+# resolve each tag's multi-arch index digest where a registry is reachable and append it:
+#   crane digest node:24-trixie-slim
+#   crane digest gcr.io/distroless/nodejs24-debian13:nonroot
+#   (or: docker buildx imagetools inspect IMAGE:TAG, the "Digest:" line)
+# then write FROM IMAGE:TAG@sha256:<digest>. Update both together, e.g. monthly or on a Node 24
+# security release, and keep the Node major in step with test/env/install-node24.sh.
+#
 # The build stage runs on the build machine's platform (the output is plain JavaScript with no
 # native modules), so `docker buildx build --platform linux/amd64,linux/arm64` needs no emulation.
 
@@ -25,6 +37,10 @@ RUN npm run build \
 FROM gcr.io/distroless/nodejs24-debian13:nonroot
 WORKDIR /app
 ENV NODE_ENV=production
+# The release workflow adds org.opencontainers.image.version, .revision, .source and .created.
+LABEL org.opencontainers.image.title="kube-lego-ts" \
+      org.opencontainers.image.description="Automatic Let's Encrypt certificates for Kubernetes Ingresses over ACME HTTP-01" \
+      org.opencontainers.image.licenses="Apache-2.0"
 # package.json marks dist/ as ES modules ("type": "module").
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules/ node_modules/

@@ -9,5 +9,18 @@ while IFS= read -r line; do export "${line?}"; done <<<"$servers"
 # KUBE_LEGO_NODE if set (test/node24.sh sets it to the image's Node 24), else the Node that runs
 # npm (a bare `node` only outside npm).
 node_bin=${KUBE_LEGO_NODE:-${npm_node_execpath:-node}}
+# The image's tests (test/image/) need the image: it is built here first, when they are among
+# the files (all files by default), with test/image/build.sh (`npm run image:build`; cached, a
+# warm build takes under a minute). If the build fails, its output is above and the image tests
+# fail saying so; the other tests still run.
+if [[ $# -eq 0 ]] || printf '%s\n' "$@" | grep -q '^test/image/'; then
+  image_started=$SECONDS
+  if bash test/image/build.sh >/dev/null; then
+    echo "[test-env] image built in $((SECONDS - image_started))s" >&2
+  else
+    export KUBE_LEGO_IMAGE_BUILD_FAILED="exit $?"
+    echo "[test-env] FAILED to build the image (test/image/build.sh); the test/image tests will fail" >&2
+  fi
+fi
 echo "[test-env] node $("$node_bin" --version) ($node_bin)" >&2
 exec "$node_bin" --import tsx test/env/run.ts "$@"

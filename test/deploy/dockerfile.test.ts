@@ -22,43 +22,8 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import ts from 'typescript';
+import { execForm, parseDockerfile } from './dockerfile.js';
 import { ROOT, podTemplates, renderKustomize } from './render.js';
-
-interface Instruction {
-  keyword: string;
-  /** The arguments as written, continuation lines joined. */
-  text: string;
-  stage: number;
-}
-
-/** The Dockerfile's instructions, with comments dropped and `\` continuations joined. */
-function parseDockerfile(source: string): Instruction[] {
-  const out: Instruction[] = [];
-  let stage = -1;
-  let pending = '';
-  for (const raw of source.split('\n')) {
-    const line = raw.trim();
-    if (pending === '' && (line === '' || line.startsWith('#'))) continue;
-    if (line.endsWith('\\')) {
-      pending += `${line.slice(0, -1)} `;
-      continue;
-    }
-    const full = (pending + line).trim();
-    pending = '';
-    const match = /^(\w+)\s+(.*)$/s.exec(full);
-    if (!match) continue;
-    const keyword = match[1]!.toUpperCase();
-    if (keyword === 'FROM') stage++;
-    out.push({ keyword, text: match[2]!, stage });
-  }
-  return out;
-}
-
-/** The arguments of an exec-form instruction (`["a", "b"]`), or undefined for shell form. */
-function execForm(text: string): string[] | undefined {
-  if (!text.trim().startsWith('[')) return undefined;
-  return JSON.parse(text) as string[];
-}
 
 /** COPY's flags and paths: the last path is the destination. */
 function copyParts(text: string): { from: string | undefined; sources: string[] } {
@@ -133,9 +98,9 @@ const packageJson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
 };
-/** The Node 24 the integration tests run on a second time (test/node24.sh pins it). */
+/** The Node 24 of the image and of the second test run (test/env/install-node24.sh pins it). */
 const node24Version = /^NODE24_VERSION=(\S+)$/m.exec(
-  readFileSync(join(ROOT, 'test', 'node24.sh'), 'utf8'),
+  readFileSync(join(ROOT, 'test', 'env', 'install-node24.sh'), 'utf8'),
 )?.[1];
 
 describe('the Dockerfile', () => {
@@ -143,7 +108,7 @@ describe('the Dockerfile', () => {
     assert.ok(froms.length >= 2, 'multi-stage');
     assert.match(froms[0]!.text, /\bnode:24[-.\w]*\s+AS\s+build$/i);
     assert.match(froms[runtimeStage]!.text, /nodejs24/);
-    assert.equal(node24Version?.split('.')[0], '24', 'test/node24.sh pins a Node 24');
+    assert.equal(node24Version?.split('.')[0], '24', 'test/env/install-node24.sh pins a Node 24');
   });
 
   test('needs no Node binary package: neither package.json nor the Dockerfile names one', () => {

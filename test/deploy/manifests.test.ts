@@ -531,6 +531,34 @@ describe('Helm options', () => {
     ]);
   });
 
+  test('without image.repository, template and install fail saying how to build and push', () => {
+    // No image is published yet: a default would install and then fail as ImagePullBackOff.
+    const expected =
+      /image\.repository is required: build and push the image first.*docker build -t REGISTRY\/kube-lego-ts:0\.1\.0 \..*npm run image:build && skopeo copy oci:\.tmp\/image\/oci:0\.1\.0 docker:\/\/REGISTRY\/kube-lego-ts:0\.1\.0.*--set image\.repository=REGISTRY\/kube-lego-ts/s;
+    assert.throws(() => renderHelm({ imageRepository: null }), expected);
+    assert.throws(() => renderHelmNotes({ imageRepository: null }), expected);
+    assert.throws(() => renderHelm({ imageRepository: '' }), expected);
+  });
+
+  test('image.repository and image.tag name both pods’ image; the tag defaults to appVersion', () => {
+    const chart = load(readFileSync(join(CHART, 'Chart.yaml'), 'utf8')) as { appVersion: string };
+    const images = (objects: KubeObject[]) =>
+      podTemplates(objects).map(({ template }) => template.spec.containers[0]!.image);
+    assert.deepEqual(images(renderHelm({ imageRepository: 'registry.example.com/kube-lego-ts' })), [
+      `registry.example.com/kube-lego-ts:${chart.appVersion}`,
+      `registry.example.com/kube-lego-ts:${chart.appVersion}`,
+    ]);
+    assert.deepEqual(
+      images(
+        renderHelm({
+          imageRepository: 'registry.example.com/kube-lego-ts',
+          setString: { 'image.tag': '0.2.0' },
+        }),
+      ),
+      ['registry.example.com/kube-lego-ts:0.2.0', 'registry.example.com/kube-lego-ts:0.2.0'],
+    );
+  });
+
   test('the notes say how to renew at once and how to go to production', () => {
     const notes = renderHelmNotes({ namespace: 'certs' });
     assert.match(notes, /kubectl -n certs create job --from=cronjob\/kube-lego /);

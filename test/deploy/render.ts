@@ -95,6 +95,11 @@ export interface HelmOptions {
   set?: Record<string, string>;
   /** `--set-string` pairs. */
   setString?: Record<string, string>;
+  /**
+   * image.repository, which the chart requires; when omitted, `kube-lego-ts`, the kustomize
+   * base's image name (so both render the same image). `null` leaves it unset.
+   */
+  imageRepository?: string | null;
 }
 
 /**
@@ -117,6 +122,9 @@ function helmArgs(command: string, options: HelmOptions): string[] {
     CHART,
     '--namespace',
     options.namespace ?? 'kube-lego',
+    ...(options.imageRepository === null
+      ? []
+      : ['--set-string', `image.repository=${options.imageRepository ?? 'kube-lego-ts'}`]),
     ...Object.entries(options.set ?? {}).flatMap(([k, v]) => ['--set', `${k}=${v}`]),
     ...Object.entries(options.setString ?? {}).flatMap(([k, v]) => ['--set-string', `${k}=${v}`]),
   ];

@@ -5,6 +5,8 @@
 #   etcd            go.etcd.io/etcd/server/v3 (wrapper module test/env/go/etcd)
 #   pebble, pebble-challtestsrv  github.com/letsencrypt/pebble/v2 (test/env/go/pebble)
 #   helm            helm.sh/helm/v3 (test/env/go/helm)
+#   actionlint      github.com/rhysd/actionlint (test/env/go/actionlint; checks .github/workflows,
+#                   built only when asked for: .ci/run does)
 #
 # Cache: $KUBE_LEGO_TEST_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/kube-lego-ts/test-env, one
 # folder per component keyed by its version and a hash of its wrapper's go.mod and go.sum, so a
@@ -14,6 +16,7 @@
 #   KUBEBUILDER_ASSETS  folder holding etcd and kube-apiserver (the envtest convention)
 #   PEBBLE_ASSETS       folder holding pebble and pebble-challtestsrv
 #   HELM_ASSETS         folder holding helm
+#   ACTIONLINT_ASSETS   folder holding actionlint
 #
 # Prints one line per component: NAME=<folder holding its binaries>. Exits non-zero, naming the
 # component, if any build fails.
@@ -133,8 +136,19 @@ for component in $want; do
       }
       echo "HELM_DIR=$dir"
       ;;
+    actionlint)
+      dir=$(from_env ACTIONLINT_ASSETS actionlint actionlint) && rc=0 || rc=$?
+      [ $rc -le 1 ] || exit $rc
+      [ $rc -eq 0 ] || {
+        dir=$(key actionlint "$ACTIONLINT_VERSION")
+        [ -x "$dir/actionlint" ] || build actionlint "$ACTIONLINT_VERSION" "$dir" \
+          "-s -w -X github.com/rhysd/actionlint.version=$ACTIONLINT_VERSION" "" \
+          github.com/rhysd/actionlint/cmd/actionlint:actionlint
+      }
+      echo "ACTIONLINT_DIR=$dir"
+      ;;
     *)
-      log "unknown component '$component' (known: kube etcd pebble helm)"
+      log "unknown component '$component' (known: kube etcd pebble helm actionlint)"
       exit 2
       ;;
   esac

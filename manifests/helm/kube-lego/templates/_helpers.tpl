@@ -21,8 +21,13 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- end -}}
 
+{{/*
+The image: image.repository is required (no image is published for this chart yet, and a
+default would only fail later, as ImagePullBackOff); the tag defaults to the chart's appVersion.
+*/}}
 {{- define "kube-lego.image" -}}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- $hint := printf "image.repository is required: build and push the image first, then name it. With Docker: `docker build -t REGISTRY/kube-lego-ts:%s . && docker push REGISTRY/kube-lego-ts:%s`; without: `npm run image:build && skopeo copy oci:.tmp/image/oci:%s docker://REGISTRY/kube-lego-ts:%s`. Then: helm install ... --set image.repository=REGISTRY/kube-lego-ts (see docs/operating.md)" .Chart.AppVersion .Chart.AppVersion .Chart.AppVersion .Chart.AppVersion -}}
+{{- printf "%s:%s" (required $hint .Values.image.repository) (default .Chart.AppVersion .Values.image.tag) -}}
 {{- end -}}
 
 {{/* True (non-empty) when the gce provider is enabled. */}}
