@@ -12,8 +12,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '../env/server-process.js';
-import { testEnv } from '../env/context.js';
+import { claimPort, testEnv } from '../env/context.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SETPRIV = '/usr/bin/setpriv';
@@ -79,9 +78,8 @@ export async function startResponderProcess(
   options: ResponderProcessOptions,
 ): Promise<ResponderProcess> {
   const host = options.host ?? '127.0.0.1';
-  const port = options.port ?? (await freePort());
-  let metricsPort = options.metricsPort ?? (await freePort());
-  while (metricsPort === port) metricsPort = await freePort();
+  const port = options.port ?? claimPort();
+  const metricsPort = options.metricsPort ?? claimPort();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     KUBECONFIG: options.kubeconfig ?? testEnv().kubeconfig,
