@@ -119,8 +119,12 @@ function ephemeralRangeStart(): number {
   return 49_152;
 }
 
-/** Takes the lock file, or takes it over when the process that holds it is gone. */
-function lock(file: string): boolean {
+/**
+ * Takes the lock file (content: this process's id), or takes it over when the process that holds
+ * it is gone. False when a live process holds it. Also used for other machine-wide test
+ * resources (test/support/netns.ts).
+ */
+export function lock(file: string): boolean {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(file, 'wx');

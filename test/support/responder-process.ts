@@ -26,6 +26,11 @@ export interface ResponderProcessOptions {
   metricsPort?: number;
   /** LEGO_BIND_ADDRESS; 127.0.0.1 when omitted (tests never listen beyond loopback). */
   host?: string;
+  /**
+   * Network namespace to run the process in (`ip netns exec`; see netns.ts), with `host` one of
+   * its addresses and `kubeconfig` one that reaches the API server from there.
+   */
+  netns?: string;
   /** KUBECONFIG; the shared environment's admin kubeconfig when omitted. */
   kubeconfig?: string;
   /** LEGO_CHALLENGE_CONFIGMAP / LEGO_STATUS_CONFIGMAP; the defaults when omitted. */
@@ -95,11 +100,13 @@ export async function startResponderProcess(
   };
   const args = ['--import', 'tsx', join(ROOT, 'responder', 'main.ts')];
   const useSetpriv = existsSync(SETPRIV);
-  const child = spawn(
-    useSetpriv ? SETPRIV : process.execPath,
-    useSetpriv ? ['--pdeathsig', 'SIGKILL', '--', process.execPath, ...args] : args,
-    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const command = useSetpriv
+    ? [SETPRIV, '--pdeathsig', 'SIGKILL', '--', process.execPath, ...args]
+    : [process.execPath, ...args];
+  // `ip netns exec` execs the command in place: the pid, the pipes and the signals stay ours.
+  if (options.netns) command.unshift('ip', 'netns', 'exec', options.netns);
+  const [file = process.execPath, ...rest] = command;
+  const child = spawn(file, rest, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
