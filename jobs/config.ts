@@ -16,9 +16,41 @@ import {
 } from '../shared/config/parsers.js';
 import { InvalidValue, setting, type SettingValues } from '../shared/config/setting.js';
 
-/** The providers that can route a challenge to the responder (see docs/routing.md). */
-export const PROVIDERS = ['nginx', 'gce'] as const;
+/**
+ * The providers that can route a challenge to the responder (see docs/routing.md): `ingress`, a
+ * challenge Ingress of the user's class (for every controller that merges Ingresses by host:
+ * Traefik, HAProxy, NGINX Inc's, Cilium, ingress-nginx…), and `gce`, paths in the user's own
+ * Ingress.
+ */
+export const PROVIDERS = ['ingress', 'gce'] as const;
 export type Provider = (typeof PROVIDERS)[number];
+
+/**
+ * Earlier provider names, still accepted wherever a provider is named (settings, the
+ * `kubernetes.io/ingress.provider` annotation, a class named like a provider): kube-lego called
+ * the `ingress` provider `nginx`.
+ */
+export const PROVIDER_ALIASES: Readonly<Record<string, Provider>> = { nginx: 'ingress' };
+
+/** The provider `name` (trimmed, lower-cased) means, through its alias if it is one; else undefined. */
+export function toProvider(name: string): Provider | undefined {
+  const value = name.trim().toLowerCase();
+  return (PROVIDERS as readonly string[]).includes(value)
+    ? (value as Provider)
+    : PROVIDER_ALIASES[value];
+}
+
+const PROVIDER_NAMES = [...PROVIDERS, ...Object.keys(PROVIDER_ALIASES)].join(', ');
+
+function providerList(raw: string): Provider[] {
+  const providers = list()(raw).map((item) => {
+    const provider = toProvider(item);
+    if (provider === undefined)
+      throw new InvalidValue(`a comma-separated list of ${PROVIDER_NAMES}`);
+    return provider;
+  });
+  return [...new Set(providers)];
+}
 
 /** Key types a certificate can have. RSA sizes come from LEGO_RSA_KEYSIZE. */
 export const KEY_TYPES = ['rsa', 'ecdsa-p256', 'ecdsa-p384'] as const;
@@ -115,9 +147,9 @@ export const jobSettings = {
     env: 'LEGO_SUPPORTED_INGRESS_PROVIDER',
     flag: 'supported-ingress-provider',
     description: 'Ingress providers to route challenges through, comma-separated',
-    default: 'nginx,gce',
-    // list() has checked every item against PROVIDERS.
-    parse: (raw: string) => list(PROVIDERS)(raw) as Provider[],
+    default: 'ingress,gce',
+    // `nginx` (kube-lego's name) is read as `ingress`.
+    parse: providerList,
   }),
   ingressNameNginx: setting({
     env: 'LEGO_INGRESS_NAME_NGINX',
@@ -156,7 +188,12 @@ export const jobSettings = {
     description:
       'Provider of an Ingress whose class is not itself a provider name and that has no kubernetes.io/ingress.provider annotation; empty means LEGO_DEFAULT_INGRESS_CLASS',
     default: '',
-    parse: (raw: string) => (raw.trim() === '' ? '' : oneOf(PROVIDERS)(raw)),
+    parse: (raw: string): Provider | '' => {
+      if (raw.trim() === '') return '';
+      const provider = toProvider(raw);
+      if (provider === undefined) throw new InvalidValue(`empty or one of ${PROVIDER_NAMES}`);
+      return provider;
+    },
   }),
   kubeAnnotation: setting({
     env: 'LEGO_KUBE_ANNOTATION',

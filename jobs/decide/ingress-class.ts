@@ -6,7 +6,7 @@
  * both: LEGO_SUPPORTED_INGRESS_CLASS, LEGO_DEFAULT_INGRESS_CLASS, LEGO_SUPPORTED_INGRESS_PROVIDER
  * and LEGO_DEFAULT_INGRESS_PROVIDER.
  */
-import { PROVIDERS, type JobSettings, type Provider } from '../config.js';
+import { PROVIDERS, toProvider, type JobSettings, type Provider } from '../config.js';
 import type { IngressView } from '../model.js';
 
 /** The legacy class annotation, read when `spec.ingressClassName` is not set. */
@@ -38,9 +38,10 @@ export type IngressClassResult =
  * Class: `spec.ingressClassName`, else the `kubernetes.io/ingress.class` annotation, else
  * `defaultIngressClass`; it must be in `supportedIngressClass` (`UnsupportedIngressClass`
  * otherwise). Provider: the `kubernetes.io/ingress.provider` annotation, else the class itself
- * when it is a provider name (`nginx`, `gce`), else `defaultIngressProvider`, which when empty
- * means `defaultIngressClass`; it must be in `supportedIngressProvider` and be a provider this job
- * can route through (`UnsupportedIngressProvider` otherwise).
+ * when it is a provider name (`ingress`, `gce`, or `nginx`, kube-lego's name for `ingress`), else
+ * `defaultIngressProvider`, which when empty means `defaultIngressClass`; it must name a provider
+ * this job can route through (aliases count) that is in `supportedIngressProvider`
+ * (`UnsupportedIngressProvider` otherwise).
  *
  * Values are trimmed and lower-cased (kube-lego lower-cased them too); an empty value counts as
  * absent. Never throws.
@@ -60,16 +61,17 @@ export function resolveIngressClass(
       message: `Ingress class "${ingressClass}" is not managed here; LEGO_SUPPORTED_INGRESS_CLASS is ${settings.supportedIngressClass.join(', ')}.`,
     };
   }
-  const provider =
+  const named =
     present(ingress.annotations[INGRESS_PROVIDER_ANNOTATION]) ??
-    (isProvider(ingressClass) ? ingressClass : undefined) ??
+    (toProvider(ingressClass) ? ingressClass : undefined) ??
     present(settings.defaultIngressProvider) ??
     settings.defaultIngressClass;
-  if (!isProvider(provider) || !settings.supportedIngressProvider.includes(provider)) {
+  const provider = toProvider(named);
+  if (provider === undefined || !settings.supportedIngressProvider.includes(provider)) {
     return {
       ok: false,
       reason: 'UnsupportedIngressProvider',
-      message: `Ingress provider "${provider}" (class "${ingressClass}") cannot route challenges here; LEGO_SUPPORTED_INGRESS_PROVIDER is ${settings.supportedIngressProvider.join(', ')} and the providers this job knows are ${PROVIDERS.join(', ')}. Set the ${INGRESS_PROVIDER_ANNOTATION} annotation or LEGO_DEFAULT_INGRESS_PROVIDER.`,
+      message: `Ingress provider "${named}" (class "${ingressClass}") cannot route challenges here; LEGO_SUPPORTED_INGRESS_PROVIDER is ${settings.supportedIngressProvider.join(', ')} and the providers this job knows are ${PROVIDERS.join(', ')}. Set the ${INGRESS_PROVIDER_ANNOTATION} annotation or LEGO_DEFAULT_INGRESS_PROVIDER.`,
     };
   }
   return { ok: true, ingressClass, provider };
@@ -78,8 +80,4 @@ export function resolveIngressClass(
 function present(value: string | undefined): string | undefined {
   const normalized = value?.trim().toLowerCase();
   return normalized === '' ? undefined : normalized;
-}
-
-function isProvider(value: string): value is Provider {
-  return (PROVIDERS as readonly string[]).includes(value);
 }

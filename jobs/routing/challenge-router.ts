@@ -72,11 +72,11 @@ export function createChallengeRouters(deps: {
   const networking = kubeConfig.makeApiClient(NetworkingV1Api);
   const responder = new ResponderService(core, discovery, settings, logger);
   return {
-    nginx: new NginxChallengeRouter(
+    ingress: new NginxChallengeRouter(
       networking,
       responder,
       settings,
-      logger.child({ provider: 'nginx' }),
+      logger.child({ provider: 'ingress' }),
     ),
     gce: new GceChallengeRouter(
       networking,

@@ -24,6 +24,16 @@ export const NGINX_CHALLENGE_PATH = '/.well-known/acme-challenge/';
 /** The annotation older controllers read the class from (before spec.ingressClassName). */
 export const INGRESS_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
 
+/**
+ * Traefik's router priority for the challenge paths. Traefik picks, among the routers matching a
+ * request, the one of highest priority, by default the length of its rule, which the challenge
+ * path already wins against a user's `/`; but a user may give their own routers a priority
+ * (annotation `traefik.ingress.kubernetes.io/router.priority`). This is the highest priority
+ * Traefik accepts from a user router on 32-bit builds (MaxInt32 - 1000; higher is reserved for
+ * its internal routers and refused), so the challenge path wins against any user router.
+ */
+export const TRAEFIK_CHALLENGE_PRIORITY = 2_147_482_647;
+
 /** What the challenge Ingress needs to know. */
 export interface NginxIngressSettings {
   namespace: string;
@@ -44,7 +54,7 @@ export function buildNginxIngress(
     metadata: {
       name: settings.ingressNameNginx,
       namespace: settings.namespace,
-      labels: routingLabels('nginx'),
+      labels: routingLabels('ingress'),
       annotations: {
         // The same class as the user's Ingress, both ways: controllers older than
         // spec.ingressClassName read only the annotation (the apiserver accepts both when equal).
@@ -52,6 +62,9 @@ export function buildNginxIngress(
         // The user's Ingress usually forces HTTPS for its hosts; the ACME server validates over
         // plain HTTP on port 80 (RFC 8555 §8.3), so this Ingress's locations must not redirect.
         'nginx.ingress.kubernetes.io/ssl-redirect': 'false',
+        // Traefik: a user router with a priority of its own must not capture the challenge path.
+        // Middlewares (e.g. a redirect to HTTPS) are per router: the user's don't apply here.
+        'traefik.ingress.kubernetes.io/router.priority': String(TRAEFIK_CHALLENGE_PRIORITY),
       },
     },
     spec: {
@@ -74,7 +87,10 @@ export function buildNginxIngress(
   };
 }
 
-/** {@link ChallengeRouter} for ingress-nginx (and any controller that merges Ingresses per host). */
+/**
+ * {@link ChallengeRouter} of the `ingress` provider (kube-lego's `nginx`): any controller that
+ * merges Ingresses per host (Traefik, HAProxy, NGINX Inc's, Cilium, ingress-nginx…).
+ */
 export class NginxChallengeRouter implements ChallengeRouter {
   private readonly ingresses: OwnedObjects;
 
@@ -84,7 +100,7 @@ export class NginxChallengeRouter implements ChallengeRouter {
     private readonly settings: NginxIngressSettings,
     private readonly logger: Logger,
   ) {
-    this.ingresses = new OwnedObjects(ingressesApi(networking), routingLabels('nginx'));
+    this.ingresses = new OwnedObjects(ingressesApi(networking), routingLabels('ingress'));
   }
 
   private get ingressReference(): string {
@@ -104,13 +120,13 @@ export class NginxChallengeRouter implements ChallengeRouter {
       secret: certificate.secretName,
     });
     if (certificate.hosts.length === 0) {
-      throw new RoutingError('nginx', `${describe(certificate)} has no hosts to route`);
+      throw new RoutingError('ingress', `${describe(certificate)} has no hosts to route`);
     }
     try {
       await this.responder.ensure();
     } catch (error) {
       throw new RoutingError(
-        'nginx',
+        'ingress',
         `cannot ensure responder Service ${this.responder.reference}`,
         {
           cause: error,
@@ -133,7 +149,7 @@ export class NginxChallengeRouter implements ChallengeRouter {
       this.ingresses.record(applied, 'written');
     } catch (error) {
       throw new RoutingError(
-        'nginx',
+        'ingress',
         `cannot apply challenge Ingress ${this.ingressReference} for ${describe(certificate)}`,
         { cause: error },
       );
@@ -158,7 +174,7 @@ export class NginxChallengeRouter implements ChallengeRouter {
       outcome = await this.deleteChallengeIngress();
     } catch (error) {
       throw new RoutingError(
-        'nginx',
+        'ingress',
         `cannot delete challenge Ingress ${this.ingressReference} after ${describe(certificate)}`,
         { cause: error },
       );
@@ -185,7 +201,7 @@ export class NginxChallengeRouter implements ChallengeRouter {
     await this.deleteChallengeIngress().catch((error: unknown) => failures.push(error));
     await this.responder.remove().catch((error: unknown) => failures.push(error));
     if (failures.length > 0) {
-      throw new RoutingError('nginx', `cleanup failed in namespace ${this.settings.namespace}`, {
+      throw new RoutingError('ingress', `cleanup failed in namespace ${this.settings.namespace}`, {
         cause: failures.length === 1 ? failures[0] : new AggregateError(failures),
       });
     }

@@ -48,7 +48,7 @@ export function buildResponderService(settings: ResponderServiceSettings): V1Ser
       name: settings.serviceNameNginx,
       namespace: settings.namespace,
       // Labelled as nginx's: it is LEGO_SERVICE_NAME_NGINX, and nginx's cleanup deletes it.
-      labels: routingLabels('nginx'),
+      labels: routingLabels('ingress'),
     },
     spec: {
       type: 'ClusterIP',
@@ -93,7 +93,7 @@ export class ResponderService {
     private readonly settings: ResponderServiceSettings,
     private readonly logger: Logger,
   ) {
-    this.services = new OwnedObjects(servicesApi(core), routingLabels('nginx'));
+    this.services = new OwnedObjects(servicesApi(core), routingLabels('ingress'));
   }
 
   /** `namespace/name` of the Service, for messages. */

@@ -6,12 +6,17 @@
 import type { Provider } from '../config.js';
 import { MANAGED_BY } from '../../shared/labels.js';
 
-/** Label naming the provider whose router created the object: `nginx` or `gce`. */
+/**
+ * Label naming the provider whose router created the object: `nginx` (the `ingress` provider,
+ * under its earlier name, so that objects of earlier runs and versions stay ours) or `gce`.
+ */
 export const ROUTING_PROVIDER_LABEL = 'kube-lego.io/routing-provider';
+
+const LABEL_VALUES: Record<Provider, string> = { ingress: 'nginx', gce: 'gce' };
 
 /** The labels a router puts on every object it creates. */
 export function routingLabels(provider: Provider): Record<string, string> {
-  return { ...MANAGED_BY, [ROUTING_PROVIDER_LABEL]: provider };
+  return { ...MANAGED_BY, [ROUTING_PROVIDER_LABEL]: LABEL_VALUES[provider] };
 }
 
 /** A label selector matching exactly the objects {@link routingLabels} marks for `provider`. */

@@ -484,7 +484,7 @@ describe('the job’s ServiceAccount', () => {
       ingressClass: 'gce',
       provider: 'gce',
     };
-    const { gce, nginx } = createChallengeRouters({
+    const { gce, ingress: nginx } = createChallengeRouters({
       kubeConfig: job().config,
       settings: {
         namespace: lego,

@@ -7,6 +7,7 @@
 #   helm            helm.sh/helm/v3 (test/env/go/helm)
 #   actionlint      github.com/rhysd/actionlint (test/env/go/actionlint; checks .github/workflows,
 #                   built only when asked for: .ci/run does)
+#   traefik         github.com/traefik/traefik/v3 (test/env/go/traefik; ~400 s, 3 GB cold)
 #
 # Cache: $KUBE_LEGO_TEST_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/kube-lego-ts/test-env, one
 # folder per component keyed by its version and a hash of its wrapper's go.mod and go.sum, so a
@@ -17,6 +18,7 @@
 #   PEBBLE_ASSETS       folder holding pebble and pebble-challtestsrv
 #   HELM_ASSETS         folder holding helm
 #   ACTIONLINT_ASSETS   folder holding actionlint
+#   TRAEFIK_ASSETS      folder holding traefik
 #
 # Prints one line per component: NAME=<folder holding its binaries>. Exits non-zero, naming the
 # component, if any build fails.
@@ -92,7 +94,7 @@ k8s_ldflags() {
   printf '%s' "-s -w$x"
 }
 
-want=${*:-kube etcd pebble helm}
+want=${*:-kube etcd pebble helm traefik}
 for component in $want; do
   case $component in
     kube)
@@ -147,8 +149,19 @@ for component in $want; do
       }
       echo "ACTIONLINT_DIR=$dir"
       ;;
+    traefik)
+      dir=$(from_env TRAEFIK_ASSETS traefik traefik) && rc=0 || rc=$?
+      [ $rc -le 1 ] || exit $rc
+      [ $rc -eq 0 ] || {
+        dir=$(key traefik "$TRAEFIK_VERSION")
+        [ -x "$dir/traefik" ] || build traefik "$TRAEFIK_VERSION" "$dir" \
+          "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK_VERSION" "" \
+          github.com/traefik/traefik/v3/cmd/traefik:traefik
+      }
+      echo "TRAEFIK_DIR=$dir"
+      ;;
     *)
-      log "unknown component '$component' (known: kube etcd pebble helm actionlint)"
+      log "unknown component '$component' (known: kube etcd pebble helm traefik actionlint)"
       exit 2
       ;;
   esac

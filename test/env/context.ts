@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { EnvironmentState } from './environment.js';
+import { PortBlock } from './ports.js';
 
 let cached: EnvironmentState | undefined;
 
@@ -53,4 +54,20 @@ export async function pebbleRoot(): Promise<string> {
   const response = await fetch(`${testEnv().pebble.managementUrl}/roots/0`);
   if (!response.ok) throw new Error(`pebble /roots/0: HTTP ${response.status}`);
   return response.text();
+}
+
+/**
+ * `n` distinct loopback ports of the run's block (ports.ts) that nothing else in the run was
+ * given: the environment's servers, other test files and earlier calls never had them.
+ * @throws Error when the run's block is used up.
+ */
+export function claimPorts(n: number): number[] {
+  return PortBlock.of(testEnv().ports).claim(n);
+}
+
+/** One port, as `claimPorts(1)`. */
+export function claimPort(): number {
+  const [port] = claimPorts(1);
+  if (port === undefined) throw new Error('claimPorts(1) returned no port');
+  return port;
 }

@@ -1,6 +1,6 @@
 /**
- * The test environment: etcd, kube-apiserver, pebble-challtestsrv and Pebble, each on a free
- * loopback port, started once per test run by test/env/run.ts and described to the test files
+ * The test environment: etcd, kube-apiserver, pebble-challtestsrv and Pebble, each on a loopback
+ * port of the run's one block (ports.ts; tests claim further ports from it), started once per test run by test/env/run.ts and described to the test files
  * by a state file (see context.ts).
  */
 import { execFileSync } from 'node:child_process';
@@ -16,7 +16,8 @@ import {
   SERVICE_ACCOUNT_ISSUER,
 } from './kube-apiserver-spec.js';
 import { httpGet, httpsGet } from './probe-get.js';
-import { ServerProcess, freePort } from './server-process.js';
+import { PortBlock, type PortBlockState } from './ports.js';
+import { ServerProcess } from './server-process.js';
 
 /** What a test file needs to reach the environment. Written as JSON to the state file. */
 export interface EnvironmentState {
@@ -40,6 +41,8 @@ export interface EnvironmentState {
     version: string;
   };
   challtestsrv: { managementUrl: string; dnsServer: string };
+  /** The run's ports: tests take theirs with `claimPorts` (context.ts), never by binding port 0. */
+  ports: PortBlockState;
   pids: number[];
 }
 
@@ -55,6 +58,7 @@ export class Environment {
   private constructor(
     readonly state: EnvironmentState,
     private readonly servers: ServerProcess[],
+    private readonly portBlock: PortBlock,
   ) {}
 
   /**
@@ -65,10 +69,12 @@ export class Environment {
     const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
     const dir = mkdtempSync(join(base, 'kube-lego-test-'));
     const servers: ServerProcess[] = [];
+    const block = await PortBlock.allocate(join(dir, 'ports'));
     try {
-      return await Environment.startIn(dir, options, servers);
+      return await Environment.startIn(dir, options, servers, block);
     } catch (error) {
       await Promise.all(servers.map((s) => s.stop(1000)));
+      block.release();
       throw error;
     }
   }
@@ -77,14 +83,26 @@ export class Environment {
     dir: string,
     options: EnvironmentOptions,
     servers: ServerProcess[],
+    block: PortBlock,
   ): Promise<Environment> {
+    // Every port of the environment in one claim: no two servers can get the same one.
+    const [
+      etcdPort,
+      etcdPeerPort,
+      dnsPort,
+      challMgmtPort,
+      pebblePort,
+      pebbleMgmtPort,
+      httpPort,
+      tlsPort,
+      apiPort,
+    ] = block.claim(9) as [number, number, number, number, number, number, number, number, number];
     const ca = await createCa('kube-lego test CA');
     const caFile = join(dir, 'ca.crt');
     writeFileSync(caFile, ca.cert);
     const agent = new Agent({ ca: ca.cert });
 
     // etcd and challtestsrv do not depend on anything: start them side by side.
-    const [etcdPort, etcdPeerPort, dnsPort, challMgmtPort] = await ports();
     const etcdData = join(dir, 'etcd');
     mkdirSync(etcdData);
     const etcdStart = ServerProcess.start(
@@ -149,7 +167,6 @@ export class Environment {
     const pki = await pkiStart;
 
     // Pebble: HTTPS with our CA's certificate; names resolve through challtestsrv to loopback.
-    const [pebblePort, pebbleMgmtPort, httpPort, tlsPort] = await ports();
     writeFileSync(join(dir, 'pebble.crt'), pki.pebbleServing.cert);
     writeFileSync(join(dir, 'pebble.key'), pki.pebbleServing.key);
     const profiles = { default: 90 * 24 * 3600, shortlived: options.shortLivedSeconds ?? 20 };
@@ -188,7 +205,6 @@ export class Environment {
       readyTimeoutMs: 30_000,
     });
 
-    const apiPort = await freePort();
     const advertiseAddress = '192.0.2.10';
     const apiStart = ServerProcess.start(
       kubeApiserverSpec({
@@ -237,21 +253,16 @@ export class Environment {
         managementUrl: `http://127.0.0.1:${challMgmtPort}`,
         dnsServer: `127.0.0.1:${dnsPort}`,
       },
+      ports: block.state,
       pids: servers.map((s) => s.pid ?? 0),
     };
-    return new Environment(state, servers);
+    return new Environment(state, servers, block);
   }
 
   /** Stops every server, newest first, and removes the run's folder unless `keep`. */
   async stop(keep = false): Promise<void> {
     for (const server of [...this.servers].reverse()) await server.stop();
+    this.portBlock.release();
     if (!keep) rmSync(this.state.dir, { recursive: true, force: true });
   }
-}
-
-/** Four distinct free loopback ports. */
-async function ports(): Promise<[number, number, number, number]> {
-  const out = new Set<number>();
-  while (out.size < 4) out.add(await freePort());
-  return [...out] as [number, number, number, number];
 }

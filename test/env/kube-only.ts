@@ -14,7 +14,8 @@ import { existsSync } from 'node:fs';
 import { createCa, issueLeaf, rsaKeyPair } from './certs.js';
 import { etcdSpec } from './etcd-spec.js';
 import { adminKubeconfig, kubeApiserverSpec } from './kube-apiserver-spec.js';
-import { ServerProcess, freePort } from './server-process.js';
+import { claimPorts } from './context.js';
+import { ServerProcess } from './server-process.js';
 
 export interface KubeOnly {
   /** Folder of this pair's files (data, certificates, logs, kubeconfig). */
@@ -58,9 +59,7 @@ export async function startKubeApiServer(
       issueLeaf(ca, { commonName: 'admin', organization: 'system:masters', client: true }),
       rsaKeyPair(),
     ]);
-    const etcdPort = await freePort();
-    let etcdPeerPort = await freePort();
-    while (etcdPeerPort === etcdPort) etcdPeerPort = await freePort();
+    const [etcdPort, etcdPeerPort, apiPort] = claimPorts(3) as [number, number, number];
     mkdirSync(join(dir, 'etcd'));
     etcd = await ServerProcess.start(
       etcdSpec({
@@ -72,8 +71,6 @@ export async function startKubeApiServer(
         peerPort: etcdPeerPort,
       }),
     );
-    let apiPort = await freePort();
-    while (apiPort === etcdPort || apiPort === etcdPeerPort) apiPort = await freePort();
     const apiServerUrl = `https://127.0.0.1:${apiPort}`;
     const agent = new Agent({ ca: ca.cert, cert: admin.cert, key: admin.key });
     const spec = kubeApiserverSpec({

@@ -93,7 +93,7 @@ function settingsFor(legoNamespace: string, watchNamespace = ''): RoutingSetting
 function routers(
   settings: RoutingSettings,
   kubeConfig: KubeConfig = admin,
-): Record<'nginx' | 'gce', ChallengeRouter> {
+): Record<'ingress' | 'gce', ChallengeRouter> {
   return createChallengeRouters({ kubeConfig, settings, logger: silentLogger });
 }
 
@@ -105,7 +105,7 @@ function certificate(
     commonName: fields.hosts[0],
     ingresses: [{ namespace: fields.namespace, name: 'web', uid: 'uid-web', index: 0 }],
     ingressClass: 'nginx',
-    provider: 'nginx',
+    provider: 'ingress',
     ...fields,
   };
 }
@@ -162,7 +162,7 @@ describe('nginx router', () => {
 
   test('open() applies the responder Service and one challenge Ingress with a rule per host, in the certificate class', async () => {
     const cert = certificate({ namespace: 'shop', hosts: ['a.example.com', 'b.example.com'] });
-    await routers(settingsFor(lego)).nginx.open(cert);
+    await routers(settingsFor(lego)).ingress.open(cert);
 
     const service = await core.readNamespacedService({ namespace: lego, name: 'kube-lego-nginx' });
     assert.deepEqual(service.metadata?.labels, {
@@ -186,6 +186,7 @@ describe('nginx router', () => {
     assert.deepEqual(ingress.metadata?.annotations, {
       'kubernetes.io/ingress.class': 'nginx',
       'nginx.ingress.kubernetes.io/ssl-redirect': 'false',
+      'traefik.ingress.kubernetes.io/router.priority': '2147482647',
     });
     const challenge = backendPath('/.well-known/acme-challenge/', 'kube-lego-nginx', 8080);
     assert.deepEqual(plain(ingress.spec), {
@@ -199,7 +200,7 @@ describe('nginx router', () => {
 
   test('open() again changes nothing; open() for another certificate replaces the hosts and the class', async () => {
     const first = certificate({ namespace: 'shop', hosts: ['a.example.com'] });
-    await routers(settingsFor(lego)).nginx.open(first);
+    await routers(settingsFor(lego)).ingress.open(first);
     const read = async () => ({
       service: await core.readNamespacedService({ namespace: lego, name: 'kube-lego-nginx' }),
       ingress: await networking.readNamespacedIngress({
@@ -210,7 +211,7 @@ describe('nginx router', () => {
     const before = await read();
 
     // A new router (a new run) applies the Service again too, not only the Ingress.
-    const again = routers(settingsFor(lego)).nginx;
+    const again = routers(settingsFor(lego)).ingress;
     await again.open(first);
     const after = await read();
     assert.equal(after.service.metadata?.resourceVersion, before.service.metadata?.resourceVersion);
@@ -237,7 +238,7 @@ describe('nginx router', () => {
 
   test('close() deletes the challenge Ingress, cleanup() the Service: nothing labelled ours remains, and both can be repeated', async () => {
     const cert = certificate({ namespace: 'shop', hosts: ['a.example.com'] });
-    const router = routers(settingsFor(lego)).nginx;
+    const router = routers(settingsFor(lego)).ingress;
     await router.open(cert);
     assert.deepEqual(await ours(lego), ['Ingress/kube-lego-nginx', 'Service/kube-lego-nginx']);
 
@@ -251,7 +252,7 @@ describe('nginx router', () => {
     await router.close(cert);
     await router.cleanup();
     assert.deepEqual(await ours(lego), []);
-    await routers(settingsFor(lego)).nginx.cleanup();
+    await routers(settingsFor(lego)).ingress.cleanup();
     assert.deepEqual(await ours(lego), []);
   });
 
@@ -294,7 +295,7 @@ describe('nginx router', () => {
     await service('web', false);
 
     const config = observedKubeConfig();
-    await routers(settingsFor(lego), config).nginx.cleanup();
+    await routers(settingsFor(lego), config).ingress.cleanup();
     const ingressPath = `/apis/networking.k8s.io/v1/namespaces/${lego}/ingresses/kube-lego-nginx`;
     const servicePath = `/api/v1/namespaces/${lego}/services/kube-lego-nginx`;
     assert.deepEqual(config.take(), [
@@ -311,7 +312,7 @@ describe('nginx router', () => {
     // Not ours, under the name we use now (e.g. made by the original kube-lego): left alone.
     await ingress('kube-lego-nginx', false);
     await service('kube-lego-nginx', false);
-    await routers(settingsFor(lego), config).nginx.cleanup();
+    await routers(settingsFor(lego), config).ingress.cleanup();
     assert.deepEqual(config.take(), [`GET ${ingressPath}`, `GET ${servicePath}`]);
     const left = await networking.listNamespacedIngress({ namespace: lego });
     assert.deepEqual(left.items.map((i) => i.metadata?.name).sort(), [
@@ -328,7 +329,7 @@ describe('nginx router', () => {
 
   test('a delete carries preconditions: an object replaced or stripped of our labels meanwhile is read again and left alone', async () => {
     const config = observedKubeConfig();
-    const { nginx } = routers(settingsFor(lego), config);
+    const { ingress: nginx } = routers(settingsFor(lego), config);
     const cert = certificate({ namespace: 'shop', hosts: ['a.example.com'] });
     const ingressPath = `/apis/networking.k8s.io/v1/namespaces/${lego}/ingresses/kube-lego-nginx`;
     const servicePath = `/api/v1/namespaces/${lego}/services/kube-lego-nginx`;
@@ -371,7 +372,7 @@ describe('nginx router', () => {
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
     };
-    await routers(settingsFor(lego), config).nginx.cleanup();
+    await routers(settingsFor(lego), config).ingress.cleanup();
     assert.deepEqual(config.take(), [
       `GET ${ingressPath}`,
       `GET ${servicePath}`,
@@ -384,7 +385,7 @@ describe('nginx router', () => {
 
   test('requests per call: open 2 then 1, close 1, cleanup 1, and the other router’s cleanup does not delete the Service again', async () => {
     const config = observedKubeConfig();
-    const { nginx, gce } = routers(settingsFor(lego, lego), config);
+    const { ingress: nginx, gce } = routers(settingsFor(lego, lego), config);
     const cert = certificate({ namespace: 'shop', hosts: ['a.example.com'] });
     const base = `/api/v1/namespaces/${lego}`;
     const ingresses = `/apis/networking.k8s.io/v1/namespaces/${lego}/ingresses`;
@@ -406,7 +407,7 @@ describe('nginx router', () => {
     await gce.cleanup();
     assert.deepEqual(config.take(), [`GET ${base}/services`]);
     // A run that wrote nothing reads each name once (404: nothing to delete).
-    await routers(settingsFor(lego, lego), config).nginx.cleanup();
+    await routers(settingsFor(lego, lego), config).ingress.cleanup();
     assert.deepEqual(config.take(), [
       `GET ${ingresses}/kube-lego-nginx`,
       `GET ${base}/services/kube-lego-nginx`,
@@ -871,7 +872,7 @@ describe('gce router', () => {
     // RBAC changes reach the authorizer's cache within moments; wait until they do.
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const probe = routers(settings, config).nginx;
+      const probe = routers(settings, config).ingress;
       try {
         await probe.cleanup();
         break;
@@ -881,7 +882,7 @@ describe('gce router', () => {
       }
     }
 
-    const { nginx, gce } = routers(settingsFor(lego, ''), config);
+    const { ingress: nginx, gce } = routers(settingsFor(lego, ''), config);
     await nginx.open(certificate({ namespace: user, hosts: ['a.example.com'] }));
     await nginx.close(certificate({ namespace: user, hosts: ['a.example.com'] }));
     await gce.open(cert);

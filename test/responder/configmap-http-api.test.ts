@@ -11,8 +11,8 @@ import { after, before, describe, test } from 'node:test';
 import { KubeApiError } from '../../shared/errors.js';
 import type { WatchEvent } from '../../responder/configmap-api.js';
 import { HttpConfigMapApi } from '../../responder/configmap-http-api.js';
+import { claimPort } from '../env/context.js';
 import type { KubeConnection } from '../../responder/kube-connection.js';
-import { freePort } from '../env/server-process.js';
 
 type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => void;
 
@@ -222,7 +222,7 @@ describe('HttpConfigMapApi', { timeout: 30_000 }, () => {
   });
 
   test('an API server that is not there: a KubeApiError without status', async () => {
-    const port = await freePort();
+    const port = claimPort();
     const nowhere = new HttpConfigMapApi({
       server: `http://127.0.0.1:${port}`,
       tls: { rejectUnauthorized: true },

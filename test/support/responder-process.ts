@@ -12,8 +12,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '../env/server-process.js';
-import { testEnv } from '../env/context.js';
+import { claimPort, testEnv } from '../env/context.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SETPRIV = '/usr/bin/setpriv';
@@ -27,6 +26,11 @@ export interface ResponderProcessOptions {
   metricsPort?: number;
   /** LEGO_BIND_ADDRESS; 127.0.0.1 when omitted (tests never listen beyond loopback). */
   host?: string;
+  /**
+   * Network namespace to run the process in (`ip netns exec`; see netns.ts), with `host` one of
+   * its addresses and `kubeconfig` one that reaches the API server from there.
+   */
+  netns?: string;
   /** KUBECONFIG; the shared environment's admin kubeconfig when omitted. */
   kubeconfig?: string;
   /** LEGO_CHALLENGE_CONFIGMAP / LEGO_STATUS_CONFIGMAP; the defaults when omitted. */
@@ -79,9 +83,8 @@ export async function startResponderProcess(
   options: ResponderProcessOptions,
 ): Promise<ResponderProcess> {
   const host = options.host ?? '127.0.0.1';
-  const port = options.port ?? (await freePort());
-  let metricsPort = options.metricsPort ?? (await freePort());
-  while (metricsPort === port) metricsPort = await freePort();
+  const port = options.port ?? claimPort();
+  const metricsPort = options.metricsPort ?? claimPort();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     KUBECONFIG: options.kubeconfig ?? testEnv().kubeconfig,
@@ -97,11 +100,13 @@ export async function startResponderProcess(
   };
   const args = ['--import', 'tsx', join(ROOT, 'responder', 'main.ts')];
   const useSetpriv = existsSync(SETPRIV);
-  const child = spawn(
-    useSetpriv ? SETPRIV : process.execPath,
-    useSetpriv ? ['--pdeathsig', 'SIGKILL', '--', process.execPath, ...args] : args,
-    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const command = useSetpriv
+    ? [SETPRIV, '--pdeathsig', 'SIGKILL', '--', process.execPath, ...args]
+    : [process.execPath, ...args];
+  // `ip netns exec` execs the command in place: the pid, the pipes and the signals stay ours.
+  if (options.netns) command.unshift('ip', 'netns', 'exec', options.netns);
+  const [file = process.execPath, ...rest] = command;
+  const child = spawn(file, rest, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));

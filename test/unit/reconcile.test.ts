@@ -32,7 +32,7 @@ const SETTINGS: DecisionSettings = {
   defaultIngressClass: 'nginx',
   supportedIngressClass: ['nginx', 'gce'],
   defaultIngressProvider: '',
-  supportedIngressProvider: ['nginx', 'gce'],
+  supportedIngressProvider: ['ingress', 'gce'],
   directoryUrl: DIRECTORY,
   keyPolicy: { keyType: 'rsa', rsaKeySize: 2048 },
   minimumValidityMs: 720 * HOUR,

@@ -11,7 +11,7 @@ const SETTINGS: CollectSettings = {
   defaultIngressClass: 'nginx',
   supportedIngressClass: ['nginx', 'gce'],
   defaultIngressProvider: '',
-  supportedIngressProvider: ['nginx', 'gce'],
+  supportedIngressProvider: ['ingress', 'gce'],
 };
 
 function ingress(

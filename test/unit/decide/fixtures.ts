@@ -160,7 +160,7 @@ export function desired(hosts: string[]): DesiredCertificate {
     commonName: hosts[0],
     ingresses: [{ namespace: 'shop', name: 'web', uid: 'uid-web', index: 0 }],
     ingressClass: 'nginx',
-    provider: 'nginx',
+    provider: 'ingress',
   };
 }
 

@@ -9,7 +9,7 @@ const DEFAULTS: IngressClassSettings = {
   defaultIngressClass: 'nginx',
   supportedIngressClass: ['nginx', 'gce'],
   defaultIngressProvider: '',
-  supportedIngressProvider: ['nginx', 'gce'],
+  supportedIngressProvider: ['ingress', 'gce'],
 };
 
 interface Row {
@@ -24,8 +24,8 @@ interface Row {
 
 const rows: Row[] = [
   {
-    name: 'no class anywhere: the default class, which is its own provider',
-    expected: { ok: true, ingressClass: 'nginx', provider: 'nginx' },
+    name: 'no class anywhere: the default class, which names a provider (nginx: ingress)',
+    expected: { ok: true, ingressClass: 'nginx', provider: 'ingress' },
   },
   {
     name: 'spec.ingressClassName wins over the annotation',
@@ -57,8 +57,8 @@ const rows: Row[] = [
   {
     name: 'a class that is not a provider name takes the default provider',
     ingressClassName: 'public',
-    settings: { supportedIngressClass: ['public'], defaultIngressProvider: 'nginx' },
-    expected: { ok: true, ingressClass: 'public', provider: 'nginx' },
+    settings: { supportedIngressClass: ['public'], defaultIngressProvider: 'ingress' },
+    expected: { ok: true, ingressClass: 'public', provider: 'ingress' },
   },
   {
     name: 'an empty default provider means the default class',
@@ -76,8 +76,27 @@ const rows: Row[] = [
     name: 'the provider annotation wins over the default provider',
     ingressClassName: 'public',
     annotations: { 'kubernetes.io/ingress.provider': 'GCE' },
-    settings: { supportedIngressClass: ['public'], defaultIngressProvider: 'nginx' },
+    settings: { supportedIngressClass: ['public'], defaultIngressProvider: 'ingress' },
     expected: { ok: true, ingressClass: 'public', provider: 'gce' },
+  },
+  {
+    name: 'class traefik routed by the ingress provider (LEGO_DEFAULT_INGRESS_PROVIDER=ingress)',
+    ingressClassName: 'traefik',
+    settings: { supportedIngressClass: ['traefik'], defaultIngressProvider: 'ingress' },
+    expected: { ok: true, ingressClass: 'traefik', provider: 'ingress' },
+  },
+  {
+    name: "kube-lego's provider name nginx in the annotation is the ingress provider",
+    ingressClassName: 'haproxy',
+    annotations: { 'kubernetes.io/ingress.provider': 'nginx' },
+    settings: { supportedIngressClass: ['haproxy'], defaultIngressProvider: 'gce' },
+    expected: { ok: true, ingressClass: 'haproxy', provider: 'ingress' },
+  },
+  {
+    name: 'a class named ingress is its own provider',
+    ingressClassName: 'ingress',
+    settings: { supportedIngressClass: ['ingress'], defaultIngressProvider: 'gce' },
+    expected: { ok: true, ingressClass: 'ingress', provider: 'ingress' },
   },
   {
     name: 'an unsupported class is skipped, naming the class and the supported list',
@@ -102,8 +121,8 @@ const rows: Row[] = [
   {
     name: 'a provider not in the supported providers',
     ingressClassName: 'gce',
-    settings: { supportedIngressProvider: ['nginx'] },
-    expected: { ok: false, reason: 'UnsupportedIngressProvider', mentions: ['"gce"', 'nginx'] },
+    settings: { supportedIngressProvider: ['ingress'] },
+    expected: { ok: false, reason: 'UnsupportedIngressProvider', mentions: ['"gce"', 'ingress'] },
   },
   {
     name: 'a provider annotation naming an unknown provider',

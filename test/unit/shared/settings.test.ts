@@ -140,7 +140,7 @@ describe('jobSettings: defaults', () => {
     assert.equal(s.minimumValidity, 720 * HOUR);
     assert.equal(s.rsaKeySize, 2048);
     assert.deepEqual(s.supportedIngressClass, ['nginx', 'gce']);
-    assert.deepEqual(s.supportedIngressProvider, ['nginx', 'gce']);
+    assert.deepEqual(s.supportedIngressProvider, ['ingress', 'gce']);
     assert.equal(s.defaultIngressClass, 'nginx');
     assert.equal(s.defaultIngressProvider, '');
     assert.equal(s.kubeAnnotation, 'kubernetes.io/tls-acme');
@@ -179,6 +179,18 @@ describe('jobSettings: defaults', () => {
 
   test('the common settings are part of the job settings', () => {
     for (const key of Object.keys(commonSettings)) assert.ok(key in jobSettings, key);
+  });
+});
+
+describe('jobSettings: provider names', () => {
+  test("kube-lego's nginx is the ingress provider, in both provider settings", () => {
+    const s = fromEnv({
+      LEGO_EMAIL: 'ops@example.com',
+      LEGO_SUPPORTED_INGRESS_PROVIDER: 'NGINX, gce, ingress',
+      LEGO_DEFAULT_INGRESS_PROVIDER: 'nginx',
+    });
+    assert.deepEqual(s.supportedIngressProvider, ['ingress', 'gce']);
+    assert.equal(s.defaultIngressProvider, 'ingress');
   });
 });
 
@@ -370,13 +382,13 @@ describe('jobSettings: bad values', () => {
       name: 'an unknown provider',
       env: { LEGO_SUPPORTED_INGRESS_PROVIDER: 'nginx,traefik' },
       variable: 'LEGO_SUPPORTED_INGRESS_PROVIDER',
-      accepted: /a comma-separated list of nginx, gce/,
+      accepted: /a comma-separated list of ingress, gce, nginx/,
     },
     {
       name: 'an unknown default provider',
       env: { LEGO_DEFAULT_INGRESS_PROVIDER: 'traefik' },
       variable: 'LEGO_DEFAULT_INGRESS_PROVIDER',
-      accepted: /one of nginx, gce/,
+      accepted: /empty or one of ingress, gce, nginx/,
     },
     {
       name: 'no ingress class',
