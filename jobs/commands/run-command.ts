@@ -19,7 +19,7 @@ import { EventRecorder } from '../kube/event-recorder.js';
 import { RunLease } from '../kube/run-lease.js';
 import { SecretStore } from '../kube/secret-store.js';
 import { StatusStore } from '../kube/status-store.js';
-import { createChallengeRouters } from '../routing/challenge-router.js';
+import { createChallengeRouters } from '../routing/routers.js';
 import { reconcile, type RunReport } from '../run/reconcile.js';
 import { gatherAndDecide } from '../run/snapshot.js';
 import { decisionSettings, gatherPorts, kubeClients } from './wiring.js';
