@@ -4,6 +4,7 @@
  * by the caller and never fails the entry.
  */
 import type { CoreV1Api } from '@kubernetes/client-node';
+import type { EventType } from '../model.js';
 import { kubeCall } from './kube-call.js';
 
 export interface EventTarget {
@@ -11,8 +12,6 @@ export interface EventTarget {
   name: string;
   uid: string;
 }
-
-export type EventType = 'Normal' | 'Warning';
 
 export class EventRecorder {
   constructor(

@@ -2,19 +2,13 @@
  * Gather and decide for a whole run: what exists (Ingresses, TLS Secrets, the last status) and
  * what to do about each certificate. Shared by `run` (which then acts) and `plan` (which prints).
  */
-import { decideAction, type Action } from '../decide/action.js';
-import { readCertificateFacts, type CertificateFacts } from '../decide/certificate-facts.js';
+import { decideAction } from '../decide/action.js';
+import type { CertificateDecision } from '../decide/outcome.js';
+import { readCertificateFacts } from '../decide/certificate-facts.js';
 import { collectCertificates, type CollectSettings } from '../decide/desired-certificates.js';
-import type {
-  DesiredCertificate,
-  IngressView,
-  InvalidEntry,
-  KeyPolicy,
-  SecretView,
-  SkippedIngress,
-} from '../model.js';
+import type { IngressView, InvalidEntry, KeyPolicy, SecretView, SkippedIngress } from '../model.js';
 import { secretKey } from '../kube/secret-store.js';
-import { statusKey, type CertificateStatus } from '../../shared/status-entries.js';
+import { statusKey } from '../../shared/status-entries.js';
 import type { StatusSnapshot } from '../kube/status-store.js';
 
 /** The ports the gather step reads through. */
@@ -30,15 +24,6 @@ export interface DecisionSettings extends CollectSettings {
   directoryUrl: string;
   keyPolicy: KeyPolicy;
   minimumValidityMs: number;
-}
-
-/** One desired certificate with everything known about it and the decision taken. */
-export interface CertificateDecision {
-  certificate: DesiredCertificate;
-  secret: SecretView | undefined;
-  facts: CertificateFacts | undefined;
-  previous: CertificateStatus | undefined;
-  action: Action;
 }
 
 export interface RunPlan {
