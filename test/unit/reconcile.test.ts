@@ -808,7 +808,7 @@ describe('reconcile: a plan built by hand', () => {
       {
         certificate,
         secret: undefined,
-        status: undefined,
+        previous: undefined,
         directoryUrl: DIRECTORY,
         keyPolicy: SETTINGS.keyPolicy,
         minimumValidityMs: SETTINGS.minimumValidityMs,
