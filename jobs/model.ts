@@ -2,7 +2,13 @@
  * The job's data model: plain shapes the gather step builds from API objects, the decide step
  * reads, and the act step carries out. No library types leak past the adapters.
  */
-import type { KeyType, Provider } from './config.js';
+
+/**
+ * The providers that can route a challenge to the responder (see docs/routing.md); the routers
+ * are a `Record<Provider, ChallengeRouter>`, so a new one is a compile error until it has a router.
+ */
+export const PROVIDERS = ['nginx', 'gce'] as const;
+export type Provider = (typeof PROVIDERS)[number];
 
 /** An Ingress as the job sees it, extracted from networking.k8s.io/v1 by the gather step. */
 export interface IngressView {
@@ -66,12 +72,6 @@ export interface SecretView {
   data: Record<string, string>;
   annotations: Record<string, string>;
   labels: Record<string, string>;
-}
-
-/** What certificates the configuration asks for. */
-export interface KeyPolicy {
-  keyType: KeyType;
-  rsaKeySize: number;
 }
 
 /** The type of a Kubernetes Event the job records. */

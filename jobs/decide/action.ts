@@ -3,13 +3,12 @@
  * wait out an earlier failure.
  */
 import type { CertificateStatus } from '../../shared/status-entries.js';
-import type { DesiredCertificate, KeyPolicy } from '../model.js';
+import type { KeyPolicy } from '../key-type.js';
+import type { DesiredCertificate } from '../model.js';
 import { checkBackoff } from './backoff.js';
 import { evaluateCertificate, type CertificateReason } from './certificate-checks.js';
+import { TLS_SECRET_TYPE } from '../tls-secret.js';
 import type { ParsedSecret } from './certificate-facts.js';
-
-/** The Secret type that holds a certificate and its key (Kubernetes "Secrets" documentation). */
-export const TLS_SECRET_TYPE = 'kubernetes.io/tls';
 
 /**
  * Everything known about one desired certificate, gathered and parsed once before any decision

@@ -7,17 +7,9 @@
  * be read), so the checks can also be called one by one.
  */
 import { formatDuration } from '../../shared/duration.js';
-import type { KeyPolicy } from '../model.js';
-import { SECRET_ANNOTATIONS } from '../secret-annotations.js';
-import {
-  describeKey,
-  formatKey,
-  keyMatchesCertificate,
-  keyPolicyDescription,
-  TLS_CERTIFICATE_KEY,
-  TLS_PRIVATE_KEY_KEY,
-  type ParsedSecret,
-} from './certificate-facts.js';
+import { describeKey, formatKey, keyPolicyDescription, type KeyPolicy } from '../key-type.js';
+import { SECRET_ANNOTATIONS, TLS_CERTIFICATE_KEY, TLS_PRIVATE_KEY_KEY } from '../tls-secret.js';
+import { keyMatchesCertificate, type ParsedSecret } from './certificate-facts.js';
 import { renewalThresholdMs } from './renewal-threshold.js';
 
 /** What the checks read. */

@@ -3,12 +3,13 @@
  * (namespace, secretName), with every TLS entry that cannot be served reported, not dropped.
  */
 import { objectName } from '../../shared/config/parsers.js';
-import type { JobSettings, Provider } from '../config.js';
+import type { JobSettings } from '../config.js';
 import type {
   DesiredCertificate,
   IngressRef,
   IngressView,
   InvalidEntry,
+  Provider,
   SkippedIngress,
 } from '../model.js';
 import { normalizeHosts } from './hosts.js';

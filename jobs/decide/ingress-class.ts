@@ -6,7 +6,8 @@
  * both: LEGO_SUPPORTED_INGRESS_CLASS, LEGO_DEFAULT_INGRESS_CLASS, LEGO_SUPPORTED_INGRESS_PROVIDER
  * and LEGO_DEFAULT_INGRESS_PROVIDER.
  */
-import { PROVIDERS, type JobSettings, type Provider } from '../config.js';
+import type { JobSettings } from '../config.js';
+import { PROVIDERS, type Provider } from '../model.js';
 import type { IngressView } from '../model.js';
 
 /** The legacy class annotation, read when `spec.ingressClassName` is not set. */

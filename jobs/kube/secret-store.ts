@@ -5,7 +5,12 @@
 import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
 import { KubeLegoError } from '../../shared/errors.js';
 import { MANAGED_BY } from '../../shared/labels.js';
-import { TLS_SECRET_TYPE } from '../decide/action.js';
+import {
+  TLS_CERTIFICATE_KEY,
+  TLS_DATA_KEYS,
+  TLS_PRIVATE_KEY_KEY,
+  TLS_SECRET_TYPE,
+} from '../tls-secret.js';
 import type { SecretView } from '../model.js';
 import { kubeCall, kubeCallUnlessNotFound } from './kube-call.js';
 import { listAll, PAGE_SIZE } from './list-all.js';
@@ -63,7 +68,7 @@ export class SecretStore {
                 _continue: cont,
               }),
         // Only what the decisions read: a run over thousands of Secrets keeps no other data.
-        (secret) => toSecretView(secret, ['tls.crt', 'tls.key']),
+        (secret) => toSecretView(secret, TLS_DATA_KEYS),
       ),
     );
     return new Map(views.map((view) => [secretKey(view.namespace, view.name), view]));
@@ -90,8 +95,8 @@ export class SecretStore {
   async storeCertificate(certificate: CertificateToStore): Promise<void> {
     const { namespace, name } = certificate;
     const tlsData = {
-      'tls.crt': Buffer.from(certificate.certificatePem).toString('base64'),
-      'tls.key': Buffer.from(certificate.privateKeyPem).toString('base64'),
+      [TLS_CERTIFICATE_KEY]: Buffer.from(certificate.certificatePem).toString('base64'),
+      [TLS_PRIVATE_KEY_KEY]: Buffer.from(certificate.privateKeyPem).toString('base64'),
     };
     // A concurrent write (409) is retried from a fresh read, twice at most.
     await retryOnConflict(

@@ -5,6 +5,7 @@
  * Ingress adds the challenge path next to the user's own routes without touching them.
  */
 import type { NetworkingV1Api, V1Ingress } from '@kubernetes/client-node';
+import { CHALLENGE_PATH_PREFIX } from '../../shared/challenge-entries.js';
 import type { DesiredCertificate } from '../model.js';
 import type { Logger } from '../../shared/logger.js';
 import type { ChallengeRouter } from './challenge-router.js';
@@ -18,7 +19,7 @@ import { serverSideApply } from '../kube/server-side-apply.js';
  * Path of the challenge route: RFC 8555 §8.3 puts every token under this prefix. `Prefix`
  * matching is per path element, so it matches /.well-known/acme-challenge/<token>.
  */
-export const NGINX_CHALLENGE_PATH = '/.well-known/acme-challenge/';
+export const NGINX_CHALLENGE_PATH = CHALLENGE_PATH_PREFIX;
 
 /** The annotation older controllers read the class from (before spec.ingressClassName). */
 export const INGRESS_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';

@@ -9,7 +9,7 @@ import {
   NetworkingV1Api,
   type KubeConfig,
 } from '@kubernetes/client-node';
-import type { Provider } from '../config.js';
+import type { Provider } from '../model.js';
 import type { Logger } from '../../shared/logger.js';
 import type { ChallengeRouter, RoutingSettings } from './challenge-router.js';
 import { GceBackend } from './gce-backend.js';

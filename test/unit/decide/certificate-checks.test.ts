@@ -6,7 +6,8 @@ import {
   type CheckInput,
 } from '../../../jobs/decide/certificate-checks.js';
 import { parseSecret, readCertificateFacts } from '../../../jobs/decide/certificate-facts.js';
-import type { KeyPolicy, SecretView } from '../../../jobs/model.js';
+import type { KeyPolicy } from '../../../jobs/key-type.js';
+import type { SecretView } from '../../../jobs/model.js';
 import {
   DAY,
   HOUR,
