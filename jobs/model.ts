@@ -7,6 +7,8 @@
  * The providers that can route a challenge to the responder (see docs/routing.md); the routers
  * are a `Record<Provider, ChallengeRouter>`, so a new one is a compile error until it has a router.
  */
+import type { InvalidEntryReason, SkipReason } from './decide/reasons.js';
+
 export const PROVIDERS = ['nginx', 'gce'] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
@@ -50,7 +52,7 @@ export interface DesiredCertificate {
 export interface InvalidEntry {
   ref: IngressRef;
   secretName: string | undefined;
-  reason: string;
+  reason: InvalidEntryReason;
   message: string;
 }
 
@@ -58,7 +60,7 @@ export interface InvalidEntry {
 export interface SkippedIngress {
   namespace: string;
   name: string;
-  reason: string;
+  reason: SkipReason;
   message: string;
 }
 

@@ -10,6 +10,7 @@ import { formatDuration } from '../../shared/duration.js';
 import { describeKey, formatKey, keyPolicyDescription, type KeyPolicy } from '../key-type.js';
 import { SECRET_ANNOTATIONS, TLS_CERTIFICATE_KEY, TLS_PRIVATE_KEY_KEY } from '../tls-secret.js';
 import { keyMatchesCertificate, type ParsedSecret } from './certificate-facts.js';
+import type { NeedReason } from './reasons.js';
 import { renewalThresholdMs } from './renewal-threshold.js';
 
 /** What the checks read. */
@@ -25,18 +26,8 @@ export interface CheckInput {
   minimumValidityMs: number;
 }
 
-/** Stable reasons why a certificate is needed, in chain order. */
-export type CertificateReason =
-  | 'SecretMissing'
-  | 'CertificateDataMissing'
-  | 'CertificateUnparseable'
-  | 'PrivateKeyUnparseable'
-  | 'PrivateKeyMismatch'
-  | 'HostsChanged'
-  | 'Expired'
-  | 'RenewalDue'
-  | 'DirectoryChanged'
-  | 'KeyTypeChanged';
+/** Stable reasons why a certificate is needed, in chain order (`NEED_REASONS` in reasons.ts). */
+export type CertificateReason = NeedReason;
 
 /** Why a check failed: a stable reason and a sentence the user can act on. */
 export interface Violation {
@@ -194,19 +185,46 @@ export const keyDoesNotMatchPolicy: CertificateCheck = ({ secret, keyPolicy }) =
   };
 };
 
-/** The chain, in order. A unit test pins this order; change it only on purpose. */
+/**
+ * The chain, in order, each check with the reason it gives. A unit test pins this order and
+ * these reasons; change them only on purpose (and NEED_REASONS with them).
+ */
 export const CERTIFICATE_CHECKS = [
-  { name: 'secretDoesNotExist', check: secretDoesNotExist },
-  { name: 'certificateDataIsMissing', check: certificateDataIsMissing },
-  { name: 'certificateIsUnparseable', check: certificateIsUnparseable },
-  { name: 'privateKeyIsUnparseable', check: privateKeyIsUnparseable },
-  { name: 'privateKeyDoesNotMatchCertificate', check: privateKeyDoesNotMatchCertificate },
-  { name: 'certificateDoesNotCoverHosts', check: certificateDoesNotCoverHosts },
-  { name: 'certificateHasExpired', check: certificateHasExpired },
-  { name: 'certificateNearsExpiry', check: certificateNearsExpiry },
-  { name: 'issuedThroughOtherDirectory', check: issuedThroughOtherDirectory },
-  { name: 'keyDoesNotMatchPolicy', check: keyDoesNotMatchPolicy },
-] as const satisfies readonly { name: string; check: CertificateCheck }[];
+  { name: 'secretDoesNotExist', reason: 'SecretMissing', check: secretDoesNotExist },
+  {
+    name: 'certificateDataIsMissing',
+    reason: 'CertificateDataMissing',
+    check: certificateDataIsMissing,
+  },
+  {
+    name: 'certificateIsUnparseable',
+    reason: 'CertificateUnparseable',
+    check: certificateIsUnparseable,
+  },
+  {
+    name: 'privateKeyIsUnparseable',
+    reason: 'PrivateKeyUnparseable',
+    check: privateKeyIsUnparseable,
+  },
+  {
+    name: 'privateKeyDoesNotMatchCertificate',
+    reason: 'PrivateKeyMismatch',
+    check: privateKeyDoesNotMatchCertificate,
+  },
+  {
+    name: 'certificateDoesNotCoverHosts',
+    reason: 'HostsChanged',
+    check: certificateDoesNotCoverHosts,
+  },
+  { name: 'certificateHasExpired', reason: 'Expired', check: certificateHasExpired },
+  { name: 'certificateNearsExpiry', reason: 'RenewalDue', check: certificateNearsExpiry },
+  {
+    name: 'issuedThroughOtherDirectory',
+    reason: 'DirectoryChanged',
+    check: issuedThroughOtherDirectory,
+  },
+  { name: 'keyDoesNotMatchPolicy', reason: 'KeyTypeChanged', check: keyDoesNotMatchPolicy },
+] as const satisfies readonly { name: string; reason: NeedReason; check: CertificateCheck }[];
 
 /**
  * Runs {@link CERTIFICATE_CHECKS} in order and returns the first violation as

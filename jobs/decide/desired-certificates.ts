@@ -13,6 +13,7 @@ import type {
   SkippedIngress,
 } from '../model.js';
 import { normalizeHosts } from './hosts.js';
+import type { SkipReason } from './reasons.js';
 import { resolveIngressClass, type IngressClassSettings } from './ingress-class.js';
 
 /** The settings {@link collectCertificates} reads. */
@@ -144,7 +145,11 @@ export function collectCertificates(
 
 type SecretNameResult =
   | { ok: true; name: string }
-  | { ok: false; shown: string | undefined; violation: { reason: string; message: string } };
+  | {
+      ok: false;
+      shown: string | undefined;
+      violation: { reason: 'NoSecretName' | 'InvalidSecretName'; message: string };
+    };
 
 function readSecretName(raw: unknown): SecretNameResult {
   if (raw === undefined || raw === null || raw === '') {
@@ -218,7 +223,7 @@ function conflict(candidate: Candidate, group: readonly Candidate[]): InvalidEnt
   };
 }
 
-function skip(ingress: IngressView, reason: string, message: string): SkippedIngress {
+function skip(ingress: IngressView, reason: SkipReason, message: string): SkippedIngress {
   return { namespace: ingress.namespace, name: ingress.name, reason, message };
 }
 

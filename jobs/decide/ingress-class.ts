@@ -8,6 +8,7 @@
  */
 import type { JobSettings } from '../config.js';
 import { PROVIDERS, type Provider } from '../model.js';
+import type { SkipReason } from './reasons.js';
 import type { IngressView } from '../model.js';
 
 /** The legacy class annotation, read when `spec.ingressClassName` is not set. */
@@ -26,7 +27,7 @@ export type IngressClassSettings = Pick<
 >;
 
 /** Why an annotated Ingress is left alone because of its class or provider. */
-export type IngressClassRejectionReason = 'UnsupportedIngressClass' | 'UnsupportedIngressProvider';
+export type IngressClassRejectionReason = Exclude<SkipReason, 'NoTlsEntries'>;
 
 /** The outcome of {@link resolveIngressClass}. */
 export type IngressClassResult =

@@ -22,6 +22,7 @@ import type {
 } from '../model.js';
 import type { Action } from './action.js';
 import { nextFailureStatus, type IssuanceFailure } from './backoff.js';
+import type { OrderReason } from './reasons.js';
 
 /** One desired certificate with everything known about it and the decision taken. */
 export interface CertificateDecision {
@@ -151,10 +152,10 @@ export function outcomeWithoutOrder(
 }
 
 /** Reason of a certificate not ordered because the run lost its Lease. */
-export const LEASE_LOST = 'LeaseLost';
+export const LEASE_LOST = 'LeaseLost' satisfies OrderReason;
 
 /** Reason of the Warning Event recorded when an order failed. */
-export const ISSUANCE_FAILED = 'IssuanceFailed';
+export const ISSUANCE_FAILED = 'IssuanceFailed' satisfies OrderReason;
 
 /** The log line before an order starts (an `Issue` decision). */
 export function orderStartLog(action: Extract<Action, { kind: 'Issue' }>): LogLine {
@@ -175,7 +176,7 @@ export function issuedOutcome(
   now: Date,
 ): CertificateOutcome {
   const { certificate, action } = decision;
-  const result: CertificateResult = action.renewal ? 'Renewed' : 'Issued';
+  const result: CertificateResult & OrderReason = action.renewal ? 'Renewed' : 'Issued';
   const message = `Certificate for ${certificate.hosts.join(', ')} stored in Secret ${certificate.secretName}, valid until ${issued.notAfter.toISOString()} (${action.reason}: ${action.message})`;
   return {
     tally: action.renewal ? 'renewed' : 'issued',

@@ -151,6 +151,7 @@ describe('each check is the first to fail for its row', () => {
         assert.equal(earlier.check(given, NOW), undefined, `${earlier.name} must pass`);
       }
       assert.equal(CERTIFICATE_CHECKS[position]?.check(given, NOW)?.reason, row.reason);
+      assert.equal(CERTIFICATE_CHECKS[position]?.reason, row.reason, 'the reason the table names');
       const evaluation = evaluateCertificate(given, NOW);
       assert.equal(evaluation.needed, true);
       if (!evaluation.needed) return;

@@ -17,6 +17,7 @@ import {
   type CertificateDecision,
   type CertificateOutcome,
 } from '../../../jobs/decide/outcome.js';
+import type { InvalidEntryReason } from '../../../jobs/decide/reasons.js';
 import type { InvalidEntry } from '../../../jobs/model.js';
 import { AcmeError, KubeApiError, KubeLegoError } from '../../../shared/errors.js';
 import type { CertificateStatus } from '../../../shared/status-entries.js';
@@ -261,7 +262,11 @@ describe('describeFailure', () => {
 });
 
 describe('invalidEntryOutcomes', () => {
-  const entry = (name: string, secretName: string | undefined, reason: string): InvalidEntry => ({
+  const entry = (
+    name: string,
+    secretName: string | undefined,
+    reason: InvalidEntryReason,
+  ): InvalidEntry => ({
     ref: { namespace: 'shop', name, uid: `uid-${name}`, index: 0 },
     secretName,
     reason,
