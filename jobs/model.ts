@@ -25,13 +25,34 @@ export interface IngressView {
   tls: { hosts?: unknown; secretName?: unknown }[];
 }
 
-/** Where one TLS entry comes from. */
-export interface IngressRef {
+/**
+ * The kinds of object that can ask for a certificate, with their API version (for Events'
+ * `involvedObject`). Discovery turns each into {@link Requester}s; nothing below it depends on
+ * the kind, so a second source (Gateway API) adds a member here and its own discovery.
+ */
+export const REQUESTER_API_VERSIONS = { Ingress: 'networking.k8s.io/v1' } as const;
+export type RequesterKind = keyof typeof REQUESTER_API_VERSIONS;
+
+/** The object that asked for a certificate. */
+export interface Requester {
+  kind: RequesterKind;
   namespace: string;
   name: string;
   uid: string;
-  /** Index of the entry in `spec.tls`. */
+}
+
+/** Where one TLS entry comes from: its requester and the entry's index in its list (`spec.tls`). */
+export interface EntryRef extends Requester {
   index: number;
+}
+
+/**
+ * A requester as the status ConfigMap names it: `namespace/name` for an Ingress — the format the
+ * previous version wrote and reads, unchanged — and `Kind:namespace/name` for any other kind.
+ */
+export function requesterName(requester: Requester): string {
+  const name = `${requester.namespace}/${requester.name}`;
+  return requester.kind === 'Ingress' ? name : `${String(requester.kind)}:${name}`;
 }
 
 /** A certificate the job must keep valid: one per (namespace, secretName). */
@@ -42,15 +63,15 @@ export interface DesiredCertificate {
   hosts: string[];
   /** The Common Name: the first host (in the Ingress's order) of at most 64 characters, if any. */
   commonName: string | undefined;
-  /** Every Ingress TLS entry that asks for this certificate (identical host sets share one). */
-  ingresses: IngressRef[];
+  /** Every TLS entry that asks for this certificate (identical host sets share one). */
+  requesters: EntryRef[];
   ingressClass: string;
   provider: Provider;
 }
 
 /** A TLS entry that cannot be served, with a stable reason and a sentence for the user. */
 export interface InvalidEntry {
-  ref: IngressRef;
+  ref: EntryRef;
   secretName: string | undefined;
   reason: InvalidEntryReason;
   message: string;

@@ -6,7 +6,7 @@ import { objectName } from '../../shared/config/parsers.js';
 import type { JobSettings } from '../config.js';
 import type {
   DesiredCertificate,
-  IngressRef,
+  EntryRef,
   IngressView,
   InvalidEntry,
   Provider,
@@ -31,7 +31,7 @@ export interface CollectedCertificates {
 
 /** One valid TLS entry before grouping. */
 interface Candidate {
-  ref: IngressRef;
+  ref: EntryRef;
   secretName: string;
   /** Entry order; decides the Common Name. */
   hosts: string[];
@@ -86,7 +86,8 @@ export function collectCertificates(
       continue;
     }
     for (const [index, entry] of ingress.tls.entries()) {
-      const ref: IngressRef = {
+      const ref: EntryRef = {
+        kind: 'Ingress',
         namespace: ingress.namespace,
         name: ingress.name,
         uid: ingress.uid,
@@ -132,7 +133,7 @@ export function collectCertificates(
       secretName: first.secretName,
       hosts,
       commonName: first.commonName,
-      ingresses: group.map((candidate) => candidate.ref),
+      requesters: group.map((candidate) => candidate.ref),
       ingressClass: first.ingressClass,
       provider: first.provider,
     });
@@ -232,11 +233,11 @@ function sameHostSet(hosts: readonly string[], sorted: readonly string[]): boole
   return own.length === sorted.length && own.every((host, i) => host === sorted[i]);
 }
 
-function describeRef(ref: IngressRef): string {
+function describeRef(ref: EntryRef): string {
   return `Ingress ${ref.namespace}/${ref.name} spec.tls[${ref.index}]`;
 }
 
-function compareRefs(a: IngressRef, b: IngressRef): number {
+function compareRefs(a: EntryRef, b: EntryRef): number {
   return compareText(a.namespace, b.namespace) || compareText(a.name, b.name) || a.index - b.index;
 }
 

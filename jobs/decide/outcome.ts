@@ -13,13 +13,8 @@ import type {
   RunStatus,
 } from '../../shared/status-entries.js';
 import type { CertificateFacts } from './certificate-facts.js';
-import type {
-  DesiredCertificate,
-  EventType,
-  IngressRef,
-  InvalidEntry,
-  SecretView,
-} from '../model.js';
+import type { DesiredCertificate, EventType, InvalidEntry, SecretView } from '../model.js';
+import { requesterName } from '../model.js';
 import type { Action } from './action.js';
 import { nextFailureStatus, type IssuanceFailure } from './backoff.js';
 import type { OrderReason } from './reasons.js';
@@ -297,7 +292,7 @@ export function invalidEntryOutcomes(
     });
     const key = `${entry.ref.namespace}/${entry.secretName ?? ''}`;
     if (!entry.secretName || entry.reason === 'InvalidSecretName' || decided.has(key)) continue;
-    const requester = `${entry.ref.namespace}/${entry.ref.name}`;
+    const requester = requesterName(entry.ref);
     const known = bySecret.get(key);
     if (known) known.ingresses.push(requester);
     else
@@ -339,7 +334,7 @@ function baseStatus(decision: CertificateDecision, now: Date): CertificateStatus
   return {
     namespace: certificate.namespace,
     secretName: certificate.secretName,
-    ingresses: certificate.ingresses.map((r: IngressRef) => `${r.namespace}/${r.name}`),
+    ingresses: certificate.requesters.map(requesterName),
     hosts: certificate.hosts,
     notAfter: facts ? facts.notAfter.toISOString() : null,
     result: 'Valid',

@@ -277,7 +277,8 @@ export class GceChallengeRouter implements ChallengeRouter {
 /** The distinct Ingresses of a certificate (several TLS entries of one Ingress count once). */
 function targetsOf(certificate: DesiredCertificate): IngressTarget[] {
   const seen = new Map<string, IngressTarget>();
-  for (const ref of certificate.ingresses) {
+  for (const ref of certificate.requesters) {
+    if (ref.kind !== 'Ingress') continue;
     seen.set(`${ref.namespace}/${ref.name}`, { namespace: ref.namespace, name: ref.name });
   }
   return [...seen.values()];

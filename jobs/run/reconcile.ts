@@ -23,19 +23,14 @@ import {
   type RunCounts,
 } from '../decide/outcome.js';
 import type { IssuedCertificate } from '../issue/issue-certificate.js';
-import type { DesiredCertificate, EventType, IngressRef } from '../model.js';
+import type { DesiredCertificate, EntryRef, EventType, Requester } from '../model.js';
 import type { RunPlan } from './snapshot.js';
 
 /** The ports the act step writes through. */
 export interface ActPorts {
   /** Orders and stores one certificate (jobs/issue/issue-certificate.ts). */
   issue(certificate: DesiredCertificate, logger: Logger): Promise<IssuedCertificate>;
-  recordEvent(
-    target: { namespace: string; name: string; uid: string },
-    type: EventType,
-    reason: string,
-    message: string,
-  ): Promise<void>;
+  recordEvent(target: Requester, type: EventType, reason: string, message: string): Promise<void>;
   writeStatus(certificates: CertificateStatus[], run: RunStatus): Promise<void>;
   /** Whether the run may start another order (false once the Lease was lost). */
   mayContinue(): boolean;
@@ -59,10 +54,7 @@ export async function reconcile(
 ): Promise<RunReport> {
   const counts: RunCounts = { issued: 0, renewed: 0, valid: 0, skipped: 0, failed: 0 };
   const statuses: CertificateStatus[] = [];
-  const record = async (
-    targets: readonly { namespace: string; name: string; uid: string }[],
-    event: EventNote | undefined,
-  ) => {
+  const record = async (targets: readonly Requester[], event: EventNote | undefined) => {
     if (event === undefined) return;
     for (const target of targets) {
       try {
@@ -70,7 +62,8 @@ export async function reconcile(
       } catch (error) {
         logger.warn('could not record an Event', {
           namespace: target.namespace,
-          ingress: target.name,
+          // `ingress: <name>` for an Ingress, as the other log lines name it.
+          [target.kind.toLowerCase()]: target.name,
           error: describeError(error),
         });
       }
@@ -120,7 +113,7 @@ export async function reconcile(
     if (outcome === undefined) continue;
     counts[outcome.tally]++;
     write(log, outcome.log);
-    await record(certificate.ingresses.map(targetOf), outcome.event);
+    await record(certificate.requesters.map(targetOf), outcome.event);
     statuses.push(outcome.status);
   }
   statuses.push(...invalid.statuses);
@@ -134,7 +127,7 @@ function write(logger: Logger, line: LogLine): void {
   logger[line.level](line.message, line.fields);
 }
 
-/** The object an Event is recorded on. */
-function targetOf(ref: IngressRef): { namespace: string; name: string; uid: string } {
-  return { namespace: ref.namespace, name: ref.name, uid: ref.uid };
+/** The object an Event is recorded on: the requester of a TLS entry. */
+function targetOf(ref: EntryRef): Requester {
+  return { kind: ref.kind, namespace: ref.namespace, name: ref.name, uid: ref.uid };
 }

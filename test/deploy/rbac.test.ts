@@ -480,7 +480,9 @@ describe('the job’s ServiceAccount', () => {
       secretName: 'web-tls',
       hosts: ['gce.example.com'],
       commonName: 'gce.example.com',
-      ingresses: [{ namespace: user, name: 'web', uid: created.metadata!.uid!, index: 0 }],
+      requesters: [
+        { kind: 'Ingress', namespace: user, name: 'web', uid: created.metadata!.uid!, index: 0 },
+      ],
       ingressClass: 'gce',
       provider: 'gce',
     };

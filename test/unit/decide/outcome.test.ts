@@ -267,7 +267,7 @@ describe('invalidEntryOutcomes', () => {
     secretName: string | undefined,
     reason: InvalidEntryReason,
   ): InvalidEntry => ({
-    ref: { namespace: 'shop', name, uid: `uid-${name}`, index: 0 },
+    ref: { kind: 'Ingress', namespace: 'shop', name, uid: `uid-${name}`, index: 0 },
     secretName,
     reason,
     message: `${reason}.`,
