@@ -1,5 +1,5 @@
 /**
- * RBAC, proven with real tokens: the kustomize base is applied for real into a fresh namespace
+ * Layer: integration. RBAC, proven with real tokens: the kustomize base is applied for real into a fresh namespace
  * (through the overlay docs/operating.md shows), a TokenRequest gives each ServiceAccount a
  * token, and each token is then used as the pods would use it — for access reviews, for direct
  * calls, for the gce routing, and for a full issuance by the job process with the real responder

@@ -1,5 +1,5 @@
 /**
- * Integration tests of the challenge routers (jobs/routing/) against the real kube-apiserver:
+ * Layer: integration. Integration tests of the challenge routers (jobs/routing/) against the real kube-apiserver:
  * every object is checked as the apiserver stores it. There is no controller manager here, so
  * the responder's EndpointSlice is written by hand with documentation addresses (RFC 5737,
  * never dialled), and every test works in fresh namespaces.

@@ -1,5 +1,5 @@
 /**
- * Component tests of the act step (jobs/run/reconcile.ts) and of gather-and-decide
+ * Layer: component (socket-free). Component tests of the act step (jobs/run/reconcile.ts) and of gather-and-decide
  * (jobs/run/snapshot.ts): the real decide functions, small in-memory fakes of the ports, a fixed
  * clock and certificates made in the test.
  */

@@ -1,3 +1,4 @@
+/** Layer: unit. The decision per certificate (jobs/decide/action.ts), with a fixed `now`. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { decideAction, type Action, type ActionInput } from '../../../jobs/decide/action.js';

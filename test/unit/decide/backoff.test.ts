@@ -1,3 +1,4 @@
+/** Layer: unit. Issuance back-off (jobs/decide/backoff.ts), with a fixed `now`. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {

@@ -1,3 +1,4 @@
+/** Layer: unit. The check chain (jobs/decide/certificate-checks.ts): order, reasons, messages. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {

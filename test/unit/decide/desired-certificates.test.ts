@@ -1,3 +1,4 @@
+/** Layer: unit. From annotated Ingresses to desired certificates (jobs/decide/desired-certificates.ts). */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
