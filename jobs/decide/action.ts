@@ -5,7 +5,7 @@
 import type { CertificateStatus } from '../../shared/status-entries.js';
 import type { KeyPolicy } from '../key-type.js';
 import type { DesiredCertificate } from '../model.js';
-import { checkBackoff } from './backoff.js';
+import { checkBackoff } from './issuance-backoff.js';
 import { evaluateCertificate, type CertificateReason } from './certificate-checks.js';
 import { TLS_SECRET_TYPE } from '../tls-secret.js';
 import type { ParsedSecret } from './certificate-facts.js';

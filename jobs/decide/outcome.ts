@@ -16,7 +16,7 @@ import type { CertificateFacts } from './certificate-facts.js';
 import type { DesiredCertificate, EventType, InvalidEntry, SecretView } from '../model.js';
 import { requesterName } from '../model.js';
 import type { Action } from './action.js';
-import { nextFailureStatus, type IssuanceFailure } from './backoff.js';
+import { nextFailureStatus, type IssuanceFailure } from './issuance-backoff.js';
 import type { OrderReason } from './reasons.js';
 
 /** One desired certificate with everything known about it and the decision taken. */

@@ -13,7 +13,8 @@ import {
 } from '../../shared/status-entries.js';
 import { kubeCall, kubeCallUnlessNotFound } from './kube-call.js';
 
-export interface StatusSnapshot {
+/** The status as the last run recorded it (the job's reading of the status ConfigMap). */
+export interface RecordedStatus {
   certificates: CertificateStatus[];
   run: RunStatus | undefined;
   /** Keys that could not be read (skipped, reported). */
@@ -31,7 +32,7 @@ export class StatusStore {
    * The last written status; empty when the ConfigMap does not exist yet.
    * @throws KubeApiError on any other failure.
    */
-  async read(): Promise<StatusSnapshot> {
+  async read(): Promise<RecordedStatus> {
     const configMap = await kubeCallUnlessNotFound(
       `get ConfigMap ${this.namespace}/${this.name}`,
       () => this.api.readNamespacedConfigMap({ namespace: this.namespace, name: this.name }),

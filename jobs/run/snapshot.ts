@@ -16,7 +16,7 @@ import type {
 } from '../model.js';
 import { secretKey } from '../kube/secret-store.js';
 import { statusKey } from '../../shared/status-entries.js';
-import type { StatusSnapshot } from '../kube/status-store.js';
+import type { RecordedStatus } from '../kube/status-store.js';
 
 /** The ports the gather step reads through. */
 export interface GatherPorts {
@@ -24,7 +24,7 @@ export interface GatherPorts {
   listTlsSecrets(): Promise<Map<string, SecretView>>;
   /** One Secret of any type; used only for Secrets the TLS list did not contain. */
   getSecret(namespace: string, name: string): Promise<SecretView | undefined>;
-  readStatus(): Promise<StatusSnapshot>;
+  readStatus(): Promise<RecordedStatus>;
 }
 
 export type DecisionSettings = CollectSettings & DecideSettings;
@@ -34,14 +34,14 @@ export interface Gathered {
   ingresses: IngressView[];
   /** `kubernetes.io/tls` Secrets by {@link secretKey}. */
   secrets: Map<string, SecretView>;
-  status: StatusSnapshot;
+  status: RecordedStatus;
 }
 
 export interface RunPlan {
   decisions: CertificateDecision[];
   invalid: InvalidEntry[];
   skipped: SkippedIngress[];
-  previousStatus: StatusSnapshot;
+  previousStatus: RecordedStatus;
 }
 
 /**

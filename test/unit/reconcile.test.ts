@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { decideAction } from '../../jobs/decide/action.js';
 import type { IssuedCertificate } from '../../jobs/issue/issue-certificate.js';
 import { secretKey } from '../../jobs/kube/secret-store.js';
-import type { StatusSnapshot } from '../../jobs/kube/status-store.js';
+import type { RecordedStatus } from '../../jobs/kube/status-store.js';
 import type {
   DesiredCertificate,
   EventType,
@@ -75,7 +75,7 @@ class FakeCluster implements GatherPorts {
     return Promise.resolve(this.secrets.find((s) => s.namespace === namespace && s.name === name));
   }
 
-  readStatus(): Promise<StatusSnapshot> {
+  readStatus(): Promise<RecordedStatus> {
     return Promise.resolve({ certificates: this.previous, run: undefined, malformed: [] });
   }
 }
