@@ -15,30 +15,8 @@ import {
   text,
 } from '../shared/config/parsers.js';
 import { InvalidValue, setting, type SettingValues } from '../shared/config/setting.js';
-
-/**
- * The providers that can route a challenge to the responder (see docs/routing.md): `ingress`, a
- * challenge Ingress of the user's class (for every controller that merges Ingresses by host:
- * Traefik, HAProxy, NGINX Inc's, Cilium, ingress-nginx…), and `gce`, paths in the user's own
- * Ingress.
- */
-export const PROVIDERS = ['ingress', 'gce'] as const;
-export type Provider = (typeof PROVIDERS)[number];
-
-/**
- * Earlier provider names, still accepted wherever a provider is named (settings, the
- * `kubernetes.io/ingress.provider` annotation, a class named like a provider): kube-lego called
- * the `ingress` provider `nginx`.
- */
-export const PROVIDER_ALIASES: Readonly<Record<string, Provider>> = { nginx: 'ingress' };
-
-/** The provider `name` (trimmed, lower-cased) means, through its alias if it is one; else undefined. */
-export function toProvider(name: string): Provider | undefined {
-  const value = name.trim().toLowerCase();
-  return (PROVIDERS as readonly string[]).includes(value)
-    ? (value as Provider)
-    : PROVIDER_ALIASES[value];
-}
+import { KEY_TYPES } from './key-type.js';
+import { PROVIDER_ALIASES, PROVIDERS, toProvider, type Provider } from './model.js';
 
 const PROVIDER_NAMES = [...PROVIDERS, ...Object.keys(PROVIDER_ALIASES)].join(', ');
 
@@ -51,10 +29,6 @@ function providerList(raw: string): Provider[] {
   });
   return [...new Set(providers)];
 }
-
-/** Key types a certificate can have. RSA sizes come from LEGO_RSA_KEYSIZE. */
-export const KEY_TYPES = ['rsa', 'ecdsa-p256', 'ecdsa-p384'] as const;
-export type KeyType = (typeof KEY_TYPES)[number];
 
 /** Let's Encrypt's staging directory: kube-lego's default, so nothing real is issued by mistake. */
 export const LETS_ENCRYPT_STAGING = 'https://acme-staging-v02.api.letsencrypt.org/directory';

@@ -3,7 +3,7 @@
  * (it holds the failure back-off memory) and written once at its end.
  */
 import type { CoreV1Api } from '@kubernetes/client-node';
-import { isConflict, isNotFound, toKubeApiError } from '../../shared/kube/api-error.js';
+import { isConflict, isNotFound } from '../../shared/kube/api-error.js';
 import { MANAGED_BY } from '../../shared/labels.js';
 import {
   decodeStatus,
@@ -11,8 +11,10 @@ import {
   type CertificateStatus,
   type RunStatus,
 } from '../../shared/status-entries.js';
+import { kubeCall, kubeCallUnlessNotFound } from './kube-call.js';
 
-export interface StatusSnapshot {
+/** The status as the last run recorded it (the job's reading of the status ConfigMap). */
+export interface RecordedStatus {
   certificates: CertificateStatus[];
   run: RunStatus | undefined;
   /** Keys that could not be read (skipped, reported). */
@@ -30,17 +32,13 @@ export class StatusStore {
    * The last written status; empty when the ConfigMap does not exist yet.
    * @throws KubeApiError on any other failure.
    */
-  async read(): Promise<StatusSnapshot> {
-    try {
-      const configMap = await this.api.readNamespacedConfigMap({
-        namespace: this.namespace,
-        name: this.name,
-      });
-      return decodeStatus(configMap.data);
-    } catch (error) {
-      if (isNotFound(error)) return { certificates: [], run: undefined, malformed: [] };
-      throw toKubeApiError(`get ConfigMap ${this.namespace}/${this.name}`, error);
-    }
+  async read(): Promise<RecordedStatus> {
+    const configMap = await kubeCallUnlessNotFound(
+      `get ConfigMap ${this.namespace}/${this.name}`,
+      () => this.api.readNamespacedConfigMap({ namespace: this.namespace, name: this.name }),
+    );
+    if (configMap === undefined) return { certificates: [], run: undefined, malformed: [] };
+    return decodeStatus(configMap.data);
   }
 
   /**
@@ -52,27 +50,23 @@ export class StatusStore {
       metadata: { name: this.name, namespace: this.namespace, labels: { ...MANAGED_BY } },
       data: encodeStatus(certificates, run),
     };
+    const where = `${this.namespace}/${this.name}`;
+    const replace = () =>
+      kubeCall(`update ConfigMap ${where}`, () =>
+        this.api.replaceNamespacedConfigMap({ namespace: this.namespace, name: this.name, body }),
+      );
     try {
-      await this.api.replaceNamespacedConfigMap({
-        namespace: this.namespace,
-        name: this.name,
-        body,
-      });
+      await replace();
     } catch (error) {
-      if (!isNotFound(error))
-        throw toKubeApiError(`update ConfigMap ${this.namespace}/${this.name}`, error);
+      if (!isNotFound(error)) throw error;
       try {
-        await this.api.createNamespacedConfigMap({ namespace: this.namespace, body });
+        await kubeCall(`create ConfigMap ${where}`, () =>
+          this.api.createNamespacedConfigMap({ namespace: this.namespace, body }),
+        );
       } catch (createError) {
-        if (isConflict(createError)) {
-          await this.api.replaceNamespacedConfigMap({
-            namespace: this.namespace,
-            name: this.name,
-            body,
-          });
-          return;
-        }
-        throw toKubeApiError(`create ConfigMap ${this.namespace}/${this.name}`, createError);
+        // Created in between (by an earlier, slower run): replace it after all.
+        if (!isConflict(createError)) throw createError;
+        await replace();
       }
     }
   }

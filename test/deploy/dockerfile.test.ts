@@ -1,5 +1,5 @@
 /**
- * The container image, checked without a container engine: the Dockerfile copies files that
+ * Layer: integration (build). The container image, checked without a container engine: the Dockerfile copies files that
  * exist and that .dockerignore lets through, runs Node 24 as a non-root user in exec form, and
  * the entry points it and the manifests name are what `npm run build` produces and they start —
  * laid out as in the image (package.json, node_modules, dist/ side by side), with only the

@@ -1,5 +1,5 @@
 /**
- * The install manifests against the real kube-apiserver: the kustomize base and the Helm chart
+ * Layer: integration. The install manifests against the real kube-apiserver: the kustomize base and the Helm chart
  * are accepted by a server-side dry run, render the same objects, carry every LEGO_* setting,
  * and every pod they make is admitted under the restricted Pod Security Standard.
  */

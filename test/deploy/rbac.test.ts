@@ -1,5 +1,5 @@
 /**
- * RBAC, proven with real tokens: the kustomize base is applied for real into a fresh namespace
+ * Layer: integration. RBAC, proven with real tokens: the kustomize base is applied for real into a fresh namespace
  * (through the overlay docs/operating.md shows), a TokenRequest gives each ServiceAccount a
  * token, and each token is then used as the pods would use it — for access reviews, for direct
  * calls, for the gce routing, and for a full issuance by the job process with the real responder
@@ -26,7 +26,7 @@ import {
   type V1ResourceAttributes,
 } from '@kubernetes/client-node';
 import type { DesiredCertificate } from '../../jobs/model.js';
-import { createChallengeRouters } from '../../jobs/routing/challenge-router.js';
+import { createChallengeRouters } from '../../jobs/routing/routers.js';
 import { silentLogger } from '../../shared/logger.js';
 import { adminKubeConfig, createNamespace, testEnv } from '../env/context.js';
 import { assertValidTlsSecret, readSecret } from '../support/certificates.js';
@@ -480,7 +480,9 @@ describe('the job’s ServiceAccount', () => {
       secretName: 'web-tls',
       hosts: ['gce.example.com'],
       commonName: 'gce.example.com',
-      ingresses: [{ namespace: user, name: 'web', uid: created.metadata!.uid!, index: 0 }],
+      requesters: [
+        { kind: 'Ingress', namespace: user, name: 'web', uid: created.metadata!.uid!, index: 0 },
+      ],
       ingressClass: 'gce',
       provider: 'gce',
     };

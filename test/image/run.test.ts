@@ -29,12 +29,11 @@ import {
   KubeConfig,
   NetworkingV1Api,
 } from '@kubernetes/client-node';
-import { adminKubeConfig, createNamespace, testEnv } from '../env/context.js';
+import { adminKubeConfig, claimPort, createNamespace, testEnv } from '../env/context.js';
 import { assertValidTlsSecret, readSecret } from '../support/certificates.js';
 import { annotatedIngress } from '../support/fixtures.js';
 import { jobEnv } from '../support/job-process.js';
 import { kubectlApply, podTemplates, renderKustomize, type KubeObject } from '../deploy/render.js';
-import { freePort } from '../env/server-process.js';
 import { ROOT, Setup, unpackImage } from './oci-image.js';
 import {
   runContainer,
@@ -248,7 +247,7 @@ describe('end to end from the image: the responder serves, the job issues, plan 
             LEGO_NAMESPACE: lego,
             // Pebble's validator dials this one port for every HTTP-01 challenge.
             LEGO_PORT: String(testEnv().pebble.httpPort),
-            LEGO_METRICS_PORT: String(await freePort()),
+            LEGO_METRICS_PORT: String(claimPort()),
             LEGO_BIND_ADDRESS: '127.0.0.1',
             LEGO_LOG_TYPE: 'json',
             LEGO_LOG_LEVEL: 'debug',

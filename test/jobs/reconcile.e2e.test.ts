@@ -1,5 +1,5 @@
 /**
- * End to end: the job as its own process (as the CronJob runs it), the real responder process
+ * Layer: e2e. End to end: the job as its own process (as the CronJob runs it), the real responder process
  * serving the tokens, the real kube-apiserver, and Pebble validating over HTTP-01.
  *
  * Each test works in namespaces of its own: LEGO_NAMESPACE for the job's objects and

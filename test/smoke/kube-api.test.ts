@@ -1,5 +1,5 @@
 /**
- * Smoke test: the apiserver is real, and @kubernetes/client-node works against it for the kinds
+ * Layer: integration (smoke). Smoke test: the apiserver is real, and @kubernetes/client-node works against it for the kinds
  * the product uses (Ingress, Secret, ConfigMap), including optimistic concurrency.
  */
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * Smoke test: Pebble is real, and acme-client obtains a two-name certificate from it over
+ * Layer: integration (smoke). Smoke test: Pebble is real, and acme-client obtains a two-name certificate from it over
  * HTTP-01, the token served by a throwaway server on Pebble's httpPort; the chain verifies
  * against the root read from Pebble's management port.
  */

@@ -1,3 +1,4 @@
+/** Layer: unit. Retry-After parsing of the ACME HTTP layer (jobs/acme/acme-http.ts). */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseRetryAfter } from '../../jobs/acme/acme-http.js';

@@ -1,3 +1,4 @@
+/** Layer: unit. Host validation and normalisation (jobs/decide/hosts.ts). */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {

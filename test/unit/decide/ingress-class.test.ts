@@ -1,3 +1,4 @@
+/** Layer: unit. Ingress class and provider resolution (jobs/decide/ingress-class.ts). */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {

@@ -1,3 +1,4 @@
+/** Layer: unit. The renewal threshold (jobs/decide/renewal-threshold.ts). */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { renewalDueAt, renewalThresholdMs } from '../../../jobs/decide/renewal-threshold.js';

@@ -1,3 +1,4 @@
+/** Layer: unit. The challenge ConfigMap format and path (shared/challenge-entries.ts). */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {

@@ -1,3 +1,4 @@
+/** Layer: unit. Go-style durations (shared/duration.ts). */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { formatDuration, parseDuration } from '../../../shared/duration.js';

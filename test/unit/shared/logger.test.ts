@@ -1,3 +1,4 @@
+/** Layer: unit. The structured logger (shared/logger.ts), writing to a function, no socket. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {

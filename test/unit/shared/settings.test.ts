@@ -1,3 +1,4 @@
+/** Layer: unit. Settings: parsing, defaults and errors of the job's and the responder's settings. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { jobSettings, LETS_ENCRYPT_STAGING } from '../../../jobs/config.js';

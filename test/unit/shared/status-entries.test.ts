@@ -1,3 +1,4 @@
+/** Layer: unit. The status ConfigMap format (shared/status-entries.ts). */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {

@@ -1,3 +1,4 @@
+/** Layer: unit. Issuance back-off (jobs/decide/issuance-backoff.ts), with a fixed `now`. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
@@ -5,7 +6,7 @@ import {
   backoffDelayMs,
   checkBackoff,
   nextFailureStatus,
-} from '../../../jobs/decide/backoff.js';
+} from '../../../jobs/decide/issuance-backoff.js';
 import { HOUR, MINUTE, NOW, at, status } from './fixtures.js';
 
 const HOSTS = ['a.example', 'b.example'];
