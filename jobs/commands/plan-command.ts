@@ -10,7 +10,7 @@ import { decisionSettings, gatherPorts, kubeClients } from './wiring.js';
 
 /** Prints the plan; exit code 1 when any entry would fail or is invalid, else 0. */
 export async function planCommand(settings: JobSettings, logger: Logger): Promise<number> {
-  const clients = kubeClients();
+  const clients = kubeClients(settings);
   const plan = await gatherAndDecide(
     gatherPorts(clients, settings),
     decisionSettings(settings),

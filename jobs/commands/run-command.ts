@@ -28,7 +28,7 @@ import { decisionSettings, gatherPorts, kubeClients } from './wiring.js';
 export async function runCommand(settings: JobSettings, logger: Logger): Promise<number> {
   const now = () => new Date();
   const startedAt = now();
-  const clients = kubeClients();
+  const clients = kubeClients(settings);
 
   const identity = `${process.env.HOSTNAME ?? hostname()}-${randomBytes(3).toString('hex')}`;
   const lease = new RunLease(

@@ -9,6 +9,7 @@ import {
   type KubeConfig,
 } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../../shared/kube/kube-config.js';
+import { limitKubeRequests } from '../../shared/kube/request-timeout.js';
 import type { JobSettings } from '../config.js';
 import { listIngresses } from '../kube/ingress-source.js';
 import { countKubeRequests, type RequestCounter } from '../kube/request-counter.js';
@@ -24,9 +25,13 @@ export interface KubeClients {
   requests: RequestCounter;
 }
 
-/** API clients for the current context (in-cluster or kubeconfig), with a request counter. */
-export function kubeClients(): KubeClients {
+/**
+ * API clients for the current context (in-cluster or kubeconfig), with a request counter; every
+ * request is limited to `settings.kubeTimeout` (shared/kube/request-timeout.ts).
+ */
+export function kubeClients(settings: Pick<JobSettings, 'kubeTimeout'>): KubeClients {
   const config = loadKubeConfig();
+  limitKubeRequests(config, settings.kubeTimeout);
   const requests = countKubeRequests(config);
   return {
     config,
