@@ -10,7 +10,7 @@
 import { generateKeyPair as generateKeyPairCb } from 'node:crypto';
 import { promisify } from 'node:util';
 import acme from 'acme-client';
-import { AcmeError, describeError } from '../../shared/errors.js';
+import { AcmeError, AcmeUnavailableError, describeError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { ChallengeEntry } from '../../shared/challenge-entries.js';
 import type { AccountRecord, AccountSecretStore } from '../kube/account-secret.js';
@@ -255,7 +255,11 @@ async function call<T>(
       problem?.detail ?? (network ? describeError(network) : describeError(error)),
       known,
     );
-    throw new AcmeError(
+    // No answer at all, or a server error: the server is unusable, not this order (RFC 8555
+    // §6.7 problems with a 4xx status are about the request).
+    const unavailable = problem ? problem.status >= 500 : network !== undefined;
+    const Kind = unavailable ? AcmeUnavailableError : AcmeError;
+    throw new Kind(
       `ACME ${step} failed: ${detail}${problem?.type ? ` (${problem.type.replace('urn:ietf:params:acme:error:', '')})` : ''}`,
       problem?.type,
       problem?.retryAfter,

@@ -6,15 +6,19 @@ import type { Logger } from '../../shared/logger.js';
 import type { JobSettings } from '../config.js';
 import { gatherAndDecide } from '../run/snapshot.js';
 import { formatTable } from './table.js';
-import { decisionSettings, gatherPorts, kubeClients } from './wiring.js';
+import { decisionSettings, gatherPorts, kubeClients, type CommandContext } from './wiring.js';
 
 /** Prints the plan; exit code 1 when any entry would fail or is invalid, else 0. */
-export async function planCommand(settings: JobSettings, logger: Logger): Promise<number> {
+export async function planCommand(
+  settings: JobSettings,
+  logger: Logger,
+  context: CommandContext,
+): Promise<number> {
   const clients = kubeClients(settings);
   const plan = await gatherAndDecide(
     gatherPorts(clients, settings),
     decisionSettings(settings),
-    new Date(),
+    context.now(),
   );
   const rows: string[][] = [];
   for (const d of plan.decisions) {

@@ -22,11 +22,21 @@ import { StatusStore } from '../kube/status-store.js';
 import { createChallengeRouters } from '../routing/challenge-router.js';
 import { reconcile, type RunReport } from '../run/reconcile.js';
 import { gatherAndDecide } from '../run/snapshot.js';
-import { decisionSettings, gatherPorts, kubeClients } from './wiring.js';
+import { decisionSettings, gatherPorts, kubeClients, type CommandContext } from './wiring.js';
 
-/** Runs once; returns the exit code (0 all fine or lease held elsewhere, 1 any failure). */
-export async function runCommand(settings: JobSettings, logger: Logger): Promise<number> {
-  const now = () => new Date();
+/** Exit code of a run that was stopped by SIGTERM or SIGINT before it finished. */
+export const EXIT_STOPPED = 3;
+
+/**
+ * Runs once; returns the exit code (0 all fine or lease held elsewhere, 1 any failure,
+ * {@link EXIT_STOPPED} stopped by a signal).
+ */
+export async function runCommand(
+  settings: JobSettings,
+  logger: Logger,
+  context: CommandContext,
+): Promise<number> {
+  const { now, stop } = context;
   const startedAt = now();
   const clients = kubeClients(settings);
 
@@ -116,7 +126,8 @@ export async function runCommand(settings: JobSettings, logger: Logger): Promise
       {
         issue: async (certificate, log) => {
           const { authority, createCsr } = await loadAcme();
-          return issueCertificate(certificate, {
+          const order = issueCertificate(certificate, {
+            abandon: stop.abandon,
             authority,
             createCsr,
             challenges: challengeStore,
@@ -132,25 +143,31 @@ export async function runCommand(settings: JobSettings, logger: Logger): Promise
                       dnsServer: settings.dnsServer,
                       initialIntervalMs: settings.backoffInitialInterval,
                       maxElapsedMs: settings.backoffMaxElapsedTime,
+                      signal: stop.abandon,
                     },
                     log,
                   )
-                : sleep(settings.selfCheckWait).then(() => undefined),
+                : sleep(settings.selfCheckWait, undefined, { signal: stop.abandon }).then(
+                    () => undefined,
+                  ),
             logger: log,
             now,
           });
+          return stop.withinGrace(order);
         },
         recordEvent: (target, type, reason, message) =>
           events.record(target, type, reason, message),
         writeStatus: (certificates, run) => status.write(certificates, run),
         mayContinue: () => leaseHeld,
+        stopRequested: () => stop.requested,
       },
       logger,
       now,
       startedAt,
     );
     report = result;
-    return result.run.failed > 0 ? 1 : 0;
+    if (stop.requested) return EXIT_STOPPED;
+    return result.run.failed > 0 || result.run.reason ? 1 : 0;
   } finally {
     // Always, not only after an order: a run that crashed may have left routes or tokens.
     // Only providers in use: gce's cleanup lists Services cluster-wide, which RBAC may not allow
@@ -177,6 +194,13 @@ export async function runCommand(settings: JobSettings, logger: Logger): Promise
         durationMs: Date.now() - startedAt.getTime(),
         apiRequests: clients.requests.count(),
         acmeRequests: acme ? (await acme).requests() : 0,
+        ...(report.run.reason ? { runReason: report.run.reason } : {}),
+      });
+    }
+    if (stop.requested) {
+      logger.warn(`stopped by ${stop.requested}: the run did not finish`, {
+        signal: stop.requested,
+        exitCode: EXIT_STOPPED,
       });
     }
   }

@@ -16,6 +16,15 @@ import { countKubeRequests, type RequestCounter } from '../kube/request-counter.
 import { SecretStore } from '../kube/secret-store.js';
 import { StatusStore } from '../kube/status-store.js';
 import type { DecisionSettings, GatherPorts } from '../run/snapshot.js';
+import type { StopRequest } from '../run/stop-request.js';
+
+/** What every command gets besides its settings and logger. */
+export interface CommandContext {
+  /** The run's clock (jobs/test-clock.ts). */
+  now: () => Date;
+  /** Set by SIGTERM or SIGINT (jobs/run/stop-request.ts). */
+  stop: StopRequest;
+}
 
 export interface KubeClients {
   config: KubeConfig;

@@ -40,6 +40,11 @@ export interface IssueDependencies {
   keyPolicy: KeyPolicy;
   logger: Logger;
   now: () => Date;
+  /**
+   * Aborted when the run abandons this order (a stop request whose grace period ran out): no
+   * further step is taken, so nothing is published after the run's final cleanup.
+   */
+  abandon?: AbortSignal;
 }
 
 /** What was stored. */
@@ -65,12 +70,14 @@ export async function issueCertificate(
   const csr = await deps.createCsr(certificate.hosts, certificate.commonName, privateKeyPem);
 
   let chainPem: string;
+  deps.abandon?.throwIfAborted();
   await deps.routes.open(certificate);
   try {
     chainPem = await deps.authority.obtain(
       { hosts: certificate.hosts, csr },
       {
         present: async (challenges) => {
+          deps.abandon?.throwIfAborted();
           await deps.challenges.add(challenges);
           log.debug('challenges published', { tokens: challenges.length });
           await deps.waitUntilServed(challenges);

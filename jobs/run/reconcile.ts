@@ -5,7 +5,7 @@
  * its reason, recorded as an Event on the Ingresses that asked for it, and written to the
  * status ConfigMap, which is also the back-off memory of the next run.
  */
-import { AcmeError, describeError, KubeLegoError } from '../../shared/errors.js';
+import { describeError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type {
   CertificateResult,
@@ -13,6 +13,11 @@ import type {
   RunStatus,
 } from '../../shared/status-entries.js';
 import { nextFailureStatus } from '../decide/backoff.js';
+import {
+  classifyFailure,
+  RUN_FAILURE_REASONS,
+  type RunFailureReason,
+} from '../decide/failure-class.js';
 import type { IssuedCertificate } from '../issue/issue-certificate.js';
 import type { EventType } from '../kube/event-recorder.js';
 import type { DesiredCertificate, IngressRef } from '../model.js';
@@ -30,6 +35,8 @@ export interface ActPorts {
   writeStatus(certificates: CertificateStatus[], run: RunStatus): Promise<void>;
   /** Whether the run may start another order (false once the Lease was lost). */
   mayContinue(): boolean;
+  /** The signal that asked the run to stop (SIGTERM, SIGINT), if one did: no new order. */
+  stopRequested(): string | undefined;
 }
 
 export interface RunReport {
@@ -122,6 +129,8 @@ export async function reconcile(
     }
   }
 
+  // Set by the first failure of the whole run (classifyFailure scope 'run').
+  let runFailure: { reason: RunFailureReason; message: string } | undefined;
   for (const decision of plan.decisions) {
     const { certificate, action } = decision;
     const log = logger.child({
@@ -181,17 +190,31 @@ export async function reconcile(
         });
         break;
       case 'Issue': {
-        if (!ports.mayContinue()) {
+        // Not attempted: the run was stopped, lost its Lease, or found the ACME server or the
+        // API unusable. The certificate keeps its failure memory as it was.
+        const notAttempted = ((): { reason: string; message: string } | undefined => {
+          if (runFailure) return runFailure;
+          const signal = ports.stopRequested();
+          if (signal)
+            return {
+              reason: RUN_FAILURE_REASONS.stopped,
+              message: `The run was stopped (${signal}) before ordering this certificate; the next run will.`,
+            };
+          if (!ports.mayContinue())
+            return {
+              reason: 'LeaseLost',
+              message:
+                'The run lost its Lease before ordering this certificate; the next run will.',
+            };
+          return undefined;
+        })();
+        if (notAttempted) {
           counts.failed++;
-          log.warn('certificate needed but the run lost its Lease; left for the next run', {
+          log.warn('certificate needed but not ordered in this run; left for the next run', {
             reason: action.reason,
+            runReason: notAttempted.reason,
           });
-          statuses.push({
-            ...base,
-            result: 'Failed',
-            reason: 'LeaseLost',
-            message: 'The run lost its Lease before ordering this certificate; the next run will.',
-          });
+          statuses.push({ ...base, result: 'Failed', ...notAttempted });
           break;
         }
         log.info(action.renewal ? 'renewing certificate' : 'issuing certificate', {
@@ -219,7 +242,18 @@ export async function reconcile(
           });
         } catch (error) {
           counts.failed++;
-          const failure = describeFailure(error);
+          const failure = classifyFailure(error);
+          if (failure.scope === 'run') {
+            // Charged to the run, once: logged here, recorded in the run's status; this
+            // certificate and the ones after it keep their failure count.
+            runFailure = { reason: failure.reason, message: failure.message };
+            logger.error('run stopped: no further certificate is ordered in this run', {
+              reason: failure.reason,
+              error: failure.message,
+            });
+            statuses.push({ ...base, result: 'Failed', ...runFailure });
+            break;
+          }
           const fields = nextFailureStatus(decision.previous, certificate.hosts, failure, now());
           log.error('certificate could not be obtained', {
             reason: failure.reason,
@@ -245,10 +279,16 @@ export async function reconcile(
   const run: RunStatus = {
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
-    result: counts.failed > 0 ? 'Failed' : 'Succeeded',
+    result: counts.failed > 0 || runFailure ? 'Failed' : 'Succeeded',
     entries: plan.decisions.length + plan.invalid.length,
     ...counts,
+    ...(runFailure ? { reason: runFailure.reason, message: runFailure.message } : {}),
   };
+  const signal = ports.stopRequested();
+  if (!run.reason && signal) {
+    run.reason = RUN_FAILURE_REASONS.stopped;
+    run.message = `The run was stopped (${signal}).`;
+  }
   await ports.writeStatus(statuses, run);
   return { run, certificates: statuses };
 }
@@ -282,19 +322,4 @@ function withoutFailures(status: CertificateStatus): CertificateStatus {
     ...rest
   } = status;
   return { ...rest, failures: 0 };
-}
-
-/** A stable reason and a message for a failed issuance, with the server's Retry-After. */
-function describeFailure(error: unknown): { reason: string; message: string; retryAfter?: Date } {
-  if (error instanceof AcmeError) {
-    const type = error.problemType?.replace('urn:ietf:params:acme:error:', '');
-    return {
-      reason: type ? `Acme${type.charAt(0).toUpperCase()}${type.slice(1)}` : 'AcmeError',
-      message: error.message,
-      ...(error.retryAfter ? { retryAfter: error.retryAfter } : {}),
-    };
-  }
-  if (error instanceof KubeLegoError)
-    return { reason: error.name.replace(/Error$/, ''), message: describeError(error) };
-  return { reason: 'UnexpectedError', message: describeError(error) };
 }
