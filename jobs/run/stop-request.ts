@@ -36,9 +36,9 @@ export class StopRequest {
     if (this.signalName) return;
     this.signalName = signal;
     this.onRequest(signal);
-    void sleep(this.graceMs, undefined, { ref: false }).then(() =>
-      this.abandonController.abort(new StoppedError(signal)),
-    );
+    void sleep(this.graceMs, undefined, { ref: false }).then(() => {
+      this.abandonController.abort(new StoppedError(signal));
+    });
   }
 
   /**
@@ -50,7 +50,9 @@ export class StopRequest {
     if (abandon.aborted) throw abandon.reason as StoppedError;
     let onAbandon: (() => void) | undefined;
     const abandoned = new Promise<never>((_, reject) => {
-      onAbandon = () => reject(abandon.reason as StoppedError);
+      onAbandon = () => {
+        reject(abandon.reason as StoppedError);
+      };
       abandon.addEventListener('abort', onAbandon, { once: true });
     });
     try {

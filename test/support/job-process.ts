@@ -103,7 +103,11 @@ export function startJob(
     }),
   );
   // 'close' follows 'exit' once the pipes are drained: every line has been seen.
-  const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  const closed = new Promise<void>((resolve) =>
+    child.on('close', () => {
+      resolve();
+    }),
+  );
   const result = (async (): Promise<JobResult> => {
     const code = await exited;
     await closed;

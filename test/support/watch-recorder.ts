@@ -52,7 +52,9 @@ export async function recordWatch<T extends KubernetesObject>(
       }
     },
     (error: unknown) => {
-      ended = new Error(`the watch of ${path} ended: ${String(error ?? 'closed')}`);
+      ended = new Error(
+        `the watch of ${path} ended: ${error instanceof Error ? error.message : 'closed'}`,
+      );
       for (const waiter of waiters.splice(0)) waiter.reject(ended);
     },
   );
