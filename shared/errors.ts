@@ -62,6 +62,22 @@ export class AcmeError extends KubeLegoError {
 }
 
 /**
+ * The API server refused to write a certificate Secret (RBAC, a ValidatingAdmissionPolicy, an
+ * admission webhook, a ResourceQuota…): the certificate's own failure. `detail` is the API
+ * server's message, which names the rule that refused.
+ */
+export class SecretWriteRefusedError extends KubeLegoError {
+  constructor(
+    readonly namespace: string,
+    readonly secretName: string,
+    readonly detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`the API server refuses to write Secret ${namespace}/${secretName}: ${detail}`, options);
+  }
+}
+
+/**
  * The ACME server could not be used at all: it was unreachable, did not answer in time, or
  * answered 5xx (after the quick retries of jobs/acme/acme-http.ts). Nothing about the
  * certificate being ordered is wrong, so the run stops instead of trying every other one.

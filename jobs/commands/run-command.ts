@@ -11,7 +11,14 @@ import { describeError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { CertificateAuthority } from '../acme/certificate-authority.js';
 import type { JobSettings } from '../config.js';
-import { issueCertificate, type IssueDependencies } from '../issue/issue-certificate.js';
+import {
+  installKeptCertificate,
+  issueCertificate,
+  type IssueDependencies,
+} from '../issue/issue-certificate.js';
+import { KeptCertificateStore } from '../kube/kept-certificate-store.js';
+import { keptMatches, type KeptCertificate } from '../../shared/kept-certificates.js';
+import type { DesiredCertificate } from '../model.js';
 import { selfCheck } from '../issue/self-check.js';
 import { AccountSecretStore } from '../kube/account-secret.js';
 import { ChallengeStore } from '../kube/challenge-store.js';
@@ -114,6 +121,7 @@ export async function runCommand(
       });
       return { authority, createCsr, requests: () => http.acmeRequestCount() - atStart };
     })());
+  const keptStore = new KeptCertificateStore(clients.core, settings.namespace);
   let report: RunReport | undefined;
   try {
     const plan = await gatherAndDecide(
@@ -121,13 +129,39 @@ export async function runCommand(
       decisionSettings(settings),
       now(),
     );
+    const kept = await keptStore.list();
+    for (const key of kept.malformed)
+      logger.warn('kept certificate entry skipped: unreadable', { entry: key.slice(0, 100) });
+    const keptFor = (certificate: DesiredCertificate): KeptCertificate | undefined =>
+      kept.entries.find((k) =>
+        keptMatches(
+          k,
+          {
+            ...certificate,
+            keyType: settings.keyType,
+            rsaKeySize: settings.rsaKeySize,
+            directoryUrl: settings.url,
+          },
+          now(),
+        ),
+      );
     const result = await reconcile(
       plan,
       {
         issue: async (certificate, log) => {
+          const waiting = keptFor(certificate);
+          if (waiting)
+            return installKeptCertificate(certificate, waiting, {
+              secrets,
+              authority: { directoryUrl: settings.url },
+              now,
+              logger: log,
+              removeKept: (namespace, secretName) => keptStore.remove(namespace, secretName),
+            });
           const { authority, createCsr } = await loadAcme();
           const order = issueCertificate(certificate, {
             abandon: stop.abandon,
+            keep: (entry) => keptStore.keep(entry),
             authority,
             createCsr,
             challenges: challengeStore,
@@ -160,6 +194,7 @@ export async function runCommand(
         writeStatus: (certificates, run) => status.write(certificates, run),
         mayContinue: () => leaseHeld,
         stopRequested: () => stop.requested,
+        hasKept: (certificate) => keptFor(certificate) !== undefined,
       },
       logger,
       now,

@@ -10,6 +10,7 @@ import {
   describeError,
   KubeApiError,
   KubeLegoError,
+  SecretWriteRefusedError,
   StoppedError,
 } from '../../shared/errors.js';
 
@@ -39,6 +40,9 @@ export type FailureClass =
  *   Retry-After when it sent one.
  */
 export function classifyFailure(error: unknown): FailureClass {
+  // An answer refusing the write (even a failing webhook's 500) is about that Secret.
+  if (error instanceof SecretWriteRefusedError)
+    return { scope: 'certificate', reason: 'SecretWriteRefused', message: error.message };
   if (error instanceof StoppedError)
     return { scope: 'run', reason: RUN_FAILURE_REASONS.stopped, message: error.message };
   if (error instanceof AcmeUnavailableError)

@@ -3,8 +3,8 @@
  * `kubernetes.io/tls`, by field selector), reads single Secrets, and stores issued certificates.
  */
 import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
-import { KubeLegoError } from '../../shared/errors.js';
-import { isConflict, isNotFound, toKubeApiError } from '../../shared/kube/api-error.js';
+import { KubeLegoError, SecretWriteRefusedError } from '../../shared/errors.js';
+import { isConflict, isNotFound, statusOf, toKubeApiError } from '../../shared/kube/api-error.js';
 import { MANAGED_BY } from '../../shared/labels.js';
 import { TLS_SECRET_TYPE } from '../decide/action.js';
 import type { SecretView } from '../model.js';
@@ -88,10 +88,35 @@ export class SecretStore {
    * labels and annotations. Creates a `kubernetes.io/tls` Secret when there is none. Retries once
    * on a conflicting concurrent write, re-reading the Secret first.
    * @throws SecretTypeMismatchError when a Secret of another type exists (it is never replaced).
-   * @throws KubeApiError when the API refuses the write.
+   * @throws SecretWriteRefusedError when the API server answers the write with a refusal.
+   * @throws KubeApiError when the API server cannot be reached or does not answer.
    */
   async storeCertificate(certificate: CertificateToStore): Promise<void> {
+    await this.write(certificate, false);
+  }
+
+  /**
+   * Proves, before anything is ordered, that {@link storeCertificate} would be accepted: the
+   * same create or update, sent as a server-side dry run (`dryRun=All`), which runs
+   * authorization, validation, admission policies, webhooks and quota without persisting
+   * anything. The certificate does not exist yet: the dry run carries the Secret's current
+   * `tls.crt` (empty for a new Secret) with the new key and annotations.
+   * @throws as {@link storeCertificate}.
+   */
+  async checkCertificateWrite(
+    certificate: Omit<CertificateToStore, 'certificatePem'>,
+  ): Promise<void> {
+    await this.write({ ...certificate, certificatePem: undefined }, true);
+  }
+
+  private async write(
+    certificate: Omit<CertificateToStore, 'certificatePem'> & {
+      certificatePem: string | undefined;
+    },
+    dryRun: boolean,
+  ): Promise<void> {
     const { namespace, name } = certificate;
+    const options = dryRun ? { dryRun: 'All' } : {};
     for (let attempt = 1; ; attempt++) {
       let existing: V1Secret | undefined;
       try {
@@ -99,14 +124,19 @@ export class SecretStore {
       } catch (error) {
         if (!isNotFound(error)) throw toKubeApiError(`get Secret ${namespace}/${name}`, error);
       }
+      const certificatePem =
+        certificate.certificatePem ??
+        Buffer.from(existing?.data?.['tls.crt'] ?? '', 'base64').toString('utf8');
       const tlsData = {
-        'tls.crt': Buffer.from(certificate.certificatePem).toString('base64'),
+        'tls.crt': Buffer.from(certificatePem).toString('base64'),
         'tls.key': Buffer.from(certificate.privateKeyPem).toString('base64'),
       };
+      const operation = `${dryRun ? 'dry-run ' : ''}${existing ? 'update' : 'create'} Secret ${namespace}/${name}`;
       try {
         if (!existing) {
           await this.api.createNamespacedSecret({
             namespace,
+            ...options,
             body: {
               metadata: {
                 name,
@@ -127,15 +157,18 @@ export class SecretStore {
           ...existing.metadata,
           annotations: { ...(existing.metadata?.annotations ?? {}), ...certificate.annotations },
         };
-        await this.api.replaceNamespacedSecret({ namespace, name, body: existing });
+        await this.api.replaceNamespacedSecret({ namespace, name, ...options, body: existing });
         return;
       } catch (error) {
         if (error instanceof SecretTypeMismatchError) throw error;
         if (isConflict(error) && attempt < 3) continue;
-        throw toKubeApiError(
-          `${existing ? 'update' : 'create'} Secret ${namespace}/${name}`,
-          error,
-        );
+        const apiError = toKubeApiError(operation, error);
+        // An answer is a refusal of this Secret; no answer is the API's failure (the run's).
+        if (statusOf(error) !== undefined)
+          throw new SecretWriteRefusedError(namespace, name, apiError.message, {
+            cause: apiError,
+          });
+        throw apiError;
       }
     }
   }

@@ -37,6 +37,11 @@ export interface ActPorts {
   mayContinue(): boolean;
   /** The signal that asked the run to stop (SIGTERM, SIGINT), if one did: no new order. */
   stopRequested(): string | undefined;
+  /**
+   * Whether a kept certificate waits for this one (shared/kept-certificates.ts): `issue`
+   * installs it without ordering, so a back-off does not hold it back.
+   */
+  hasKept(certificate: DesiredCertificate): boolean;
 }
 
 export interface RunReport {
@@ -132,7 +137,16 @@ export async function reconcile(
   // Set by the first failure of the whole run (classifyFailure scope 'run').
   let runFailure: { reason: RunFailureReason; message: string } | undefined;
   for (const decision of plan.decisions) {
-    const { certificate, action } = decision;
+    const { certificate } = decision;
+    // Installing a kept certificate costs the ACME server nothing: no back-off applies to it.
+    const action: CertificateDecision['action'] =
+      decision.action.kind === 'BackingOff' && ports.hasKept(certificate)
+        ? {
+            kind: 'Issue',
+            renewal: decision.facts !== undefined,
+            ...decision.action.needed,
+          }
+        : decision.action;
     const log = logger.child({
       namespace: certificate.namespace,
       secret: certificate.secretName,

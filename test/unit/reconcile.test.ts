@@ -132,6 +132,10 @@ class FakeActPorts implements ActPorts {
   /** The signal that stops the run, once this many orders have started. */
   stopAfter: { orders: number; signal: string } | undefined;
 
+  hasKept(_certificate: DesiredCertificate): boolean {
+    return false;
+  }
+
   stopRequested(): string | undefined {
     if (this.stopAfter && this.issued.length >= this.stopAfter.orders) return this.stopAfter.signal;
     return undefined;
