@@ -113,6 +113,7 @@ export class AcmeAuthority implements CertificateAuthority {
             secrets,
           );
         }
+        this.options.logger.debug('validation requested', { authorizations: pending.length });
         for (const p of pending) {
           await call(
             `validation of ${p.entry.domain}`,
