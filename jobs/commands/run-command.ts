@@ -129,7 +129,11 @@ export async function runCommand(
       decisionSettings(settings),
       now(),
     );
-    const kept = await keptStore.list();
+    // Kept certificates matter only to certificates that are needed: a no-op run reads nothing.
+    const needed = plan.decisions.some(
+      (d) => d.action.kind === 'Issue' || d.action.kind === 'BackingOff',
+    );
+    const kept = needed ? await keptStore.list() : { entries: [], malformed: [] };
     for (const key of kept.malformed)
       logger.warn('kept certificate entry skipped: unreadable', { entry: key.slice(0, 100) });
     const keptFor = (certificate: DesiredCertificate): KeptCertificate | undefined =>
