@@ -132,6 +132,7 @@ export class AcmeAuthority implements CertificateAuthority {
         );
     }
     // Every authorization is valid, so the order is ready to finalize (§7.4).
+    hooks.validated?.();
     const finalized = await call('finalize order', () => client.finalizeOrder(order, request.csr));
     return call('download certificate', () => client.getCertificate(finalized));
   }

@@ -163,8 +163,12 @@ export async function runCommand(
               removeKept: (namespace, secretName) => keptStore.remove(namespace, secretName),
             });
           const { authority, createCsr } = await loadAcme();
+          let committed = false;
           const order = issueCertificate(certificate, {
             abandon: stop.abandon,
+            onCommitted: () => {
+              committed = true;
+            },
             keep: (entry) => keptStore.keep(entry),
             authority,
             createCsr,
@@ -191,7 +195,7 @@ export async function runCommand(
             logger: log,
             now,
           });
-          return stop.withinGrace(order);
+          return stop.withinGrace(order, () => committed);
         },
         recordEvent: (target, type, reason, message) =>
           events.record(target, type, reason, message),

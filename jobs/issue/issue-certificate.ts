@@ -51,6 +51,8 @@ export interface IssueDependencies {
    * for a later run to install instead of ordering again.
    */
   keep: (kept: KeptCertificate) => Promise<void>;
+  /** Called once the order is validated: from here on it is finished, not abandoned. */
+  onCommitted?: () => void;
 }
 
 /** What was stored. */
@@ -96,6 +98,7 @@ export async function issueCertificate(
           log.debug('challenges published', { tokens: challenges.length });
           await deps.waitUntilServed(challenges);
         },
+        validated: () => deps.onCommitted?.(),
         cleanup: async (challenges) => {
           try {
             await deps.challenges.remove(challenges.map((c) => c.token));

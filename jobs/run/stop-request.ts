@@ -42,18 +42,20 @@ export class StopRequest {
   }
 
   /**
-   * Runs `work` to its end, unless the run is stopped and the grace period runs out first.
+   * Runs `work` to its end, unless the run is stopped and the grace period runs out first while
+   * `committed()` is false (an order that reached finalization is always finished: what Let's
+   * Encrypt issues is never thrown away).
    * @throws StoppedError when the grace period ran out; whatever `work` throws otherwise.
    */
-  async withinGrace<T>(work: Promise<T>): Promise<T> {
+  async withinGrace<T>(work: Promise<T>, committed: () => boolean = () => false): Promise<T> {
     const abandon = this.abandonController.signal;
-    if (abandon.aborted) throw abandon.reason as StoppedError;
     let onAbandon: (() => void) | undefined;
     const abandoned = new Promise<never>((_, reject) => {
       onAbandon = () => {
-        reject(abandon.reason as StoppedError);
+        if (!committed()) reject(abandon.reason as StoppedError);
       };
-      abandon.addEventListener('abort', onAbandon, { once: true });
+      if (abandon.aborted) onAbandon();
+      else abandon.addEventListener('abort', onAbandon, { once: true });
     });
     try {
       return await Promise.race([work, abandoned]);
