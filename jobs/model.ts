@@ -73,3 +73,6 @@ export interface KeyPolicy {
   keyType: KeyType;
   rsaKeySize: number;
 }
+
+/** The type of a Kubernetes Event the job records. */
+export type EventType = 'Normal' | 'Warning';

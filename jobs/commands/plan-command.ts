@@ -6,7 +6,7 @@ import type { Logger } from '../../shared/logger.js';
 import type { JobSettings } from '../config.js';
 import { gatherAndDecide } from '../run/snapshot.js';
 import { formatTable } from './table.js';
-import { decisionSettings, gatherPorts, kubeClients, type CommandContext } from './wiring.js';
+import { wireJob, type CommandContext } from './wiring.js';
 
 /** Prints the plan; exit code 1 when any entry would fail or is invalid, else 0. */
 export async function planCommand(
@@ -14,12 +14,8 @@ export async function planCommand(
   logger: Logger,
   context: CommandContext,
 ): Promise<number> {
-  const clients = kubeClients(settings);
-  const plan = await gatherAndDecide(
-    gatherPorts(clients, settings),
-    decisionSettings(settings),
-    context.now(),
-  );
+  const job = wireJob(settings, logger, context);
+  const plan = await gatherAndDecide(job.gather, job.decisionSettings, context.now());
   const rows: string[][] = [];
   for (const d of plan.decisions) {
     rows.push([
@@ -45,7 +41,7 @@ export async function planCommand(
   process.stdout.write(
     formatTable(['SECRET', 'HOSTS', 'DECISION', 'REASON', 'MESSAGE'], rows) + '\n',
   );
-  logger.debug('plan made', { apiRequests: clients.requests.count() });
+  logger.debug('plan made', { apiRequests: job.apiRequests() });
   const failing =
     plan.invalid.length +
     plan.decisions.filter((d) => d.action.kind === 'Blocked' || d.action.kind === 'BackingOff')

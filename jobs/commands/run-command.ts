@@ -1,35 +1,13 @@
 /**
- * `run`: one reconcile pass, as the CronJob runs it. Takes the Lease (or exits 0 when another
- * run holds it), gathers after taking it (a run that held it may just have done the work),
- * decides, acts, cleans up the challenge routes and tokens, writes the status, releases the
- * Lease, and logs a summary line.
+ * `run` (the default; what the CronJob runs): take the Lease, gather and decide, act, clean up.
  */
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import type { CertificateAuthority } from '../acme/certificate-authority.js';
 import type { JobSettings } from '../config.js';
-import {
-  installKeptCertificate,
-  issueCertificate,
-  type IssueDependencies,
-} from '../issue/issue-certificate.js';
-import { KeptCertificateStore } from '../kube/kept-certificate-store.js';
-import { keptMatches, type KeptCertificate } from '../../shared/kept-certificates.js';
-import type { DesiredCertificate } from '../model.js';
-import { selfCheck } from '../issue/self-check.js';
-import { AccountSecretStore } from '../kube/account-secret.js';
-import { ChallengeStore } from '../kube/challenge-store.js';
-import { EventRecorder } from '../kube/event-recorder.js';
-import { RunLease } from '../kube/run-lease.js';
-import { SecretStore } from '../kube/secret-store.js';
-import { StatusStore } from '../kube/status-store.js';
-import { createChallengeRouters } from '../routing/challenge-router.js';
+import type { RunLease } from '../kube/run-lease.js';
 import { reconcile, type RunReport } from '../run/reconcile.js';
 import { gatherAndDecide } from '../run/snapshot.js';
-import { decisionSettings, gatherPorts, kubeClients, type CommandContext } from './wiring.js';
+import { wireJob, type CommandContext } from './wiring.js';
 
 /** Exit code of a run that was stopped by SIGTERM or SIGINT before it finished. */
 export const EXIT_STOPPED = 3;
@@ -45,17 +23,9 @@ export async function runCommand(
 ): Promise<number> {
   const { now, stop } = context;
   const startedAt = now();
-  const clients = kubeClients(settings);
+  const job = wireJob(settings, logger, context);
 
-  const identity = `${process.env.HOSTNAME ?? hostname()}-${randomBytes(3).toString('hex')}`;
-  const lease = new RunLease(
-    clients.coordination,
-    settings.namespace,
-    settings.leaseName,
-    identity,
-    settings.leaseDuration,
-  );
-  const outcome = await lease.acquire();
+  const outcome = await job.lease.acquire();
   if (!outcome.acquired) {
     logger.info('another run is working; exiting without doing anything', {
       lease: `${settings.namespace}/${settings.leaseName}`,
@@ -69,162 +39,23 @@ export async function runCommand(
       previousHolder: outcome.tookOverFrom,
     });
   }
-  let leaseHeld = true;
-  const renewal = setInterval(() => {
-    lease
-      .renew()
-      .then((held) => {
-        if (!held && leaseHeld)
-          logger.error('lost the Lease to another run; no further orders are started');
-        leaseHeld &&= held;
-      })
-      .catch((error: unknown) => {
-        logger.warn('could not renew the Lease', { error: describeError(error) });
-      });
-  }, settings.leaseDuration / 3);
-  renewal.unref();
+  const held = keepRenewing(job.lease, settings.leaseDuration / 3, logger);
 
-  const challengeStore = new ChallengeStore(
-    clients.core,
-    settings.namespace,
-    settings.challengeConfigMap,
-  );
-  const routers = createChallengeRouters({ kubeConfig: clients.config, settings, logger });
-  const secrets = new SecretStore(clients.core);
-  const events = new EventRecorder(clients.core, now);
-  const status = new StatusStore(clients.core, settings.namespace, settings.statusConfigMap);
-  // acme-client is loaded on the first order only: a run with nothing to issue neither pays for
-  // it in memory nor sends an ACME request.
-  let acme:
-    | Promise<{
-        authority: CertificateAuthority;
-        createCsr: IssueDependencies['createCsr'];
-        requests: () => number;
-      }>
-    | undefined;
-  const loadAcme = () =>
-    (acme ??= (async () => {
-      const [{ AcmeAuthority }, http, { createCsr }] = await Promise.all([
-        import('../acme/acme-authority.js'),
-        import('../acme/acme-http.js'),
-        import('../acme/csr.js'),
-      ]);
-      http.configureAcmeHttp({ timeoutMs: settings.acmeTimeout });
-      const atStart = http.acmeRequestCount();
-      const authority = new AcmeAuthority({
-        directoryUrl: settings.url,
-        email: settings.email,
-        profile: settings.acmeProfile,
-        accounts: new AccountSecretStore(clients.core, settings.namespace, settings.secretName),
-        logger,
-        now,
-      });
-      return { authority, createCsr, requests: () => http.acmeRequestCount() - atStart };
-    })());
-  const keptStore = new KeptCertificateStore(clients.core, settings.namespace);
   let report: RunReport | undefined;
   try {
-    const plan = await gatherAndDecide(
-      gatherPorts(clients, settings),
-      decisionSettings(settings),
-      now(),
+    const plan = await gatherAndDecide(job.gather, job.decisionSettings, now());
+    // Kept certificates matter only to certificates that are needed.
+    await job.loadKept(
+      plan.decisions.some((d) => d.action.kind === 'Issue' || d.action.kind === 'BackingOff'),
     );
-    // Kept certificates matter only to certificates that are needed: a no-op run reads nothing.
-    const needed = plan.decisions.some(
-      (d) => d.action.kind === 'Issue' || d.action.kind === 'BackingOff',
-    );
-    const kept = needed ? await keptStore.list() : { entries: [], malformed: [] };
-    for (const key of kept.malformed)
-      logger.warn('kept certificate entry skipped: unreadable', { entry: key.slice(0, 100) });
-    const keptFor = (certificate: DesiredCertificate): KeptCertificate | undefined =>
-      kept.entries.find((k) =>
-        keptMatches(
-          k,
-          {
-            ...certificate,
-            keyType: settings.keyType,
-            rsaKeySize: settings.rsaKeySize,
-            directoryUrl: settings.url,
-          },
-          now(),
-        ),
-      );
-    const result = await reconcile(
-      plan,
-      {
-        issue: async (certificate, log) => {
-          const waiting = keptFor(certificate);
-          if (waiting)
-            return installKeptCertificate(certificate, waiting, {
-              secrets,
-              authority: { directoryUrl: settings.url },
-              now,
-              logger: log,
-              removeKept: (namespace, secretName) => keptStore.remove(namespace, secretName),
-            });
-          const { authority, createCsr } = await loadAcme();
-          let committed = false;
-          const order = issueCertificate(certificate, {
-            abandon: stop.abandon,
-            onCommitted: () => {
-              committed = true;
-            },
-            keep: (entry) => keptStore.keep(entry),
-            authority,
-            createCsr,
-            challenges: challengeStore,
-            routes: routers[certificate.provider],
-            secrets,
-            keyPolicy: { keyType: settings.keyType, rsaKeySize: settings.rsaKeySize },
-            waitUntilServed: (challenges) =>
-              settings.selfCheck
-                ? selfCheck(
-                    challenges,
-                    {
-                      port: settings.selfCheckPort,
-                      dnsServer: settings.dnsServer,
-                      initialIntervalMs: settings.backoffInitialInterval,
-                      maxElapsedMs: settings.backoffMaxElapsedTime,
-                      signal: stop.abandon,
-                    },
-                    log,
-                  )
-                : sleep(settings.selfCheckWait, undefined, { signal: stop.abandon }).then(
-                    () => undefined,
-                  ),
-            logger: log,
-            now,
-          });
-          return stop.withinGrace(order, () => committed);
-        },
-        recordEvent: (target, type, reason, message) =>
-          events.record(target, type, reason, message),
-        writeStatus: (certificates, run) => status.write(certificates, run),
-        mayContinue: () => leaseHeld,
-        stopRequested: () => stop.requested,
-        hasKept: (certificate) => keptFor(certificate) !== undefined,
-      },
-      logger,
-      now,
-      startedAt,
-    );
-    report = result;
+    report = await reconcile(plan, job.actPorts(held.isHeld), logger, now, startedAt);
     if (stop.requested) return EXIT_STOPPED;
-    return result.run.failed > 0 || result.run.reason ? 1 : 0;
+    return report.run.failed > 0 || report.run.reason ? 1 : 0;
   } finally {
     // Always, not only after an order: a run that crashed may have left routes or tokens.
-    // Only providers in use: gce's cleanup lists Services cluster-wide, which RBAC may not allow
-    // an nginx-only installation.
-    for (const provider of settings.supportedIngressProvider) {
-      await routers[provider].cleanup().catch((error: unknown) => {
-        logger.warn('could not clean up challenge routes', { error: describeError(error) });
-      });
-    }
-    await challengeStore.clear().catch((error: unknown) => {
-      logger.warn('could not remove leftover challenge tokens', { error: describeError(error) });
-    });
-    clearInterval(renewal);
-    await lease.release();
+    await job.cleanup();
+    held.stop();
+    await job.lease.release();
     if (report) {
       logger.info('run finished', {
         result: report.run.result,
@@ -235,8 +66,8 @@ export async function runCommand(
         skipped: report.run.skipped,
         failed: report.run.failed,
         durationMs: Date.now() - startedAt.getTime(),
-        apiRequests: clients.requests.count(),
-        acmeRequests: acme ? (await acme).requests() : 0,
+        apiRequests: job.apiRequests(),
+        acmeRequests: await job.acmeRequests(),
         ...(report.run.reason ? { runReason: report.run.reason } : {}),
       });
     }
@@ -247,4 +78,36 @@ export async function runCommand(
       });
     }
   }
+}
+
+/**
+ * Renews the Lease every `intervalMs` until stopped. `isHeld()` turns false for good once another
+ * run took the Lease: no further order is started then. A failed renewal is logged and retried
+ * at the next tick (the Lease lasts three intervals).
+ */
+function keepRenewing(
+  lease: RunLease,
+  intervalMs: number,
+  logger: Logger,
+): { isHeld: () => boolean; stop: () => void } {
+  let held = true;
+  const timer = setInterval(() => {
+    lease
+      .renew()
+      .then((stillHeld) => {
+        if (!stillHeld && held)
+          logger.error('lost the Lease to another run; no further orders are started');
+        held &&= stillHeld;
+      })
+      .catch((error: unknown) => {
+        logger.warn('could not renew the Lease', { error: describeError(error) });
+      });
+  }, intervalMs);
+  timer.unref();
+  return {
+    isHeld: () => held,
+    stop: () => {
+      clearInterval(timer);
+    },
+  };
 }

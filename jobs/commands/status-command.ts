@@ -3,18 +3,19 @@
  * result — and the last run itself, with a warning when it is older than two check intervals
  * (a CronJob that stopped running is the renewal failure kube-lego users never saw).
  */
-import { CoreV1Api } from '@kubernetes/client-node';
 import { formatDuration } from '../../shared/duration.js';
 import type { Logger } from '../../shared/logger.js';
-import { loadKubeConfig } from '../../shared/kube/kube-config.js';
 import type { JobSettings } from '../config.js';
-import { StatusStore } from '../kube/status-store.js';
 import { formatTable } from './table.js';
+import { wireJob, type CommandContext } from './wiring.js';
 
 /** Prints the table; exit code 1 when any certificate's last result is not good, else 0. */
-export async function statusCommand(settings: JobSettings, logger: Logger): Promise<number> {
-  const core = loadKubeConfig().makeApiClient(CoreV1Api);
-  const snapshot = await new StatusStore(core, settings.namespace, settings.statusConfigMap).read();
+export async function statusCommand(
+  settings: JobSettings,
+  logger: Logger,
+  context: CommandContext,
+): Promise<number> {
+  const snapshot = await wireJob(settings, logger, context).status.read();
   const now = Date.now();
   for (const key of snapshot.malformed) logger.warn('unreadable status entry skipped', { key });
   const rows = snapshot.certificates.map((c) => {

@@ -153,25 +153,57 @@ export function formatKey(key: KeyDescription): string {
 }
 
 /**
- * Facts about the certificate stored in a Secret (its leaf), for status and logs. Returns
- * `undefined` when there is no Secret or `tls.crt` is missing or unparseable. The private key is
- * not read.
+ * A Secret parsed once (cert-manager's `Input`): its certificate chain, its private key and the
+ * leaf's facts, each `undefined` when absent or unparseable. The checks compare these; none of
+ * them parses again.
  */
-export function readCertificateFacts(secret: SecretView | undefined): CertificateFacts | undefined {
-  if (secret === undefined) return undefined;
-  const pem = readSecretText(secret, TLS_CERTIFICATE_KEY);
-  const chain = pem === undefined ? undefined : parseCertificateChain(pem);
+export interface ParsedSecret {
+  view: SecretView;
+  /** `tls.crt`; `undefined` when absent or only whitespace. */
+  certificatePem: string | undefined;
+  /** `tls.key`; `undefined` when absent or only whitespace. */
+  privateKeyPem: string | undefined;
+  /** `undefined` when `tls.crt` is absent or not a parseable chain ({@link parseCertificateChain}). */
+  chain: X509Certificate[] | undefined;
+  /** `undefined` when `tls.key` is absent or not an unencrypted PEM private key. */
+  privateKey: KeyObject | undefined;
+  /** Facts of the leaf; `undefined` exactly when `chain` is. */
+  facts: CertificateFacts | undefined;
+}
+
+/** Parses a Secret's `tls.crt` and `tls.key`. Never throws. */
+export function parseSecret(secret: SecretView): ParsedSecret {
+  const certificatePem = readSecretText(secret, TLS_CERTIFICATE_KEY);
+  const privateKeyPem = readSecretText(secret, TLS_PRIVATE_KEY_KEY);
+  const chain = certificatePem === undefined ? undefined : parseCertificateChain(certificatePem);
   const leaf = chain?.[0];
   const dates = leaf === undefined ? undefined : validity(leaf);
-  if (chain === undefined || leaf === undefined || dates === undefined) return undefined;
   return {
-    ...dates,
-    dnsNames: readDnsNames(leaf),
-    serialNumber: leaf.serialNumber,
-    issuer: leaf.issuer,
-    key: describeKey(leaf.publicKey),
-    chainLength: chain.length,
+    view: secret,
+    certificatePem,
+    privateKeyPem,
+    chain,
+    privateKey: privateKeyPem === undefined ? undefined : parsePrivateKey(privateKeyPem),
+    facts:
+      chain === undefined || leaf === undefined || dates === undefined
+        ? undefined
+        : {
+            ...dates,
+            dnsNames: readDnsNames(leaf),
+            serialNumber: leaf.serialNumber,
+            issuer: leaf.issuer,
+            key: describeKey(leaf.publicKey),
+            chainLength: chain.length,
+          },
   };
+}
+
+/**
+ * Facts about the certificate stored in a Secret (its leaf), for status and logs. Returns
+ * `undefined` when there is no Secret or `tls.crt` is missing or unparseable.
+ */
+export function readCertificateFacts(secret: SecretView | undefined): CertificateFacts | undefined {
+  return secret === undefined ? undefined : parseSecret(secret).facts;
 }
 
 const CURVE_NAMES: Record<string, string> = {

@@ -4,15 +4,14 @@
  * by the caller and never fails the entry.
  */
 import type { CoreV1Api } from '@kubernetes/client-node';
-import { toKubeApiError } from '../../shared/kube/api-error.js';
+import type { EventType } from '../model.js';
+import { kubeCall } from './kube-call.js';
 
 export interface EventTarget {
   namespace: string;
   name: string;
   uid: string;
 }
-
-export type EventType = 'Normal' | 'Warning';
 
 export class EventRecorder {
   constructor(
@@ -31,8 +30,8 @@ export class EventRecorder {
     message: string,
   ): Promise<void> {
     const time = this.now();
-    try {
-      await this.api.createNamespacedEvent({
+    await kubeCall(`create Event on Ingress ${target.namespace}/${target.name}`, () =>
+      this.api.createNamespacedEvent({
         namespace: target.namespace,
         body: {
           metadata: { generateName: `${target.name}.`, namespace: target.namespace },
@@ -54,9 +53,7 @@ export class EventRecorder {
           lastTimestamp: time,
           count: 1,
         },
-      });
-    } catch (error) {
-      throw toKubeApiError(`create Event on Ingress ${target.namespace}/${target.name}`, error);
-    }
+      }),
+    );
   }
 }

@@ -4,11 +4,13 @@
  */
 import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
 import { KubeLegoError, SecretWriteRefusedError } from '../../shared/errors.js';
-import { isConflict, isNotFound, statusOf, toKubeApiError } from '../../shared/kube/api-error.js';
+import { statusOf } from '../../shared/kube/api-error.js';
 import { MANAGED_BY } from '../../shared/labels.js';
 import { TLS_SECRET_TYPE } from '../decide/action.js';
 import type { SecretView } from '../model.js';
+import { kubeCall, kubeCallUnlessNotFound } from './kube-call.js';
 import { listAll, PAGE_SIZE } from './list-all.js';
+import { retryOnConflict } from './retry-on-conflict.js';
 
 /** The key under which a Secret is found in a gathered map. */
 export function secretKey(namespace: string, name: string): string {
@@ -46,8 +48,8 @@ export class SecretStore {
    */
   async listTlsSecrets(watchNamespace: string): Promise<Map<string, SecretView>> {
     const fieldSelector = `type=${TLS_SECRET_TYPE}`;
-    try {
-      const views = await listAll(
+    const views = await kubeCall('list TLS Secrets', () =>
+      listAll(
         (cont) =>
           watchNamespace
             ? this.api.listNamespacedSecret({
@@ -63,11 +65,9 @@ export class SecretStore {
               }),
         // Only what the decisions read: a run over thousands of Secrets keeps no other data.
         (secret) => toSecretView(secret, ['tls.crt', 'tls.key']),
-      );
-      return new Map(views.map((view) => [secretKey(view.namespace, view.name), view]));
-    } catch (error) {
-      throw toKubeApiError('list TLS Secrets', error);
-    }
+      ),
+    );
+    return new Map(views.map((view) => [secretKey(view.namespace, view.name), view]));
   }
 
   /**
@@ -75,12 +75,10 @@ export class SecretStore {
    * @throws KubeApiError on any other failure.
    */
   async get(namespace: string, name: string): Promise<SecretView | undefined> {
-    try {
-      return toSecretView(await this.api.readNamespacedSecret({ namespace, name }));
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw toKubeApiError(`get Secret ${namespace}/${name}`, error);
-    }
+    const secret = await kubeCallUnlessNotFound(`get Secret ${namespace}/${name}`, () =>
+      this.api.readNamespacedSecret({ namespace, name }),
+    );
+    return secret === undefined ? undefined : toSecretView(secret);
   }
 
   /**
@@ -117,59 +115,63 @@ export class SecretStore {
   ): Promise<void> {
     const { namespace, name } = certificate;
     const options = dryRun ? { dryRun: 'All' } : {};
-    for (let attempt = 1; ; attempt++) {
-      let existing: V1Secret | undefined;
-      try {
-        existing = await this.api.readNamespacedSecret({ namespace, name });
-      } catch (error) {
-        if (!isNotFound(error)) throw toKubeApiError(`get Secret ${namespace}/${name}`, error);
-      }
-      const certificatePem =
-        certificate.certificatePem ??
-        Buffer.from(existing?.data?.['tls.crt'] ?? '', 'base64').toString('utf8');
-      const tlsData = {
-        'tls.crt': Buffer.from(certificatePem).toString('base64'),
-        'tls.key': Buffer.from(certificate.privateKeyPem).toString('base64'),
-      };
-      const operation = `${dryRun ? 'dry-run ' : ''}${existing ? 'update' : 'create'} Secret ${namespace}/${name}`;
-      try {
-        if (!existing) {
-          await this.api.createNamespacedSecret({
-            namespace,
-            ...options,
-            body: {
-              metadata: {
-                name,
+    const prefix = dryRun ? 'dry-run ' : '';
+    try {
+      // A concurrent write (409) is retried from a fresh read, twice at most.
+      await retryOnConflict(
+        async () => {
+          const existing = await kubeCallUnlessNotFound(`get Secret ${namespace}/${name}`, () =>
+            this.api.readNamespacedSecret({ namespace, name }),
+          );
+          const certificatePem =
+            certificate.certificatePem ??
+            Buffer.from(existing?.data?.['tls.crt'] ?? '', 'base64').toString('utf8');
+          const tlsData = {
+            'tls.crt': Buffer.from(certificatePem).toString('base64'),
+            'tls.key': Buffer.from(certificate.privateKeyPem).toString('base64'),
+          };
+          if (!existing) {
+            await kubeCall(`${prefix}create Secret ${namespace}/${name}`, () =>
+              this.api.createNamespacedSecret({
                 namespace,
-                labels: { ...MANAGED_BY },
-                annotations: certificate.annotations,
-              },
-              type: TLS_SECRET_TYPE,
-              data: tlsData,
-            },
-          });
-          return;
-        }
-        const type = existing.type ?? 'Opaque';
-        if (type !== TLS_SECRET_TYPE) throw new SecretTypeMismatchError(namespace, name, type);
-        existing.data = { ...(existing.data ?? {}), ...tlsData };
-        existing.metadata = {
-          ...existing.metadata,
-          annotations: { ...(existing.metadata?.annotations ?? {}), ...certificate.annotations },
-        };
-        await this.api.replaceNamespacedSecret({ namespace, name, ...options, body: existing });
-        return;
-      } catch (error) {
-        if (error instanceof SecretTypeMismatchError) throw error;
-        if (isConflict(error) && attempt < 3) continue;
-        const apiError = toKubeApiError(operation, error);
-        // An answer is a refusal of this Secret; no answer is the API's failure (the run's).
-        if (statusOf(error) !== undefined)
-          throw new SecretWriteRefusedError(namespace, name, apiError.message, {
-            cause: apiError,
-          });
-        throw apiError;
-      }
+                ...options,
+                body: {
+                  metadata: {
+                    name,
+                    namespace,
+                    labels: { ...MANAGED_BY },
+                    annotations: certificate.annotations,
+                  },
+                  type: TLS_SECRET_TYPE,
+                  data: tlsData,
+                },
+              }),
+            );
+            return;
+          }
+          const type = existing.type ?? 'Opaque';
+          if (type !== TLS_SECRET_TYPE) throw new SecretTypeMismatchError(namespace, name, type);
+          existing.data = { ...(existing.data ?? {}), ...tlsData };
+          existing.metadata = {
+            ...existing.metadata,
+            annotations: { ...(existing.metadata?.annotations ?? {}), ...certificate.annotations },
+          };
+          await kubeCall(`${prefix}update Secret ${namespace}/${name}`, () =>
+            this.api.replaceNamespacedSecret({ namespace, name, ...options, body: existing }),
+          );
+        },
+        { attempts: 3 },
+      );
+    } catch (error) {
+      // An answer is a refusal of this Secret; no answer is the API's failure (the run's).
+      if (!(error instanceof SecretTypeMismatchError) && statusOf(error) !== undefined)
+        throw new SecretWriteRefusedError(
+          namespace,
+          name,
+          error instanceof Error ? error.message : String(error),
+          { cause: error },
+        );
+      throw error;
     }
   }
 }

@@ -20,7 +20,7 @@ import {
   removeChallengePaths,
 } from './gce-challenge-paths.js';
 import type { GceBackend } from './gce-backend.js';
-import { kubeCall } from './kube-call.js';
+import { kubeCall } from '../kube/kube-call.js';
 import type { ResponderService } from './responder-service.js';
 import { RoutingError } from './routing-error.js';
 import { editIngressRules } from './user-ingress.js';

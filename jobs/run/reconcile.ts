@@ -1,30 +1,40 @@
 /**
  * Act: one reconcile run over a {@link RunPlan}. Certificates are issued one at a time (the nginx
  * challenge Ingress routes one certificate's hosts at a time, and Let's Encrypt's limits favour
- * a steady pace); one failing certificate never stops the others. Every outcome is logged with
- * its reason, recorded as an Event on the Ingresses that asked for it, and written to the
- * status ConfigMap, which is also the back-off memory of the next run.
+ * a steady pace); one failing certificate never stops the others. What each decision comes to —
+ * the status entry, the Event on the objects that asked for it, the log line — is decided by
+ * jobs/decide/outcome.ts; this loop only carries it out. The status ConfigMap is written once at
+ * the end; it is also the back-off memory of the next run.
  */
 import { describeError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import type {
-  CertificateResult,
-  CertificateStatus,
-  RunStatus,
-} from '../../shared/status-entries.js';
-import { nextFailureStatus } from '../decide/backoff.js';
+import type { CertificateStatus, RunStatus } from '../../shared/status-entries.js';
 import {
   classifyFailure,
   RUN_FAILURE_REASONS,
   type RunFailureReason,
 } from '../decide/failure-class.js';
+import {
+  failedOutcome,
+  notAttemptedOutcome,
+  invalidEntryOutcomes,
+  issuedOutcome,
+  orderStartLog,
+  outcomeWithoutOrder,
+  runSummary,
+  type CertificateDecision as PlannedDecision,
+  type CertificateOutcome,
+  type EventNote,
+  type LogLine,
+  type RunCounts,
+} from '../decide/outcome.js';
 import type { IssuedCertificate } from '../issue/issue-certificate.js';
-import type { EventType } from '../kube/event-recorder.js';
-import type { DesiredCertificate, IngressRef } from '../model.js';
-import type { CertificateDecision, RunPlan } from './snapshot.js';
+import type { DesiredCertificate, EventType, IngressRef } from '../model.js';
+import type { RunPlan } from './snapshot.js';
 
 /** The ports the act step writes through. */
 export interface ActPorts {
+  /** Orders and stores one certificate (jobs/issue/issue-certificate.ts). */
   issue(certificate: DesiredCertificate, logger: Logger): Promise<IssuedCertificate>;
   recordEvent(
     target: { namespace: string; name: string; uid: string },
@@ -60,21 +70,20 @@ export async function reconcile(
   now: () => Date,
   startedAt: Date,
 ): Promise<RunReport> {
+  const counts: RunCounts = { issued: 0, renewed: 0, valid: 0, skipped: 0, failed: 0 };
   const statuses: CertificateStatus[] = [];
-  const counts = { issued: 0, renewed: 0, valid: 0, skipped: plan.skipped.length, failed: 0 };
-  const event = async (
-    refs: readonly { namespace: string; name: string; uid: string }[],
-    type: EventType,
-    reason: string,
-    message: string,
+  const record = async (
+    targets: readonly { namespace: string; name: string; uid: string }[],
+    event: EventNote | undefined,
   ) => {
-    for (const ref of refs) {
+    if (event === undefined) return;
+    for (const target of targets) {
       try {
-        await ports.recordEvent(ref, type, reason, message);
+        await ports.recordEvent(target, event.type, event.reason, event.message);
       } catch (error) {
         logger.warn('could not record an Event', {
-          namespace: ref.namespace,
-          ingress: ref.name,
+          namespace: target.namespace,
+          ingress: target.name,
           error: describeError(error),
         });
       }
@@ -82,6 +91,7 @@ export async function reconcile(
   };
 
   for (const skipped of plan.skipped) {
+    counts.skipped++;
     logger.info('ingress skipped', {
       namespace: skipped.namespace,
       ingress: skipped.name,
@@ -90,250 +100,101 @@ export async function reconcile(
     });
   }
 
-  // Invalid TLS entries: no certificate, an Event, and a status entry when the Secret is known.
-  // Not when its name is invalid (it would make no valid ConfigMap key, and the API server would
-  // refuse the whole status), nor when a certificate is decided for the same Secret (its entry,
-  // with its failure memory, must not be overwritten).
-  const decided = new Set(
-    plan.decisions.map((d) => `${d.certificate.namespace}/${d.certificate.secretName}`),
-  );
-  const invalidBySecret = new Map<string, CertificateStatus>();
-  for (const entry of plan.invalid) {
+  const invalid = invalidEntryOutcomes(plan.invalid, plan.decisions, now());
+  for (const { entry, log, event } of invalid.entries) {
     counts.failed++;
-    logger.warn('invalid TLS entry', {
-      namespace: entry.ref.namespace,
-      ingress: entry.ref.name,
-      entry: entry.ref.index,
-      secret: entry.secretName,
-      reason: entry.reason,
-      message: entry.message,
-    });
-    await event(
-      [{ namespace: entry.ref.namespace, name: entry.ref.name, uid: entry.ref.uid }],
-      'Warning',
-      entry.reason,
-      entry.message,
-    );
-    const key = `${entry.ref.namespace}/${entry.secretName ?? ''}`;
-    if (entry.secretName && entry.reason !== 'InvalidSecretName' && !decided.has(key)) {
-      const known = invalidBySecret.get(key);
-      if (known) known.ingresses.push(`${entry.ref.namespace}/${entry.ref.name}`);
-      else
-        invalidBySecret.set(key, {
-          namespace: entry.ref.namespace,
-          secretName: entry.secretName,
-          ingresses: [`${entry.ref.namespace}/${entry.ref.name}`],
-          hosts: [],
-          notAfter: null,
-          result: 'Invalid',
-          reason: entry.reason,
-          message: entry.message,
-          checkedAt: now().toISOString(),
-          failures: 0,
-        });
-    }
+    write(logger, log);
+    await record([targetOf(entry.ref)], event);
   }
 
   // Set by the first failure of the whole run (classifyFailure scope 'run').
   let runFailure: { reason: RunFailureReason; message: string } | undefined;
-  for (const decision of plan.decisions) {
-    const { certificate } = decision;
+  for (const planned of plan.decisions) {
     // Installing a kept certificate costs the ACME server nothing: no back-off applies to it.
-    const action: CertificateDecision['action'] =
-      decision.action.kind === 'BackingOff' && ports.hasKept(certificate)
+    const decision: PlannedDecision =
+      planned.action.kind === 'BackingOff' && ports.hasKept(planned.certificate)
         ? {
-            kind: 'Issue',
-            renewal: decision.facts !== undefined,
-            ...decision.action.needed,
+            ...planned,
+            action: {
+              kind: 'Issue',
+              renewal: planned.facts !== undefined,
+              ...planned.action.needed,
+            },
           }
-        : decision.action;
+        : planned;
+    const { certificate, action } = decision;
     const log = logger.child({
       namespace: certificate.namespace,
       secret: certificate.secretName,
       hosts: certificate.hosts.join(','),
     });
-    const refs = certificate.ingresses.map((r: IngressRef) => ({
-      namespace: r.namespace,
-      name: r.name,
-      uid: r.uid,
-    }));
-    const base = baseStatus(decision, now());
-    switch (action.kind) {
-      case 'Valid':
-        counts.valid++;
-        log.info('certificate is valid', {
-          decision: action.kind,
-          reason: action.reason,
-          notAfter: decision.facts?.notAfter.toISOString(),
-        });
-        statuses.push({
-          ...withoutFailures(base),
-          result: 'Valid',
-          reason: action.reason,
-          message: action.message,
-        });
-        break;
-      case 'Blocked':
-        counts.failed++;
-        log.warn('certificate needed but the Secret cannot be written', {
-          decision: action.kind,
-          reason: action.reason,
-          message: action.message,
-        });
-        await event(refs, 'Warning', action.reason, action.message);
-        statuses.push({
-          ...base,
-          result: 'Invalid',
-          reason: action.reason,
-          message: action.message,
-        });
-        break;
-      case 'BackingOff':
-        counts.failed++;
-        log.info('certificate needed; backing off after earlier failures', {
-          decision: action.kind,
-          reason: action.reason,
-          needed: action.needed.reason,
-          until: action.until.toISOString(),
-        });
-        statuses.push({
-          ...base,
-          result: 'BackingOff',
-          reason: action.reason,
-          message: action.message,
-        });
-        break;
-      case 'Issue': {
-        // Not attempted: the run was stopped, lost its Lease, or found the ACME server or the
-        // API unusable. The certificate keeps its failure memory as it was.
-        const notAttempted = ((): { reason: string; message: string } | undefined => {
-          if (runFailure) return runFailure;
-          const signal = ports.stopRequested();
-          if (signal)
-            return {
-              reason: RUN_FAILURE_REASONS.stopped,
-              message: `The run was stopped (${signal}) before ordering this certificate; the next run will.`,
-            };
-          if (!ports.mayContinue())
-            return {
-              reason: 'LeaseLost',
-              message:
-                'The run lost its Lease before ordering this certificate; the next run will.',
-            };
-          return undefined;
-        })();
-        if (notAttempted) {
-          counts.failed++;
-          log.warn('certificate needed but not ordered in this run; left for the next run', {
-            reason: action.reason,
-            runReason: notAttempted.reason,
-          });
-          statuses.push({ ...base, result: 'Failed', ...notAttempted });
-          break;
-        }
-        log.info(action.renewal ? 'renewing certificate' : 'issuing certificate', {
-          decision: action.kind,
-          reason: action.reason,
-          message: action.message,
-        });
-        try {
-          const issued = await ports.issue(certificate, log);
-          const result: CertificateResult = action.renewal ? 'Renewed' : 'Issued';
-          if (action.renewal) counts.renewed++;
-          else counts.issued++;
-          const message = `Certificate for ${certificate.hosts.join(', ')} stored in Secret ${certificate.secretName}, valid until ${issued.notAfter.toISOString()} (${action.reason}: ${action.message})`;
-          log.info(action.renewal ? 'certificate renewed' : 'certificate issued', {
-            notAfter: issued.notAfter.toISOString(),
-            serial: issued.serialNumber,
-          });
-          await event(refs, 'Normal', result, message);
-          statuses.push({
-            ...withoutFailures(base),
-            notAfter: issued.notAfter.toISOString(),
-            result,
-            reason: action.reason,
-            message,
-          });
-        } catch (error) {
-          counts.failed++;
-          const failure = classifyFailure(error);
-          if (failure.scope === 'run') {
-            // Charged to the run, once: logged here, recorded in the run's status; this
-            // certificate and the ones after it keep their failure count.
-            runFailure = { reason: failure.reason, message: failure.message };
-            logger.error('run stopped: no further certificate is ordered in this run', {
-              reason: failure.reason,
-              error: failure.message,
-            });
-            statuses.push({ ...base, result: 'Failed', ...runFailure });
-            break;
+    const checkedAt = now();
+    const signal = ports.stopRequested();
+    // Not attempted: the run failed as a whole or was stopped; the certificate keeps its
+    // failure memory as it was.
+    const notAttempted =
+      runFailure ??
+      (signal
+        ? {
+            reason: RUN_FAILURE_REASONS.stopped,
+            message: `The run was stopped (${signal}) before ordering this certificate; the next run will.`,
           }
-          const fields = nextFailureStatus(decision.previous, certificate.hosts, failure, now());
-          log.error('certificate could not be obtained', {
+        : undefined);
+    let outcome: CertificateOutcome | undefined =
+      action.kind === 'Issue' && notAttempted
+        ? notAttemptedOutcome(decision, notAttempted, checkedAt)
+        : outcomeWithoutOrder(decision, action.kind === 'Issue' && ports.mayContinue(), checkedAt);
+    if (outcome === undefined && action.kind === 'Issue') {
+      write(log, orderStartLog(action));
+      try {
+        const issued = await ports.issue(certificate, log);
+        outcome = issuedOutcome({ ...decision, action }, issued, checkedAt);
+      } catch (error) {
+        const failure = classifyFailure(error);
+        if (failure.scope === 'run') {
+          // Charged to the run, once: logged here, recorded on the run's status; this
+          // certificate and the ones after it keep their failure count.
+          runFailure = { reason: failure.reason, message: failure.message };
+          logger.error('run stopped: no further certificate is ordered in this run', {
             reason: failure.reason,
             error: failure.message,
-            failures: fields.failures,
-            retryAfter: fields.retryAfter,
           });
-          await event(
-            refs,
-            'Warning',
-            'IssuanceFailed',
-            `${failure.message} Next attempt not before ${fields.retryAfter}.`,
-          );
-          statuses.push({ ...base, ...fields });
+          outcome = notAttemptedOutcome(decision, runFailure, checkedAt);
+        } else {
+          outcome = failedOutcome(decision, failure, now(), checkedAt);
         }
-        break;
       }
     }
+    if (outcome === undefined) continue;
+    counts[outcome.tally]++;
+    write(log, outcome.log);
+    await record(certificate.ingresses.map(targetOf), outcome.event);
+    statuses.push(outcome.status);
   }
-  statuses.push(...invalidBySecret.values());
+  statuses.push(...invalid.statuses);
 
-  const finishedAt = now();
   const run: RunStatus = {
-    startedAt: startedAt.toISOString(),
-    finishedAt: finishedAt.toISOString(),
-    result: counts.failed > 0 || runFailure ? 'Failed' : 'Succeeded',
-    entries: plan.decisions.length + plan.invalid.length,
-    ...counts,
-    ...(runFailure ? { reason: runFailure.reason, message: runFailure.message } : {}),
+    ...runSummary(counts, plan.decisions.length + plan.invalid.length, startedAt, now()),
   };
-  const signal = ports.stopRequested();
-  if (!run.reason && signal) {
+  const stopped = ports.stopRequested();
+  if (runFailure) {
+    run.result = 'Failed';
+    run.reason = runFailure.reason;
+    run.message = runFailure.message;
+  } else if (stopped) {
+    run.result = 'Failed';
     run.reason = RUN_FAILURE_REASONS.stopped;
-    run.message = `The run was stopped (${signal}).`;
+    run.message = `The run was stopped (${stopped}).`;
   }
   await ports.writeStatus(statuses, run);
   return { run, certificates: statuses };
 }
 
-function baseStatus(decision: CertificateDecision, now: Date): CertificateStatus {
-  const { certificate, facts, previous } = decision;
-  return {
-    namespace: certificate.namespace,
-    secretName: certificate.secretName,
-    ingresses: certificate.ingresses.map((r) => `${r.namespace}/${r.name}`),
-    hosts: certificate.hosts,
-    notAfter: facts ? facts.notAfter.toISOString() : null,
-    result: 'Valid',
-    reason: '',
-    message: '',
-    checkedAt: now.toISOString(),
-    // Failure memory carries over until a success or a Valid decision resets it.
-    failures: previous?.failures ?? 0,
-    ...(previous?.lastFailureAt ? { lastFailureAt: previous.lastFailureAt } : {}),
-    ...(previous?.retryAfter ? { retryAfter: previous.retryAfter } : {}),
-    ...(previous?.failedHosts ? { failedHosts: previous.failedHosts } : {}),
-  };
+function write(logger: Logger, line: LogLine): void {
+  logger[line.level](line.message, line.fields);
 }
 
-/** A status with the failure memory cleared: after a success or a valid certificate. */
-function withoutFailures(status: CertificateStatus): CertificateStatus {
-  const {
-    lastFailureAt: _lastFailureAt,
-    retryAfter: _retryAfter,
-    failedHosts: _failedHosts,
-    ...rest
-  } = status;
-  return { ...rest, failures: 0 };
+/** The object an Event is recorded on. */
+function targetOf(ref: IngressRef): { namespace: string; name: string; uid: string } {
+  return { namespace: ref.namespace, name: ref.name, uid: ref.uid };
 }

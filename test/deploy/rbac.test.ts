@@ -26,7 +26,7 @@ import {
   type V1ResourceAttributes,
 } from '@kubernetes/client-node';
 import type { DesiredCertificate } from '../../jobs/model.js';
-import { createChallengeRouters } from '../../jobs/routing/challenge-router.js';
+import { createChallengeRouters } from '../../jobs/routing/routers.js';
 import { silentLogger } from '../../shared/logger.js';
 import { adminKubeConfig, createNamespace, testEnv } from '../env/context.js';
 import { assertValidTlsSecret, readSecret } from '../support/certificates.js';

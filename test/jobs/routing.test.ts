@@ -21,11 +21,8 @@ import {
   type V1PolicyRule,
 } from '@kubernetes/client-node';
 import type { DesiredCertificate } from '../../jobs/model.js';
-import {
-  createChallengeRouters,
-  type ChallengeRouter,
-  type RoutingSettings,
-} from '../../jobs/routing/challenge-router.js';
+import type { ChallengeRouter, RoutingSettings } from '../../jobs/routing/challenge-router.js';
+import { createChallengeRouters } from '../../jobs/routing/routers.js';
 import {
   addChallengePaths,
   buildChallengePath,

@@ -7,10 +7,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { decideAction } from '../../jobs/decide/action.js';
 import type { IssuedCertificate } from '../../jobs/issue/issue-certificate.js';
-import type { EventType } from '../../jobs/kube/event-recorder.js';
 import { secretKey } from '../../jobs/kube/secret-store.js';
 import type { StatusSnapshot } from '../../jobs/kube/status-store.js';
-import type { DesiredCertificate, IngressView, SecretView } from '../../jobs/model.js';
+import type { DesiredCertificate, EventType, IngressView, SecretView } from '../../jobs/model.js';
 import { reconcile, type ActPorts, type RunReport } from '../../jobs/run/reconcile.js';
 import {
   gatherAndDecide,
@@ -827,7 +826,7 @@ describe('reconcile: a plan built by hand', () => {
       {
         certificate,
         secret: undefined,
-        status: undefined,
+        previous: undefined,
         directoryUrl: DIRECTORY,
         keyPolicy: SETTINGS.keyPolicy,
         minimumValidityMs: SETTINGS.minimumValidityMs,
