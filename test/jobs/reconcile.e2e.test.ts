@@ -95,7 +95,10 @@ async function settle(watched: WatchRecorder<V1Ingress>, namespace: string): Pro
   const marker = `marker-${Math.random().toString(36).slice(2, 8)}`;
   await networking.createNamespacedIngress({
     namespace,
-    body: annotatedIngress(marker, [], { annotated: false }),
+    // An Ingress needs a rule: one host, no annotation (the job would not look at it anyway).
+    body: annotatedIngress(marker, [{ hosts: [`${marker}.example.com`], secretName: marker }], {
+      annotated: false,
+    }),
   });
   await watched.until((e) => e.object.metadata?.name === marker);
   watched.stop();
