@@ -297,6 +297,22 @@ export const jobSettings = {
     default: '30s',
     parse: duration(1000),
   }),
+  kubeTimeout: setting({
+    env: 'LEGO_KUBE_TIMEOUT',
+    flag: 'kube-timeout',
+    description:
+      'Time limit of each Kubernetes API request, connecting included; after one timeout the run stops',
+    default: '30s',
+    parse: duration(100),
+  }),
+  stopGracePeriod: setting({
+    env: 'LEGO_STOP_GRACE_PERIOD',
+    flag: 'stop-grace-period',
+    description:
+      "On SIGTERM or SIGINT, how long the order in progress may still finish before it is abandoned; keep it well under the pod's terminationGracePeriodSeconds",
+    default: '20s',
+    parse: duration(),
+  }),
 };
 
 export type JobSettings = SettingValues<typeof jobSettings>;

@@ -1,7 +1,8 @@
 /**
  * The job's entry point: `run` (the default; what the CronJob runs), `plan` and `status`.
- * Exit codes: 0 every entry is fine (or another run holds the Lease), 1 any entry failed,
- * 2 bad configuration. Only this file calls process.exit.
+ * Exit codes: 0 every entry is fine (or another run holds the Lease), 1 any entry failed or the
+ * run failed as a whole, 2 bad configuration, 3 stopped by SIGTERM or SIGINT. Only this file
+ * calls process.exit.
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -13,8 +14,27 @@ import { jobSettings, type JobSettings } from './config.js';
 import { runCommand } from './commands/run-command.js';
 import { planCommand } from './commands/plan-command.js';
 import { statusCommand } from './commands/status-command.js';
+import type { CommandContext } from './commands/wiring.js';
+import { StopRequest } from './run/stop-request.js';
+import { clockFrom } from './test-clock.js';
 
-type Command = (settings: JobSettings, logger: ReturnType<typeof createLogger>) => Promise<number>;
+type Command = (
+  settings: JobSettings,
+  logger: ReturnType<typeof createLogger>,
+  context: CommandContext,
+) => Promise<number>;
+
+// Installed before anything else: a signal during start-up must not kill the process outright.
+let stop: StopRequest | undefined;
+let pendingSignal: string | undefined;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    // A second signal means "now": the run's cleanup is skipped, the next run does it.
+    if (stop?.requested ?? pendingSignal) process.exit(130);
+    if (stop) stop.request(signal);
+    else pendingSignal = signal;
+  });
+}
 
 async function main(argv: string[]): Promise<number> {
   let chosen: Command = runCommand;
@@ -45,7 +65,15 @@ async function main(argv: string[]): Promise<number> {
   if (flags.help) return 0;
   const settings = resolveSettings(jobSettings, flags as Record<string, unknown>, process.env);
   const logger = createLogger({ level: settings.logLevel, type: settings.logType });
-  return chosen(settings, logger);
+  const now = clockFrom(process.env);
+  stop = new StopRequest(settings.stopGracePeriod, (signal) => {
+    logger.warn(`received ${signal}: no new order is started`, {
+      signal,
+      gracePeriodMs: settings.stopGracePeriod,
+    });
+  });
+  if (pendingSignal) stop.request(pendingSignal);
+  return chosen(settings, logger, { now, stop });
 }
 
 try {
@@ -59,3 +87,5 @@ try {
     process.exitCode = 1;
   }
 }
+// An order abandoned after a stop request may still hold sockets and timers: end now.
+if (stop?.requested) process.exit(typeof process.exitCode === 'number' ? process.exitCode : 1);

@@ -193,5 +193,11 @@ export function certificateFamilies(
       type: 'gauge',
       samples: run === undefined ? [] : [{ value: run.result === 'Succeeded' ? 1 : 0 }],
     },
+    {
+      name: 'kube_lego_last_run_stopped',
+      help: "1 when the job's last run stopped early, labelled with why (AcmeUnavailable, KubeApiUnavailable, Stopped); absent otherwise.",
+      type: 'gauge',
+      samples: run?.reason ? [{ labels: { reason: run.reason }, value: 1 }] : [],
+    },
   ];
 }

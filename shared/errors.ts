@@ -61,6 +61,39 @@ export class AcmeError extends KubeLegoError {
   }
 }
 
+/**
+ * The API server refused to write a certificate Secret (RBAC, a ValidatingAdmissionPolicy, an
+ * admission webhook, a ResourceQuota…): the certificate's own failure. `detail` is the API
+ * server's message, which names the rule that refused.
+ */
+export class SecretWriteRefusedError extends KubeLegoError {
+  constructor(
+    readonly namespace: string,
+    readonly secretName: string,
+    readonly detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`the API server refuses to write Secret ${namespace}/${secretName}: ${detail}`, options);
+  }
+}
+
+/**
+ * The ACME server could not be used at all: it was unreachable, did not answer in time, or
+ * answered 5xx (after the quick retries of jobs/acme/acme-http.ts). Nothing about the
+ * certificate being ordered is wrong, so the run stops instead of trying every other one.
+ */
+export class AcmeUnavailableError extends AcmeError {}
+
+/**
+ * The run was asked to stop (SIGTERM or SIGINT) and the order in progress did not finish within
+ * LEGO_STOP_GRACE_PERIOD; it was abandoned.
+ */
+export class StoppedError extends KubeLegoError {
+  constructor(readonly signal: string) {
+    super(`the run was stopped (${signal}) before this certificate's order finished`);
+  }
+}
+
 /** Returns the message of any thrown value, with the messages of its causes appended. */
 export function describeError(error: unknown): string {
   const parts: string[] = [];

@@ -60,6 +60,13 @@ export interface RunStatus {
   valid: number;
   skipped: number;
   failed: number;
+  /**
+   * Why the run stopped early, when it did: a failure of the whole run (`AcmeUnavailable`,
+   * `KubeApiUnavailable`) or a stop request (`Stopped`); absent for a run that went through.
+   */
+  reason?: string;
+  /** A sentence about `reason`. */
+  message?: string;
 }
 
 /** The ConfigMap key of a certificate. */

@@ -10,11 +10,12 @@
 import { generateKeyPair as generateKeyPairCb } from 'node:crypto';
 import { promisify } from 'node:util';
 import acme from 'acme-client';
-import { AcmeError, describeError } from '../../shared/errors.js';
+import { AcmeError, AcmeUnavailableError, describeError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { ChallengeEntry } from '../../shared/challenge-entries.js';
 import type { AccountRecord, AccountSecretStore } from '../kube/account-secret.js';
 import { lastNetworkError, lastProblem, resetLastProblem } from './acme-http.js';
+import { redactChallengeSecrets } from './problem-redaction.js';
 import type {
   CertificateAuthority,
   CertificateRequest,
@@ -100,18 +101,24 @@ export class AcmeAuthority implements CertificateAuthority {
       });
     }
     const entries = pending.map((p) => p.entry);
+    const secrets = entries.flatMap((e) => [e.token, e.keyAuthorization]);
     let completed = false;
     try {
       if (entries.length > 0) {
         await hooks.present(entries);
         for (const p of pending) {
-          await call(`answer the challenge of ${p.entry.domain}`, () =>
-            client.completeChallenge(p.challenge),
+          await call(
+            `answer the challenge of ${p.entry.domain}`,
+            () => client.completeChallenge(p.challenge),
+            secrets,
           );
         }
+        this.options.logger.debug('validation requested', { authorizations: pending.length });
         for (const p of pending) {
-          await call(`validation of ${p.entry.domain}`, () =>
-            client.waitForValidStatus(p.challenge),
+          await call(
+            `validation of ${p.entry.domain}`,
+            () => client.waitForValidStatus(p.challenge),
+            secrets,
           );
         }
       }
@@ -125,6 +132,7 @@ export class AcmeAuthority implements CertificateAuthority {
         );
     }
     // Every authorization is valid, so the order is ready to finalize (§7.4).
+    hooks.validated?.();
     const finalized = await call('finalize order', () => client.finalizeOrder(order, request.csr));
     return call('download certificate', () => client.getCertificate(finalized));
   }
@@ -222,8 +230,17 @@ async function newAccountKey(): Promise<string> {
   return privateKey;
 }
 
-/** Runs one ACME step; failures become AcmeError with the server's problem type and Retry-After. */
-async function call<T>(step: string, fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs one ACME step; failures become AcmeError with the server's problem type and Retry-After.
+ * The problem text is stripped of challenge tokens and key authorizations (`known` and anything
+ * shaped like them: jobs/acme/problem-redaction.ts) before it becomes a message, and so is the
+ * wrapped error's own message, since describeError() appends causes.
+ */
+async function call<T>(
+  step: string,
+  fn: () => Promise<T>,
+  known: readonly string[] = [],
+): Promise<T> {
   resetLastProblem();
   try {
     return await fn();
@@ -231,14 +248,24 @@ async function call<T>(step: string, fn: () => Promise<T>): Promise<T> {
     if (error instanceof AcmeError) throw error;
     const problem = lastProblem();
     const network = lastNetworkError();
+    const cause = network ?? error;
+    // acme-client puts the server's detail into its own Error's message.
+    if (cause instanceof Error) cause.message = redactChallengeSecrets(cause.message, known);
     // acme-client turns network failures into "Cannot read properties of undefined (reading
     // 'config')" (its issue #101): report the network error underneath instead.
-    const detail = problem?.detail ?? (network ? describeError(network) : describeError(error));
-    throw new AcmeError(
+    const detail = redactChallengeSecrets(
+      problem?.detail ?? (network ? describeError(network) : describeError(error)),
+      known,
+    );
+    // No answer at all, or a server error: the server is unusable, not this order (RFC 8555
+    // §6.7 problems with a 4xx status are about the request).
+    const unavailable = problem ? problem.status >= 500 : network !== undefined;
+    const Kind = unavailable ? AcmeUnavailableError : AcmeError;
+    throw new Kind(
       `ACME ${step} failed: ${detail}${problem?.type ? ` (${problem.type.replace('urn:ietf:params:acme:error:', '')})` : ''}`,
       problem?.type,
       problem?.retryAfter,
-      { cause: network ?? error },
+      { cause },
     );
   }
 }

@@ -14,6 +14,11 @@ export interface ChallengeHooks {
   present(challenges: readonly ChallengeEntry[]): Promise<void>;
   /** Withdraws them. Called exactly once after `present`, whatever happened; never throws. */
   cleanup(challenges: readonly ChallengeEntry[]): Promise<void>;
+  /**
+   * Every authorization is valid: the order goes on to finalization and download, which must not
+   * be abandoned (a certificate issued counts against Let's Encrypt's limits). Optional.
+   */
+  validated?(): void;
 }
 
 export interface CertificateRequest {

@@ -6,12 +6,16 @@ import type { Logger } from '../../shared/logger.js';
 import type { JobSettings } from '../config.js';
 import { gatherAndDecide } from '../run/snapshot.js';
 import { formatTable } from './table.js';
-import { wireJob } from './wiring.js';
+import { wireJob, type CommandContext } from './wiring.js';
 
 /** Prints the plan; exit code 1 when any entry would fail or is invalid, else 0. */
-export async function planCommand(settings: JobSettings, logger: Logger): Promise<number> {
-  const job = wireJob(settings, logger, () => new Date());
-  const plan = await gatherAndDecide(job.gather, job.decisionSettings, new Date());
+export async function planCommand(
+  settings: JobSettings,
+  logger: Logger,
+  context: CommandContext,
+): Promise<number> {
+  const job = wireJob(settings, logger, context);
+  const plan = await gatherAndDecide(job.gather, job.decisionSettings, context.now());
   const rows: string[][] = [];
   for (const d of plan.decisions) {
     rows.push([

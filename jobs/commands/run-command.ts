@@ -7,13 +7,23 @@ import type { JobSettings } from '../config.js';
 import type { RunLease } from '../kube/run-lease.js';
 import { reconcile, type RunReport } from '../run/reconcile.js';
 import { gatherAndDecide } from '../run/snapshot.js';
-import { wireJob } from './wiring.js';
+import { wireJob, type CommandContext } from './wiring.js';
 
-/** Runs once; returns the exit code (0 all fine or lease held elsewhere, 1 any failure). */
-export async function runCommand(settings: JobSettings, logger: Logger): Promise<number> {
-  const now = () => new Date();
+/** Exit code of a run that was stopped by SIGTERM or SIGINT before it finished. */
+export const EXIT_STOPPED = 3;
+
+/**
+ * Runs once; returns the exit code (0 all fine or lease held elsewhere, 1 any failure,
+ * {@link EXIT_STOPPED} stopped by a signal).
+ */
+export async function runCommand(
+  settings: JobSettings,
+  logger: Logger,
+  context: CommandContext,
+): Promise<number> {
+  const { now, stop } = context;
   const startedAt = now();
-  const job = wireJob(settings, logger, now);
+  const job = wireJob(settings, logger, context);
 
   const outcome = await job.lease.acquire();
   if (!outcome.acquired) {
@@ -34,8 +44,13 @@ export async function runCommand(settings: JobSettings, logger: Logger): Promise
   let report: RunReport | undefined;
   try {
     const plan = await gatherAndDecide(job.gather, job.decisionSettings, now());
+    // Kept certificates matter only to certificates that are needed.
+    await job.loadKept(
+      plan.decisions.some((d) => d.action.kind === 'Issue' || d.action.kind === 'BackingOff'),
+    );
     report = await reconcile(plan, job.actPorts(held.isHeld), logger, now, startedAt);
-    return report.run.failed > 0 ? 1 : 0;
+    if (stop.requested) return EXIT_STOPPED;
+    return report.run.failed > 0 || report.run.reason ? 1 : 0;
   } finally {
     // Always, not only after an order: a run that crashed may have left routes or tokens.
     await job.cleanup();
@@ -53,6 +68,13 @@ export async function runCommand(settings: JobSettings, logger: Logger): Promise
         durationMs: Date.now() - startedAt.getTime(),
         apiRequests: job.apiRequests(),
         acmeRequests: await job.acmeRequests(),
+        ...(report.run.reason ? { runReason: report.run.reason } : {}),
+      });
+    }
+    if (stop.requested) {
+      logger.warn(`stopped by ${stop.requested}: the run did not finish`, {
+        signal: stop.requested,
+        exitCode: EXIT_STOPPED,
       });
     }
   }

@@ -7,11 +7,15 @@ import { formatDuration } from '../../shared/duration.js';
 import type { Logger } from '../../shared/logger.js';
 import type { JobSettings } from '../config.js';
 import { formatTable } from './table.js';
-import { wireJob } from './wiring.js';
+import { wireJob, type CommandContext } from './wiring.js';
 
 /** Prints the table; exit code 1 when any certificate's last result is not good, else 0. */
-export async function statusCommand(settings: JobSettings, logger: Logger): Promise<number> {
-  const snapshot = await wireJob(settings, logger, () => new Date()).status.read();
+export async function statusCommand(
+  settings: JobSettings,
+  logger: Logger,
+  context: CommandContext,
+): Promise<number> {
+  const snapshot = await wireJob(settings, logger, context).status.read();
   const now = Date.now();
   for (const key of snapshot.malformed) logger.warn('unreadable status entry skipped', { key });
   const rows = snapshot.certificates.map((c) => {

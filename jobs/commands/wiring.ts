@@ -19,7 +19,16 @@ import type { Logger } from '../../shared/logger.js';
 import { loadKubeConfig } from '../../shared/kube/kube-config.js';
 import type { CertificateAuthority } from '../acme/certificate-authority.js';
 import type { JobSettings } from '../config.js';
-import { issueCertificate, type IssueDependencies } from '../issue/issue-certificate.js';
+import {
+  installKeptCertificate,
+  issueCertificate,
+  type IssueDependencies,
+} from '../issue/issue-certificate.js';
+import { KeptCertificateStore } from '../kube/kept-certificate-store.js';
+import { keptMatches, type KeptCertificate } from '../../shared/kept-certificates.js';
+import { limitKubeRequests } from '../../shared/kube/request-timeout.js';
+import type { StopRequest } from '../run/stop-request.js';
+import type { DesiredCertificate } from '../model.js';
 import { selfCheck } from '../issue/self-check.js';
 import { AccountSecretStore } from '../kube/account-secret.js';
 import { ChallengeStore } from '../kube/challenge-store.js';
@@ -55,15 +64,33 @@ export interface JobParts {
   /** The act step's ports; `mayContinue` says whether the run still holds its Lease. */
   actPorts(mayContinue: () => boolean): ActPorts;
   /**
+   * Reads the kept certificates (shared/kept-certificates.ts) when `needed` (some certificate
+   * is to be issued or backing off): a run with nothing to do reads nothing.
+   * @throws KubeApiError when they cannot be read.
+   */
+  loadKept(needed: boolean): Promise<void>;
+  /**
    * End of a run: removes the challenge routes of the providers in use and every challenge token
    * left (also by a run that crashed). Never throws; what cannot be removed is logged.
    */
   cleanup(): Promise<void>;
 }
 
-/** API clients for the current context (in-cluster or kubeconfig), with a request counter. */
-function kubeClients(): KubeClients {
+/** What every command gets besides its settings and logger. */
+export interface CommandContext {
+  /** The run's clock (jobs/test-clock.ts). */
+  now: () => Date;
+  /** Set by SIGTERM or SIGINT (jobs/run/stop-request.ts). */
+  stop: StopRequest;
+}
+
+/**
+ * API clients for the current context (in-cluster or kubeconfig), with a request counter; every
+ * request is limited to `settings.kubeTimeout` (shared/kube/request-timeout.ts).
+ */
+function kubeClients(settings: Pick<JobSettings, 'kubeTimeout'>): KubeClients {
   const config = loadKubeConfig();
+  limitKubeRequests(config, settings.kubeTimeout);
   const requests = countKubeRequests(config);
   return {
     config,
@@ -75,8 +102,27 @@ function kubeClients(): KubeClients {
 }
 
 /** Builds the job's parts. Makes no request. */
-export function wireJob(settings: JobSettings, logger: Logger, now: () => Date): JobParts {
-  const clients = kubeClients();
+export function wireJob(
+  settings: JobSettings,
+  logger: Logger,
+  { now, stop }: CommandContext,
+): JobParts {
+  const clients = kubeClients(settings);
+  const keptStore = new KeptCertificateStore(clients.core, settings.namespace);
+  let kept: KeptCertificate[] = [];
+  const keptFor = (certificate: DesiredCertificate): KeptCertificate | undefined =>
+    kept.find((k) =>
+      keptMatches(
+        k,
+        {
+          ...certificate,
+          keyType: settings.keyType,
+          rsaKeySize: settings.rsaKeySize,
+          directoryUrl: settings.url,
+        },
+        now(),
+      ),
+    );
   const secrets = new SecretStore(clients.core);
   const status = new StatusStore(clients.core, settings.namespace, settings.statusConfigMap);
   const challenges = new ChallengeStore(
@@ -100,8 +146,23 @@ export function wireJob(settings: JobSettings, logger: Logger, now: () => Date):
 
   // The issue port: one certificate, ordered and stored (jobs/issue/issue-certificate.ts).
   const issue: ActPorts['issue'] = async (certificate, log) => {
+    const waiting = keptFor(certificate);
+    if (waiting)
+      return installKeptCertificate(certificate, waiting, {
+        secrets,
+        authority: { directoryUrl: settings.url },
+        now,
+        logger: log,
+        removeKept: (namespace, secretName) => keptStore.remove(namespace, secretName),
+      });
     const { authority, createCsr } = await loadAcme();
-    return issueCertificate(certificate, {
+    let committed = false;
+    const order = issueCertificate(certificate, {
+      abandon: stop.abandon,
+      onCommitted: () => {
+        committed = true;
+      },
+      keep: (entry) => keptStore.keep(entry),
       authority,
       createCsr,
       challenges,
@@ -117,13 +178,17 @@ export function wireJob(settings: JobSettings, logger: Logger, now: () => Date):
                 dnsServer: settings.dnsServer,
                 initialIntervalMs: settings.backoffInitialInterval,
                 maxElapsedMs: settings.backoffMaxElapsedTime,
+                signal: stop.abandon,
               },
               log,
             )
-          : sleep(settings.selfCheckWait).then(() => undefined),
+          : sleep(settings.selfCheckWait, undefined, { signal: stop.abandon }).then(
+              () => undefined,
+            ),
       logger: log,
       now,
     });
+    return stop.withinGrace(order, () => committed);
   };
 
   return {
@@ -143,7 +208,16 @@ export function wireJob(settings: JobSettings, logger: Logger, now: () => Date):
       recordEvent: (target, type, reason, message) => events.record(target, type, reason, message),
       writeStatus: (certificates, run) => status.write(certificates, run),
       mayContinue,
+      stopRequested: () => stop.requested,
+      hasKept: (certificate) => keptFor(certificate) !== undefined,
     }),
+    loadKept: async (needed) => {
+      if (!needed) return;
+      const read = await keptStore.list();
+      for (const key of read.malformed)
+        logger.warn('kept certificate entry skipped: unreadable', { entry: key.slice(0, 100) });
+      kept = read.entries;
+    },
     cleanup: async () => {
       // Only providers in use: gce's cleanup lists Services cluster-wide, which RBAC may not
       // allow an nginx-only installation.

@@ -149,6 +149,29 @@ export function outcomeWithoutOrder(
 /** Reason of a certificate not ordered because the run lost its Lease. */
 export const LEASE_LOST = 'LeaseLost' satisfies OrderReason;
 
+/**
+ * A needed certificate that was not ordered because the run failed as a whole or was stopped
+ * (jobs/decide/failure-class.ts): result `Failed` with the run's reason, no Event (nothing is
+ * wrong with it), and its failure memory (count, back-off) left as it was.
+ */
+export function notAttemptedOutcome(
+  decision: CertificateDecision,
+  why: { reason: string; message: string },
+  now: Date,
+): CertificateOutcome {
+  const base = baseStatus(decision, now);
+  return {
+    tally: 'failed',
+    log: {
+      level: 'warn',
+      message: 'certificate needed but not ordered in this run; left for the next run',
+      fields: { reason: decision.action.reason, runReason: why.reason },
+    },
+    event: undefined,
+    status: { ...base, result: 'Failed', reason: why.reason, message: why.message },
+  };
+}
+
 /** Reason of the Warning Event recorded when an order failed. */
 export const ISSUANCE_FAILED = 'IssuanceFailed' satisfies OrderReason;
 

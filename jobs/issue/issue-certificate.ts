@@ -18,6 +18,7 @@ import { generatePrivateKey, type KeyPolicy } from '../key-type.js';
 import type { DesiredCertificate } from '../model.js';
 import { readDnsNames } from '../decide/certificate-facts.js';
 import { SECRET_ANNOTATIONS } from '../tls-secret.js';
+import type { KeptCertificate } from '../../shared/kept-certificates.js';
 
 /** Routes challenge traffic for a certificate's hosts to the responder (jobs/routing/). */
 export interface ChallengeRoutes {
@@ -35,12 +36,24 @@ export interface IssueDependencies {
   ) => Promise<Buffer>;
   challenges: Pick<ChallengeStore, 'add' | 'remove'>;
   routes: ChallengeRoutes;
-  secrets: Pick<SecretStore, 'storeCertificate'>;
+  secrets: Pick<SecretStore, 'storeCertificate' | 'checkCertificateWrite'>;
   /** Resolves when the published challenges are reachable (self-check or fixed wait). */
   waitUntilServed: (challenges: readonly ChallengeEntry[]) => Promise<void>;
   keyPolicy: KeyPolicy;
   logger: Logger;
   now: () => Date;
+  /**
+   * Aborted when the run abandons this order (a stop request whose grace period ran out): no
+   * further step is taken, so nothing is published after the run's final cleanup.
+   */
+  abandon?: AbortSignal;
+  /**
+   * Keeps a certificate that was obtained but could not be stored (shared/kept-certificates.ts),
+   * for a later run to install instead of ordering again.
+   */
+  keep: (kept: KeptCertificate) => Promise<void>;
+  /** Called once the order is validated: from here on it is finished, not abandoned. */
+  onCommitted?: () => void;
 }
 
 /** What was stored. */
@@ -63,19 +76,30 @@ export async function issueCertificate(
 ): Promise<IssuedCertificate> {
   const log = deps.logger;
   const privateKeyPem = await generatePrivateKey(deps.keyPolicy);
+  // Nothing is ordered that could not be stored: a certificate thrown away still counts against
+  // Let's Encrypt's limit of 5 duplicate certificates per week (letsencrypt.org/docs/rate-limits).
+  await deps.secrets.checkCertificateWrite({
+    namespace: certificate.namespace,
+    name: certificate.secretName,
+    privateKeyPem,
+    annotations: secretAnnotations(certificate, deps, undefined),
+  });
   const csr = await deps.createCsr(certificate.hosts, certificate.commonName, privateKeyPem);
 
   let chainPem: string;
+  deps.abandon?.throwIfAborted();
   await deps.routes.open(certificate);
   try {
     chainPem = await deps.authority.obtain(
       { hosts: certificate.hosts, csr },
       {
         present: async (challenges) => {
+          deps.abandon?.throwIfAborted();
           await deps.challenges.add(challenges);
           log.debug('challenges published', { tokens: challenges.length });
           await deps.waitUntilServed(challenges);
         },
+        validated: () => deps.onCommitted?.(),
         cleanup: async (challenges) => {
           try {
             await deps.challenges.remove(challenges.map((c) => c.token));
@@ -99,19 +123,98 @@ export async function issueCertificate(
 
   const leaf = checkChain(chainPem, certificate.hosts);
   const notAfter = new Date(leaf.validTo);
+  log.info('certificate obtained; storing it', {
+    notAfter: notAfter.toISOString(),
+    serial: leaf.serialNumber,
+  });
+  try {
+    await deps.secrets.storeCertificate({
+      namespace: certificate.namespace,
+      name: certificate.secretName,
+      certificatePem: chainPem,
+      privateKeyPem,
+      annotations: secretAnnotations(certificate, deps, notAfter),
+    });
+  } catch (error) {
+    // Never thrown away: a certificate Let's Encrypt issued counts against its duplicate limit
+    // (5 per week for the same names) whether or not it was stored.
+    try {
+      await deps.keep({
+        namespace: certificate.namespace,
+        secretName: certificate.secretName,
+        hosts: [...certificate.hosts].sort(),
+        keyType: deps.keyPolicy.keyType,
+        ...(deps.keyPolicy.keyType === 'rsa' ? { rsaKeySize: deps.keyPolicy.rsaKeySize } : {}),
+        directoryUrl: deps.authority.directoryUrl,
+        notAfter: notAfter.toISOString(),
+        keptAt: deps.now().toISOString(),
+        certificatePem: chainPem,
+        privateKeyPem,
+      });
+      log.warn('certificate obtained but not stored; kept for a later run to install', {
+        error: describeError(error),
+      });
+    } catch (keepError) {
+      log.error('certificate obtained but neither stored nor kept', {
+        error: describeError(error),
+        keepError: describeError(keepError),
+      });
+    }
+    throw error;
+  }
+  return { notAfter, serialNumber: leaf.serialNumber };
+}
+
+/**
+ * Installs a kept certificate (shared/kept-certificates.ts) instead of ordering: the same write
+ * as after an order, then the kept entry is removed (a failure to remove is logged; a later run
+ * finds the Secret up to date and removes it then).
+ * @throws as SecretStore.storeCertificate; the entry stays kept.
+ */
+export async function installKeptCertificate(
+  certificate: DesiredCertificate,
+  kept: KeptCertificate,
+  deps: Pick<IssueDependencies, 'secrets' | 'now' | 'logger'> & {
+    authority: Pick<CertificateAuthority, 'directoryUrl'>;
+    removeKept: (namespace: string, secretName: string) => Promise<void>;
+  },
+): Promise<IssuedCertificate> {
+  const leaf = checkChain(kept.certificatePem, certificate.hosts);
+  const notAfter = new Date(leaf.validTo);
   await deps.secrets.storeCertificate({
     namespace: certificate.namespace,
     name: certificate.secretName,
-    certificatePem: chainPem,
-    privateKeyPem,
-    annotations: {
-      [SECRET_ANNOTATIONS.directoryUrl]: deps.authority.directoryUrl,
-      [SECRET_ANNOTATIONS.hosts]: certificate.hosts.join(','),
-      [SECRET_ANNOTATIONS.notAfter]: notAfter.toISOString(),
-      [SECRET_ANNOTATIONS.issuedAt]: deps.now().toISOString(),
-    },
+    certificatePem: kept.certificatePem,
+    privateKeyPem: kept.privateKeyPem,
+    annotations: secretAnnotations(certificate, deps, notAfter),
   });
+  deps.logger.info('installed a kept certificate instead of ordering', {
+    keptAt: kept.keptAt,
+    notAfter: notAfter.toISOString(),
+  });
+  try {
+    await deps.removeKept(certificate.namespace, certificate.secretName);
+  } catch (error) {
+    deps.logger.warn('could not remove the installed kept certificate', {
+      error: describeError(error),
+    });
+  }
   return { notAfter, serialNumber: leaf.serialNumber };
+}
+
+/** The annotations the job writes on a certificate Secret (a placeholder time before issuance). */
+function secretAnnotations(
+  certificate: DesiredCertificate,
+  deps: { authority: Pick<CertificateAuthority, 'directoryUrl'>; now: () => Date },
+  notAfter: Date | undefined,
+): Record<string, string> {
+  const now = deps.now().toISOString();
+  return {
+    [SECRET_ANNOTATIONS.directoryUrl]: deps.authority.directoryUrl,
+    [SECRET_ANNOTATIONS.hosts]: certificate.hosts.join(','),
+    [SECRET_ANNOTATIONS.notAfter]: (notAfter ?? deps.now()).toISOString(),
+    [SECRET_ANNOTATIONS.issuedAt]: now,
+  };
 }
 
 /** The leaf of a chain, after checking that it names exactly the wanted hosts. */

@@ -23,6 +23,8 @@ export interface SelfCheckOptions {
   maxElapsedMs: number;
   /** Timeout of one attempt. */
   attemptTimeoutMs?: number;
+  /** Aborted when the run abandons the order (jobs/run/stop-request.ts): stop retrying. */
+  signal?: AbortSignal;
 }
 
 /** The challenge was not served as expected within the allowed time. */
@@ -47,6 +49,7 @@ export async function selfCheck(
         maxTimeout: Math.max(options.initialIntervalMs, options.maxElapsedMs / 4),
         maxRetryTime: options.maxElapsedMs,
         randomize: true,
+        ...(options.signal ? { signal: options.signal } : {}),
         onFailedAttempt: ({ error, attemptNumber }) => {
           logger.debug('challenge not served yet', {
             host: challenge.domain,

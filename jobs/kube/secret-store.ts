@@ -3,7 +3,8 @@
  * `kubernetes.io/tls`, by field selector), reads single Secrets, and stores issued certificates.
  */
 import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
-import { KubeLegoError } from '../../shared/errors.js';
+import { KubeLegoError, SecretWriteRefusedError } from '../../shared/errors.js';
+import { statusOf } from '../../shared/kube/api-error.js';
 import { MANAGED_BY } from '../../shared/labels.js';
 import {
   TLS_CERTIFICATE_KEY,
@@ -90,51 +91,93 @@ export class SecretStore {
    * labels and annotations. Creates a `kubernetes.io/tls` Secret when there is none. Retries once
    * on a conflicting concurrent write, re-reading the Secret first.
    * @throws SecretTypeMismatchError when a Secret of another type exists (it is never replaced).
-   * @throws KubeApiError when the API refuses the write.
+   * @throws SecretWriteRefusedError when the API server answers the write with a refusal.
+   * @throws KubeApiError when the API server cannot be reached or does not answer.
    */
   async storeCertificate(certificate: CertificateToStore): Promise<void> {
+    await this.write(certificate, false);
+  }
+
+  /**
+   * Proves, before anything is ordered, that {@link storeCertificate} would be accepted: the
+   * same create or update, sent as a server-side dry run (`dryRun=All`), which runs
+   * authorization, validation, admission policies, webhooks and quota without persisting
+   * anything. The certificate does not exist yet: the dry run carries the Secret's current
+   * `tls.crt` (empty for a new Secret) with the new key and annotations.
+   * @throws as {@link storeCertificate}.
+   */
+  async checkCertificateWrite(
+    certificate: Omit<CertificateToStore, 'certificatePem'>,
+  ): Promise<void> {
+    await this.write({ ...certificate, certificatePem: undefined }, true);
+  }
+
+  private async write(
+    certificate: Omit<CertificateToStore, 'certificatePem'> & {
+      certificatePem: string | undefined;
+    },
+    dryRun: boolean,
+  ): Promise<void> {
     const { namespace, name } = certificate;
-    const tlsData = {
-      [TLS_CERTIFICATE_KEY]: Buffer.from(certificate.certificatePem).toString('base64'),
-      [TLS_PRIVATE_KEY_KEY]: Buffer.from(certificate.privateKeyPem).toString('base64'),
-    };
-    // A concurrent write (409) is retried from a fresh read, twice at most.
-    await retryOnConflict(
-      async () => {
-        const existing = await kubeCallUnlessNotFound(`get Secret ${namespace}/${name}`, () =>
-          this.api.readNamespacedSecret({ namespace, name }),
-        );
-        if (!existing) {
-          await kubeCall(`create Secret ${namespace}/${name}`, () =>
-            this.api.createNamespacedSecret({
-              namespace,
-              body: {
-                metadata: {
-                  name,
-                  namespace,
-                  labels: { ...MANAGED_BY },
-                  annotations: certificate.annotations,
-                },
-                type: TLS_SECRET_TYPE,
-                data: tlsData,
-              },
-            }),
+    const options = dryRun ? { dryRun: 'All' } : {};
+    const prefix = dryRun ? 'dry-run ' : '';
+    try {
+      // A concurrent write (409) is retried from a fresh read, twice at most.
+      await retryOnConflict(
+        async () => {
+          const existing = await kubeCallUnlessNotFound(`get Secret ${namespace}/${name}`, () =>
+            this.api.readNamespacedSecret({ namespace, name }),
           );
-          return;
-        }
-        const type = existing.type ?? 'Opaque';
-        if (type !== TLS_SECRET_TYPE) throw new SecretTypeMismatchError(namespace, name, type);
-        existing.data = { ...(existing.data ?? {}), ...tlsData };
-        existing.metadata = {
-          ...existing.metadata,
-          annotations: { ...(existing.metadata?.annotations ?? {}), ...certificate.annotations },
-        };
-        await kubeCall(`update Secret ${namespace}/${name}`, () =>
-          this.api.replaceNamespacedSecret({ namespace, name, body: existing }),
+          const certificatePem =
+            certificate.certificatePem ??
+            Buffer.from(existing?.data?.[TLS_CERTIFICATE_KEY] ?? '', 'base64').toString('utf8');
+          const tlsData = {
+            [TLS_CERTIFICATE_KEY]: Buffer.from(certificatePem).toString('base64'),
+            [TLS_PRIVATE_KEY_KEY]: Buffer.from(certificate.privateKeyPem).toString('base64'),
+          };
+          if (!existing) {
+            await kubeCall(`${prefix}create Secret ${namespace}/${name}`, () =>
+              this.api.createNamespacedSecret({
+                namespace,
+                ...options,
+                body: {
+                  metadata: {
+                    name,
+                    namespace,
+                    labels: { ...MANAGED_BY },
+                    annotations: certificate.annotations,
+                  },
+                  type: TLS_SECRET_TYPE,
+                  data: tlsData,
+                },
+              }),
+            );
+            return;
+          }
+          const type = existing.type ?? 'Opaque';
+          if (type !== TLS_SECRET_TYPE) throw new SecretTypeMismatchError(namespace, name, type);
+          existing.data = { ...(existing.data ?? {}), ...tlsData };
+          existing.metadata = {
+            ...existing.metadata,
+            annotations: { ...(existing.metadata?.annotations ?? {}), ...certificate.annotations },
+          };
+          await kubeCall(`${prefix}update Secret ${namespace}/${name}`, () =>
+            this.api.replaceNamespacedSecret({ namespace, name, ...options, body: existing }),
+          );
+        },
+        { attempts: 3 },
+      );
+    } catch (error) {
+      // An answer is a refusal of this Secret; no answer is the API's failure (the run's).
+      if (!(error instanceof SecretTypeMismatchError) && statusOf(error) !== undefined)
+        throw new SecretWriteRefusedError(
+          namespace,
+          name,
+          error instanceof Error ? error.message : String(error),
+          { cause: error },
         );
-      },
-      { attempts: 3 },
-    );
+      throw error;
+    }
   }
 }
 

@@ -10,13 +10,19 @@ import { describeError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { CertificateStatus, RunStatus } from '../../shared/status-entries.js';
 import {
-  describeFailure,
+  classifyFailure,
+  RUN_FAILURE_REASONS,
+  type RunFailureReason,
+} from '../decide/failure-class.js';
+import {
   failedOutcome,
+  notAttemptedOutcome,
   invalidEntryOutcomes,
   issuedOutcome,
   orderStartLog,
   outcomeWithoutOrder,
   runSummary,
+  type CertificateDecision as PlannedDecision,
   type CertificateOutcome,
   type EventNote,
   type LogLine,
@@ -34,6 +40,13 @@ export interface ActPorts {
   writeStatus(certificates: CertificateStatus[], run: RunStatus): Promise<void>;
   /** Whether the run may start another order (false once the Lease was lost). */
   mayContinue(): boolean;
+  /** The signal that asked the run to stop (SIGTERM, SIGINT), if one did: no new order. */
+  stopRequested(): string | undefined;
+  /**
+   * Whether a kept certificate waits for this one (shared/kept-certificates.ts): `issue`
+   * installs it without ordering, so a back-off does not hold it back.
+   */
+  hasKept(certificate: DesiredCertificate): boolean;
 }
 
 export interface RunReport {
@@ -87,7 +100,21 @@ export async function reconcile(
     await record([targetOf(entry.ref)], event);
   }
 
-  for (const decision of plan.decisions) {
+  // Set by the first failure of the whole run (classifyFailure scope 'run').
+  let runFailure: { reason: RunFailureReason; message: string } | undefined;
+  for (const planned of plan.decisions) {
+    // Installing a kept certificate costs the ACME server nothing: no back-off applies to it.
+    const decision: PlannedDecision =
+      planned.action.kind === 'BackingOff' && ports.hasKept(planned.certificate)
+        ? {
+            ...planned,
+            action: {
+              kind: 'Issue',
+              renewal: planned.facts !== undefined,
+              ...planned.action.needed,
+            },
+          }
+        : planned;
     const { certificate, action } = decision;
     const log = logger.child({
       namespace: certificate.namespace,
@@ -95,19 +122,40 @@ export async function reconcile(
       hosts: certificate.hosts.join(','),
     });
     const checkedAt = now();
-    const mayOrder = action.kind === 'Issue' && ports.mayContinue();
-    let outcome: CertificateOutcome | undefined = outcomeWithoutOrder(
-      decision,
-      mayOrder,
-      checkedAt,
-    );
+    const signal = ports.stopRequested();
+    // Not attempted: the run failed as a whole or was stopped; the certificate keeps its
+    // failure memory as it was.
+    const notAttempted =
+      runFailure ??
+      (signal
+        ? {
+            reason: RUN_FAILURE_REASONS.stopped,
+            message: `The run was stopped (${signal}) before ordering this certificate; the next run will.`,
+          }
+        : undefined);
+    let outcome: CertificateOutcome | undefined =
+      action.kind === 'Issue' && notAttempted
+        ? notAttemptedOutcome(decision, notAttempted, checkedAt)
+        : outcomeWithoutOrder(decision, action.kind === 'Issue' && ports.mayContinue(), checkedAt);
     if (outcome === undefined && action.kind === 'Issue') {
       write(log, orderStartLog(action));
       try {
         const issued = await ports.issue(certificate, log);
         outcome = issuedOutcome({ ...decision, action }, issued, checkedAt);
       } catch (error) {
-        outcome = failedOutcome(decision, describeFailure(error), now(), checkedAt);
+        const failure = classifyFailure(error);
+        if (failure.scope === 'run') {
+          // Charged to the run, once: logged here, recorded on the run's status; this
+          // certificate and the ones after it keep their failure count.
+          runFailure = { reason: failure.reason, message: failure.message };
+          logger.error('run stopped: no further certificate is ordered in this run', {
+            reason: failure.reason,
+            error: failure.message,
+          });
+          outcome = notAttemptedOutcome(decision, runFailure, checkedAt);
+        } else {
+          outcome = failedOutcome(decision, failure, now(), checkedAt);
+        }
       }
     }
     if (outcome === undefined) continue;
@@ -118,7 +166,19 @@ export async function reconcile(
   }
   statuses.push(...invalid.statuses);
 
-  const run = runSummary(counts, plan.decisions.length + plan.invalid.length, startedAt, now());
+  const run: RunStatus = {
+    ...runSummary(counts, plan.decisions.length + plan.invalid.length, startedAt, now()),
+  };
+  const stopped = ports.stopRequested();
+  if (runFailure) {
+    run.result = 'Failed';
+    run.reason = runFailure.reason;
+    run.message = runFailure.message;
+  } else if (stopped) {
+    run.result = 'Failed';
+    run.reason = RUN_FAILURE_REASONS.stopped;
+    run.message = `The run was stopped (${stopped}).`;
+  }
   await ports.writeStatus(statuses, run);
   return { run, certificates: statuses };
 }

@@ -5,10 +5,14 @@
  */
 import { ApiException } from '@kubernetes/client-node';
 import { KubeApiError } from '../errors.js';
+import { timeoutOf } from './request-timeout.js';
 
 /** Wraps any error from a Kubernetes API call; the original stays as `cause`. */
 export function toKubeApiError(operation: string, error: unknown): KubeApiError {
   if (error instanceof KubeApiError) return error;
+  const timeout = timeoutOf(error);
+  if (timeout)
+    return new KubeApiError(operation, undefined, 'Timeout', timeout.message, { cause: timeout });
   if (error instanceof ApiException) {
     const code = typeof error.code === 'number' ? error.code : undefined;
     let reason: string | undefined;

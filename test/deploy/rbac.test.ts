@@ -169,6 +169,8 @@ const JOB_MAY: Access[] = [
   ['update', COORD, 'leases', 'LEGO', 'kube-lego'],
   ['get', '', 'secrets', 'LEGO', 'kube-lego-account'],
   ['update', '', 'secrets', 'LEGO', 'kube-lego-account'],
+  ['get', '', 'secrets', 'LEGO', 'kube-lego-kept-certificates'],
+  ['update', '', 'secrets', 'LEGO', 'kube-lego-kept-certificates'],
   ['create', '', 'services', 'LEGO', 'kube-lego-nginx'],
   ['patch', '', 'services', 'LEGO', 'kube-lego-nginx'],
   ['get', '', 'services', 'LEGO', 'kube-lego-nginx'],
@@ -188,6 +190,7 @@ const JOB_MAY_NOT: Access[] = [
   ['patch', '', 'secrets', 'APP', 'web-tls'],
   ['watch', '', 'secrets', ''],
   ['delete', '', 'secrets', 'LEGO', 'kube-lego-account'],
+  ['delete', '', 'secrets', 'LEGO', 'kube-lego-kept-certificates'],
   // Workloads and anything that runs code.
   ['list', '', 'pods', 'APP'],
   ['get', '', 'pods', 'LEGO'],

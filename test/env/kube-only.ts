@@ -34,6 +34,12 @@ export interface KubeOnly {
    * waits until it is ready. @throws Error with its log's tail if it does not become ready.
    */
   startApiServer(): Promise<void>;
+  /**
+   * Sends a signal to the running API server only: SIGSTOP freezes it (connections stay open,
+   * nothing is answered), SIGCONT lets it go on.
+   * @throws Error when the API server is not running.
+   */
+  signalApiServer(signal: 'SIGSTOP' | 'SIGCONT'): void;
   /** Stops both servers and removes the folder. */
   stop(): Promise<void>;
 }
@@ -107,8 +113,14 @@ export async function startKubeApiServer(
         if (api) return;
         api = await startApi();
       },
+      signalApiServer(signal) {
+        const pid = api?.pid;
+        if (pid === undefined) throw new Error('the private API server is not running');
+        process.kill(pid, signal);
+      },
       async stop() {
         const running = api;
+        if (running?.pid !== undefined) process.kill(running.pid, 'SIGCONT');
         api = undefined;
         await running?.stop(2_000);
         await etcdServer.stop(2_000);

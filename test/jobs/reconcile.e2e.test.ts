@@ -15,7 +15,8 @@ import { parseAccountSecret } from '../../jobs/kube/account-secret.js';
 import { adminKubeConfig, createNamespace, testEnv } from '../env/context.js';
 import { assertValidTlsSecret, readSecret } from '../support/certificates.js';
 import { annotatedIngress, createResponderEndpoints } from '../support/fixtures.js';
-import { jobEnv, runJob, type JobResult } from '../support/job-process.js';
+import { jobEnv, runJob, startJob, type JobResult } from '../support/job-process.js';
+import { recordWatch, type WatchRecorder } from '../support/watch-recorder.js';
 import { startResponderProcess, type ResponderProcess } from '../support/responder-process.js';
 
 const kc = adminKubeConfig();
@@ -84,6 +85,23 @@ function assertExit(result: JobResult, code: number): void {
     code,
     `exit code ${result.code}; stderr:\n${result.stderr.slice(-4000)}`,
   );
+}
+
+/**
+ * Waits until the watch has delivered every change made before now: writes a marker Ingress into
+ * the watched namespace and waits for its event (a watch delivers changes in order).
+ */
+async function settle(watched: WatchRecorder<V1Ingress>, namespace: string): Promise<void> {
+  const marker = `marker-${Math.random().toString(36).slice(2, 8)}`;
+  await networking.createNamespacedIngress({
+    namespace,
+    // An Ingress needs a rule: one host, no annotation (the job would not look at it anyway).
+    body: annotatedIngress(marker, [{ hosts: [`${marker}.example.com`], secretName: marker }], {
+      annotated: false,
+    }),
+  });
+  await watched.until((e) => e.object.metadata?.name === marker);
+  watched.stop();
 }
 
 describe('the reconcile job against Pebble', () => {
@@ -419,9 +437,22 @@ describe('concurrency and configuration changes', () => {
       namespace: s.app,
       body: annotatedIngress('twice', [{ hosts: ['twice.example.com'], secretName: 'twice-tls' }]),
     });
-    // A fixed wait instead of the self-check keeps the first run busy while the second starts.
-    const env = s.env({ LEGO_SELF_CHECK: 'false', LEGO_SELF_CHECK_WAIT: '3s' });
-    const [a, b] = await Promise.all([runJob(env), sleep(1000).then(() => runJob(env))]);
+    // The first run's self-check cannot pass while no responder serves its token: it is busy
+    // until the responder comes back, which happens only after the second run has ended.
+    await s.responder.stop();
+    const env = s.env({
+      LEGO_EXPONENTIAL_BACKOFF_INITIAL_INTERVAL: '200ms',
+      LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '600s',
+    });
+    const first = startJob(env);
+    await first.waitForLog((l) => l.msg === 'issuing certificate');
+    const b = await runJob(env);
+    responder = await startResponderProcess({
+      namespace: s.lego,
+      port: testEnv().pebble.httpPort,
+      host: '127.0.0.1',
+    });
+    const a = await first.result;
     assertExit(a, 0);
     assertExit(b, 0);
     const stood = [a, b].filter((r) =>
@@ -511,16 +542,16 @@ describe('routing objects as the apiserver stores them, during an order', () => 
         },
       ),
     });
-    const running = runJob(s.env({ LEGO_SELF_CHECK: 'false', LEGO_SELF_CHECK_WAIT: '3s' }));
-    let seen: V1Ingress | undefined;
-    for (let i = 0; i < 40 && !seen; i++) {
-      await sleep(100);
-      seen = await networking
-        .readNamespacedIngress({ namespace: s.lego, name: 'kube-lego-nginx' })
-        .catch(() => undefined);
-    }
-    const result = await running;
+    // Every change to the job's namespace's Ingresses, observed while the order runs.
+    const watched = await recordWatch<V1Ingress>(
+      `/apis/networking.k8s.io/v1/namespaces/${s.lego}/ingresses`,
+    );
+    const result = await runJob(s.env({ LEGO_SELF_CHECK: 'false', LEGO_SELF_CHECK_WAIT: '0s' }));
+    await settle(watched, s.lego);
     assertExit(result, 0);
+    const seen = watched.events.find(
+      (e) => e.type !== 'DELETED' && e.object.metadata?.name === 'kube-lego-nginx',
+    )?.object;
     assert.ok(seen, 'the challenge Ingress existed while the order ran');
     assert.equal(seen.spec?.ingressClassName, 'nginx');
     assert.equal(seen.metadata?.labels?.['app.kubernetes.io/managed-by'], 'kube-lego');
@@ -566,18 +597,17 @@ describe('routing objects as the apiserver stores them, during an order', () => 
       }),
     });
     const before = await networking.readNamespacedIngress({ namespace: s.app, name: 'gce-site' });
-    const running = runJob(s.env({ LEGO_SELF_CHECK: 'false', LEGO_SELF_CHECK_WAIT: '3s' }));
-    let during: V1Ingress | undefined;
-    for (let i = 0; i < 40 && !during; i++) {
-      await sleep(100);
-      const current = await networking.readNamespacedIngress({
-        namespace: s.app,
-        name: 'gce-site',
-      });
-      if (JSON.stringify(current.spec).includes('acme-challenge')) during = current;
-    }
-    const result = await running;
+    const watched = await recordWatch<V1Ingress>(
+      `/apis/networking.k8s.io/v1/namespaces/${s.app}/ingresses`,
+    );
+    const result = await runJob(s.env({ LEGO_SELF_CHECK: 'false', LEGO_SELF_CHECK_WAIT: '0s' }));
+    await settle(watched, s.app);
     assertExit(result, 0);
+    const during = watched.events.find(
+      (e) =>
+        e.object.metadata?.name === 'gce-site' &&
+        JSON.stringify(e.object.spec).includes('acme-challenge'),
+    )?.object;
     assert.ok(during, 'the challenge path was on the user’s Ingress while the order ran');
     const rule = during.spec?.rules?.find((r) => r.host === 'gce.example.com');
     const challengePath = rule?.http?.paths.find((p) => p.path?.includes('acme-challenge'));

@@ -210,6 +210,25 @@ describe('ResponderMetrics', () => {
     assert.equal(sample(text, 'kube_lego_last_run_success'), undefined);
     assert.ok(!/^kube_lego_certificate_/m.test(text));
   });
+
+  test('a run that stopped early: kube_lego_last_run_stopped with its reason; none otherwise', () => {
+    const status = new JobStatusView(silentLogger);
+    const render = () =>
+      new ResponderMetrics({
+        challenges: { size: 0, malformedCount: 0 },
+        status,
+        isReady: () => true,
+      }).render();
+    status.replace(encodeStatus([], RUN));
+    assert.ok(
+      !/^kube_lego_last_run_stopped\{/m.test(render()),
+      'no sample for a run that went through',
+    );
+    status.replace(
+      encodeStatus([], { ...RUN, reason: 'AcmeUnavailable', message: 'ACME create order failed' }),
+    );
+    assert.equal(sample(render(), 'kube_lego_last_run_stopped{reason="AcmeUnavailable"}'), 1);
+  });
 });
 
 describe('the metrics app', { timeout: 30_000 }, () => {

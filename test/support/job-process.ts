@@ -43,12 +43,26 @@ export function jobEnv(
   };
 }
 
-/** Runs `jobs/main.ts` with `args` and the given environment (plus KUBECONFIG) to its end. */
-export async function runJob(
+/** A job process that is still running: its log lines as they arrive, its signals, its end. */
+export interface RunningJob {
+  readonly pid: number;
+  /** Resolves with the first JSON log line (so far or to come) for which `match` holds. */
+  waitForLog(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
+  /** Sends a signal to the process. */
+  kill(signal: NodeJS.Signals): void;
+  /** Resolves when the process has exited, with everything it wrote. */
+  readonly result: Promise<JobResult>;
+}
+
+/**
+ * Starts `jobs/main.ts` with `args` and the given environment (plus KUBECONFIG). The process is
+ * killed (SIGKILL) if it has not ended after `timeoutMs`, so a hung job fails the test.
+ */
+export function startJob(
   env: Record<string, string>,
   args: string[] = [],
   timeoutMs = 120_000,
-): Promise<JobResult> {
+): RunningJob {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', join(root, 'jobs', 'main.ts'), ...args],
@@ -60,25 +74,91 @@ export async function runJob(
   );
   let stdout = '';
   let stderr = '';
+  let partial = '';
+  const logs: Record<string, unknown>[] = [];
+  const waiters: {
+    match: (line: Record<string, unknown>) => boolean;
+    resolve: (line: Record<string, unknown>) => void;
+  }[] = [];
   child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => {
+    stderr += c;
+    const lines = (partial + c).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      const parsed = parseLogLine(line);
+      if (!parsed) continue;
+      logs.push(parsed);
+      for (const waiter of [...waiters]) {
+        if (!waiter.match(parsed)) continue;
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(parsed);
+      }
+    }
+  });
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const code = await new Promise<number | null>((resolve) =>
+  const exited = new Promise<number | null>((resolve) =>
     child.on('exit', (c) => {
       resolve(c);
     }),
   );
-  clearTimeout(timer);
-  const logs: Record<string, unknown>[] = [];
-  for (const line of stderr.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      logs.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      // not a log line
-    }
+  // 'close' follows 'exit' once the pipes are drained: every line has been seen.
+  const closed = new Promise<void>((resolve) =>
+    child.on('close', () => {
+      resolve();
+    }),
+  );
+  const result = (async (): Promise<JobResult> => {
+    const code = await exited;
+    await closed;
+    clearTimeout(timer);
+    const last = parseLogLine(partial);
+    if (last) logs.push(last);
+    return { code, stdout, stderr, logs, summary: logs.find((l) => l.msg === 'run finished') };
+  })();
+  return {
+    pid: child.pid ?? -1,
+    waitForLog(match) {
+      const seen = logs.find(match);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        waiters.push({ match, resolve });
+        // A process that ends without the line fails the wait instead of hanging it.
+        void result.then(() => {
+          const index = waiters.findIndex((w) => w.resolve === resolve);
+          if (index < 0) return;
+          waiters.splice(index, 1);
+          reject(
+            new Error(
+              `the job ended without the awaited log line; stderr:\n${stderr.slice(-3000)}`,
+            ),
+          );
+        });
+      });
+    },
+    kill(signal) {
+      child.kill(signal);
+    },
+    result,
+  };
+}
+
+/** Runs `jobs/main.ts` with `args` and the given environment (plus KUBECONFIG) to its end. */
+export async function runJob(
+  env: Record<string, string>,
+  args: string[] = [],
+  timeoutMs = 120_000,
+): Promise<JobResult> {
+  return startJob(env, args, timeoutMs).result;
+}
+
+function parseLogLine(line: string): Record<string, unknown> | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return undefined;
   }
-  return { code, stdout, stderr, logs, summary: logs.find((l) => l.msg === 'run finished') };
 }
 
 /** The test process's environment without any LEGO_* setting of the developer's shell. */

@@ -5,6 +5,7 @@
  * steps is asserted: routes opened, tokens presented, self-checked, validated, tokens cleaned up
  * and routes closed in `finally`, and only then the Secret written.
  */
+import type { KeptCertificate } from '../../shared/kept-certificates.js';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type {
@@ -58,6 +59,8 @@ interface Options {
   selfCheckError?: Error;
   removeError?: Error;
   closeError?: Error;
+  dryRunError?: Error;
+  storeError?: Error;
 }
 
 function setup(options: Options = {}) {
@@ -73,7 +76,13 @@ function setup(options: Options = {}) {
   const chain =
     options.chain ??
     certificate({ key: 'rsa-a', dnsNames: HOSTS, notBefore: at(-DAY), notAfter: at(90 * DAY) });
+  const kept: KeptCertificate[] = [];
   const deps: IssueDependencies = {
+    keep: (entry) => {
+      calls.push('keep');
+      kept.push(entry);
+      return Promise.resolve();
+    },
     authority: new FakeAuthority(
       calls,
       options.obtainError ? { error: options.obtainError } : { chain },
@@ -103,8 +112,13 @@ function setup(options: Options = {}) {
       },
     },
     secrets: {
+      checkCertificateWrite: () => {
+        calls.push('dry-run store');
+        return options.dryRunError ? Promise.reject(options.dryRunError) : Promise.resolve();
+      },
       storeCertificate: (toStore) => {
         calls.push('store');
+        if (options.storeError) return Promise.reject(options.storeError);
         stored.push(toStore);
         return Promise.resolve();
       },
@@ -117,10 +131,11 @@ function setup(options: Options = {}) {
     logger,
     now: () => NOW,
   };
-  return { deps, calls, stored, warnings };
+  return { deps, calls, stored, kept, warnings };
 }
 
 const ORDERED = [
+  'dry-run store',
   'csr a.example,b.example',
   'open routes',
   'present a.example,b.example',
@@ -195,5 +210,24 @@ describe('issueCertificate: the order of the steps', () => {
     await assert.rejects(issueCertificate(desired(HOSTS), deps), InvalidChainError);
     assert.deepEqual(calls, ORDERED);
     assert.deepEqual(stored, []);
+  });
+
+  test('a refused dry run of the Secret write: nothing is ordered, no route opened', async () => {
+    const refused = new Error('denied by policy');
+    const { deps, calls, stored } = setup({ dryRunError: refused });
+    await assert.rejects(issueCertificate(desired(HOSTS), deps), refused);
+    assert.deepEqual(calls, ['dry-run store']);
+    assert.deepEqual(stored, []);
+  });
+
+  test('a Secret write that fails after the order: the certificate is kept, not thrown away', async () => {
+    const refused = new Error('the API server refused the write');
+    const { deps, calls, kept } = setup({ storeError: refused });
+    await assert.rejects(issueCertificate(desired(HOSTS), deps), refused);
+    assert.deepEqual(calls, [...ORDERED, 'store', 'keep']);
+    assert.equal(kept.length, 1);
+    assert.deepEqual(kept[0]?.hosts, [...HOSTS].sort());
+    assert.equal(kept[0]?.directoryUrl, DIRECTORY);
+    assert.match(kept[0]?.certificatePem ?? '', /BEGIN CERTIFICATE/);
   });
 });

@@ -23,7 +23,13 @@ import {
   type GatherPorts,
   type RunPlan,
 } from '../../jobs/run/snapshot.js';
-import { AcmeError, KubeApiError, KubeLegoError } from '../../shared/errors.js';
+import {
+  AcmeError,
+  AcmeUnavailableError,
+  KubeApiError,
+  KubeLegoError,
+  StoppedError,
+} from '../../shared/errors.js';
 import { createLogger, silentLogger, type Logger } from '../../shared/logger.js';
 import { encodeStatus, statusKey, type CertificateStatus } from '../../shared/status-entries.js';
 import { DAY, HOUR, MINUTE, NOW, at, secret, status, tlsSecret } from './decide/fixtures.js';
@@ -122,6 +128,18 @@ class FakeActPorts implements ActPorts {
 
   mayContinue(): boolean {
     return this.leaseLostAfter === undefined || this.issued.length < this.leaseLostAfter;
+  }
+
+  /** The signal that stops the run, once this many orders have started. */
+  stopAfter: { orders: number; signal: string } | undefined;
+
+  hasKept(_certificate: DesiredCertificate): boolean {
+    return false;
+  }
+
+  stopRequested(): string | undefined {
+    if (this.stopAfter && this.issued.length >= this.stopAfter.orders) return this.stopAfter.signal;
+    return undefined;
   }
 }
 
@@ -921,5 +939,89 @@ describe('gatherAndDecide', () => {
     const error = new KubeApiError('list Ingresses', 403, 'Forbidden', 'forbidden');
     cluster.listIngresses = () => Promise.reject(error);
     await assert.rejects(plan(cluster), error);
+  });
+});
+
+describe('reconcile: failures of the whole run are charged to the run, once', () => {
+  const threeDue = () =>
+    new FakeCluster([
+      ingress('a', [{ hosts: ['a.example'], secretName: 'a-tls' }]),
+      ingress('b', [{ hosts: ['b.example'], secretName: 'b-tls' }]),
+      ingress('c', [{ hosts: ['c.example'], secretName: 'c-tls' }]),
+    ]);
+  const rows: [string, Error, string][] = [
+    [
+      'ACME server unreachable',
+      new AcmeUnavailableError(
+        'ACME create order failed: connect ECONNREFUSED',
+        undefined,
+        undefined,
+      ),
+      'AcmeUnavailable',
+    ],
+    [
+      'Kubernetes API without an answer',
+      new KubeApiError('update ConfigMap x/y', undefined, 'Timeout', 'no answer within 30s'),
+      'KubeApiUnavailable',
+    ],
+    [
+      'Kubernetes API answering 503, as the cause of another error',
+      new KubeLegoError('could not open routes', {
+        cause: new KubeApiError('create Ingress', 503, 'ServiceUnavailable', 'etcd is down'),
+      }),
+      'KubeApiUnavailable',
+    ],
+    ['an order abandoned after SIGTERM', new StoppedError('SIGTERM'), 'Stopped'],
+  ];
+  for (const [name, error, reason] of rows) {
+    test(`${name}: one attempt, reason ${reason} on the run, no certificate backs off`, async () => {
+      const ports = new FakeActPorts();
+      ports.outcomes.set('shop/a-tls', error);
+      const report = await act(await plan(threeDue()), ports);
+      assert.deepEqual(ports.issued, ['shop/a-tls'], 'no order after the first failure');
+      assert.equal(report.run.result, 'Failed');
+      assert.equal(report.run.reason, reason);
+      assert.match(report.run.message ?? '', /\S/);
+      for (const name of ['a-tls', 'b-tls', 'c-tls']) {
+        const recorded = entry(report, 'shop', name);
+        assert.equal(recorded.result, 'Failed');
+        assert.equal(recorded.reason, reason);
+        assert.equal(recorded.failures, 0, `${name}: no failure counted`);
+        assert.equal(recorded.retryAfter, undefined, `${name}: no back-off`);
+      }
+      assert.deepEqual(ports.events, [], 'no IssuanceFailed Event: nothing is wrong with them');
+    });
+  }
+
+  test('a certificate that was already backing off keeps its failure memory as it was', async () => {
+    const previous = status({
+      secretName: 'a-tls',
+      hosts: ['a.example'],
+      result: 'Failed',
+      failures: 2,
+      lastFailureAt: at(-3 * HOUR).toISOString(),
+      retryAfter: at(-HOUR).toISOString(),
+      failedHosts: ['a.example'],
+    });
+    const ports = new FakeActPorts();
+    ports.outcomes.set('shop/a-tls', new AcmeUnavailableError('timeout', undefined, undefined));
+    const report = await act(
+      await plan(new FakeCluster(threeDue().ingresses, [], [previous])),
+      ports,
+    );
+    const recorded = entry(report, 'shop', 'a-tls');
+    assert.equal(recorded.failures, 2);
+    assert.equal(recorded.retryAfter, at(-HOUR).toISOString());
+  });
+
+  test('a stop request: no new order, the run says Stopped', async () => {
+    const ports = new FakeActPorts();
+    ports.stopAfter = { orders: 1, signal: 'SIGTERM' };
+    const report = await act(await plan(threeDue()), ports);
+    assert.deepEqual(ports.issued, ['shop/a-tls']);
+    assert.equal(entry(report, 'shop', 'a-tls').result, 'Issued', 'the order in progress finished');
+    assert.equal(entry(report, 'shop', 'b-tls').reason, 'Stopped');
+    assert.equal(entry(report, 'shop', 'b-tls').failures, 0);
+    assert.equal(report.run.reason, 'Stopped');
   });
 });

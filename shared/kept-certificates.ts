@@ -1,0 +1,115 @@
+/**
+ * The format of kept certificates: certificates the job obtained but could not write to their
+ * Secret (the write was refused, or the API server went away at that moment). Nothing obtained
+ * from Let's Encrypt is thrown away: the chain and key wait in one Secret of the job's own,
+ * {@link KEPT_SECRET_NAME} in LEGO_NAMESPACE, and later runs install them instead of ordering
+ * again while they are valid for the same hosts and key type. An entry is removed once installed.
+ *
+ * One data key per certificate, {@link keptKey} (`<namespace>.<secretName>.json`), whose value
+ * is a JSON {@link KeptCertificate}. One Secret with a fixed name, so that RBAC can grant the job
+ * exactly it (get and update by name) and nothing else in its namespace.
+ */
+import { statusKey } from './status-entries.js';
+
+/** The Secret in LEGO_NAMESPACE holding kept certificates. */
+export const KEPT_SECRET_NAME = 'kube-lego-kept-certificates';
+
+export interface KeptCertificate {
+  /** Where the certificate belongs. */
+  namespace: string;
+  secretName: string;
+  /** Exactly the certificate's DNS names, sorted. */
+  hosts: string[];
+  /** `rsa` with `rsaKeySize`, or `ecdsa-p256` / `ecdsa-p384`. */
+  keyType: string;
+  rsaKeySize?: number;
+  /** The ACME directory that issued it. */
+  directoryUrl: string;
+  /** The leaf's notAfter, ISO 8601. */
+  notAfter: string;
+  /** When it was kept, ISO 8601. */
+  keptAt: string;
+  /** Full chain, leaf first (PEM). */
+  certificatePem: string;
+  /** The certificate's private key (PEM). Never logged. */
+  privateKeyPem: string;
+}
+
+/** The data key of a kept certificate. */
+export function keptKey(namespace: string, secretName: string): string {
+  return `${statusKey(namespace, secretName)}.json`;
+}
+
+/** Encodes one kept certificate as a Secret data value (base64, as Secret `data` wants). */
+export function encodeKept(kept: KeptCertificate): { key: string; value: string } {
+  return {
+    key: keptKey(kept.namespace, kept.secretName),
+    value: Buffer.from(JSON.stringify(kept)).toString('base64'),
+  };
+}
+
+/**
+ * Reads the kept-certificates Secret's `data` (base64 values). Never throws: unreadable entries
+ * are skipped and their keys returned in `malformed`.
+ */
+export function decodeKept(data: Record<string, string> | undefined): {
+  entries: KeptCertificate[];
+  malformed: string[];
+} {
+  const entries: KeptCertificate[] = [];
+  const malformed: string[] = [];
+  for (const [key, value] of Object.entries(data ?? {})) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(Buffer.from(value, 'base64').toString('utf8'));
+    } catch {
+      malformed.push(key);
+      continue;
+    }
+    if (isKept(parsed) && key === keptKey(parsed.namespace, parsed.secretName))
+      entries.push(parsed);
+    else malformed.push(key);
+  }
+  return { entries, malformed };
+}
+
+function isKept(value: unknown): value is KeptCertificate {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    ['namespace', 'secretName', 'keyType', 'directoryUrl', 'notAfter', 'keptAt'].every(
+      (k) => typeof v[k] === 'string',
+    ) &&
+    typeof v.certificatePem === 'string' &&
+    typeof v.privateKeyPem === 'string' &&
+    Array.isArray(v.hosts) &&
+    v.hosts.every((h) => typeof h === 'string')
+  );
+}
+
+/**
+ * Whether a kept certificate may be installed for a certificate wanted now: same Secret, exactly
+ * the same hosts, the same key type (and RSA size), the same directory, and still valid at `now`.
+ */
+export function keptMatches(
+  kept: KeptCertificate,
+  wanted: {
+    namespace: string;
+    secretName: string;
+    hosts: readonly string[];
+    keyType: string;
+    rsaKeySize: number;
+    directoryUrl: string;
+  },
+  now: Date,
+): boolean {
+  return (
+    kept.namespace === wanted.namespace &&
+    kept.secretName === wanted.secretName &&
+    [...kept.hosts].sort().join(',') === [...wanted.hosts].sort().join(',') &&
+    kept.keyType === wanted.keyType &&
+    (wanted.keyType !== 'rsa' || kept.rsaKeySize === wanted.rsaKeySize) &&
+    kept.directoryUrl === wanted.directoryUrl &&
+    Date.parse(kept.notAfter) > now.getTime()
+  );
+}
