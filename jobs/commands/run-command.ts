@@ -142,7 +142,13 @@ export async function runCommand(settings: JobSettings, logger: Logger): Promise
         },
         recordEvent: (target, type, reason, message) =>
           events.record(target, type, reason, message),
-        writeStatus: (certificates, run) => status.write(certificates, run),
+        // The request counts go into the run's record, for the responder's metrics.
+        writeStatus: async (certificates, run) =>
+          status.write(certificates, {
+            ...run,
+            apiRequests: clients.requests.count(),
+            acmeRequests: acme ? (await acme).requests() : 0,
+          }),
         mayContinue: () => leaseHeld,
       },
       logger,

@@ -44,8 +44,11 @@ export interface IssueDependencies {
 
 /** What was stored. */
 export interface IssuedCertificate {
+  notBefore: Date;
   notAfter: Date;
   serialNumber: string;
+  /** The ACME directory that issued it. */
+  directoryUrl: string;
 }
 
 /** The server returned something that is not a usable chain for the hosts. */
@@ -110,7 +113,12 @@ export async function issueCertificate(
       [SECRET_ANNOTATIONS.issuedAt]: deps.now().toISOString(),
     },
   });
-  return { notAfter, serialNumber: leaf.serialNumber };
+  return {
+    notBefore: new Date(leaf.validFrom),
+    notAfter,
+    serialNumber: leaf.serialNumber,
+    directoryUrl: deps.authority.directoryUrl,
+  };
 }
 
 /** The leaf of a chain, after checking that it names exactly the wanted hosts. */

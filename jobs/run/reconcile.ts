@@ -12,10 +12,13 @@ import type {
   CertificateStatus,
   RunStatus,
 } from '../../shared/status-entries.js';
+import { isStagingDirectory } from '../../shared/acme-directory.js';
 import { nextFailureStatus } from '../decide/backoff.js';
+import { renewalDueAt } from '../decide/renewal-threshold.js';
 import type { IssuedCertificate } from '../issue/issue-certificate.js';
 import type { EventType } from '../kube/event-recorder.js';
 import type { DesiredCertificate, IngressRef } from '../model.js';
+import { SECRET_ANNOTATIONS } from '../secret-annotations.js';
 import type { CertificateDecision, RunPlan } from './snapshot.js';
 
 /** The ports the act step writes through. */
@@ -134,7 +137,7 @@ export async function reconcile(
       name: r.name,
       uid: r.uid,
     }));
-    const base = baseStatus(decision, now());
+    const base = baseStatus(decision, plan.minimumValidityMs, now());
     switch (action.kind) {
       case 'Valid':
         counts.valid++;
@@ -205,14 +208,25 @@ export async function reconcile(
           if (action.renewal) counts.renewed++;
           else counts.issued++;
           const message = `Certificate for ${certificate.hosts.join(', ')} stored in Secret ${certificate.secretName}, valid until ${issued.notAfter.toISOString()} (${action.reason}: ${action.message})`;
+          // The directory and whether it is staging, so that nobody takes a staging
+          // certificate (untrusted by browsers) for a real one.
           log.info(action.renewal ? 'certificate renewed' : 'certificate issued', {
             notAfter: issued.notAfter.toISOString(),
             serial: issued.serialNumber,
+            directory: issued.directoryUrl,
+            staging: isStagingDirectory(issued.directoryUrl),
           });
           await event(refs, 'Normal', result, message);
           statuses.push({
             ...withoutFailures(base),
             notAfter: issued.notAfter.toISOString(),
+            notBefore: issued.notBefore.toISOString(),
+            renewalAt: renewalDueAt(
+              issued.notBefore,
+              issued.notAfter,
+              plan.minimumValidityMs,
+            ).toISOString(),
+            directoryUrl: issued.directoryUrl,
             result,
             reason: action.reason,
             message,
@@ -242,25 +256,42 @@ export async function reconcile(
   statuses.push(...invalidBySecret.values());
 
   const finishedAt = now();
+  const result = counts.failed > 0 ? 'Failed' : 'Succeeded';
+  const lastSuccessAt =
+    result === 'Succeeded' ? finishedAt.toISOString() : plan.previousStatus.run?.lastSuccessAt;
   const run: RunStatus = {
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
-    result: counts.failed > 0 ? 'Failed' : 'Succeeded',
+    result,
     entries: plan.decisions.length + plan.invalid.length,
     ...counts,
+    directoryUrl: plan.directoryUrl,
+    ...(lastSuccessAt ? { lastSuccessAt } : {}),
   };
   await ports.writeStatus(statuses, run);
   return { run, certificates: statuses };
 }
 
-function baseStatus(decision: CertificateDecision, now: Date): CertificateStatus {
-  const { certificate, facts, previous } = decision;
+function baseStatus(
+  decision: CertificateDecision,
+  minimumValidityMs: number,
+  now: Date,
+): CertificateStatus {
+  const { certificate, facts, previous, secret } = decision;
+  const directoryUrl = facts ? secret?.annotations[SECRET_ANNOTATIONS.directoryUrl] : undefined;
   return {
     namespace: certificate.namespace,
     secretName: certificate.secretName,
     ingresses: certificate.ingresses.map((r) => `${r.namespace}/${r.name}`),
     hosts: certificate.hosts,
     notAfter: facts ? facts.notAfter.toISOString() : null,
+    ...(facts
+      ? {
+          notBefore: facts.notBefore.toISOString(),
+          renewalAt: renewalDueAt(facts.notBefore, facts.notAfter, minimumValidityMs).toISOString(),
+        }
+      : {}),
+    ...(directoryUrl ? { directoryUrl } : {}),
     result: 'Valid',
     reason: '',
     message: '',

@@ -46,6 +46,10 @@ export interface RunPlan {
   invalid: InvalidEntry[];
   skipped: SkippedIngress[];
   previousStatus: StatusSnapshot;
+  /** LEGO_URL: recorded in the run's status. */
+  directoryUrl: string;
+  /** LEGO_MINIMUM_VALIDITY: each status entry records when its certificate will be renewed. */
+  minimumValidityMs: number;
 }
 
 /**
@@ -86,5 +90,12 @@ export async function gatherAndDecide(
     );
     decisions.push({ certificate, secret, facts: readCertificateFacts(secret), previous, action });
   }
-  return { decisions, invalid: collected.invalid, skipped: collected.skipped, previousStatus };
+  return {
+    decisions,
+    invalid: collected.invalid,
+    skipped: collected.skipped,
+    previousStatus,
+    directoryUrl: settings.directoryUrl,
+    minimumValidityMs: settings.minimumValidityMs,
+  };
 }

@@ -5,6 +5,7 @@
 #   etcd            go.etcd.io/etcd/server/v3 (wrapper module test/env/go/etcd)
 #   pebble, pebble-challtestsrv  github.com/letsencrypt/pebble/v2 (test/env/go/pebble)
 #   helm            helm.sh/helm/v3 (test/env/go/helm)
+#   promtool        github.com/prometheus/prometheus (test/env/go/promtool; only when asked for)
 #
 # Cache: $KUBE_LEGO_TEST_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/kube-lego-ts/test-env, one
 # folder per component keyed by its version and a hash of its wrapper's go.mod and go.sum, so a
@@ -14,6 +15,7 @@
 #   KUBEBUILDER_ASSETS  folder holding etcd and kube-apiserver (the envtest convention)
 #   PEBBLE_ASSETS       folder holding pebble and pebble-challtestsrv
 #   HELM_ASSETS         folder holding helm
+#   PROMTOOL_ASSETS     folder holding promtool
 #
 # Prints one line per component: NAME=<folder holding its binaries>. Exits non-zero, naming the
 # component, if any build fails.
@@ -133,8 +135,18 @@ for component in $want; do
       }
       echo "HELM_DIR=$dir"
       ;;
+    promtool)
+      dir=$(from_env PROMTOOL_ASSETS promtool promtool) && rc=0 || rc=$?
+      [ $rc -le 1 ] || exit $rc
+      [ $rc -eq 0 ] || {
+        dir=$(key promtool "$PROMTOOL_VERSION")
+        [ -x "$dir/promtool" ] || build promtool "$PROMTOOL_VERSION" "$dir" "-s -w" "" \
+          github.com/prometheus/prometheus/cmd/promtool:promtool
+      }
+      echo "PROMTOOL_DIR=$dir"
+      ;;
     *)
-      log "unknown component '$component' (known: kube etcd pebble helm)"
+      log "unknown component '$component' (known: kube etcd pebble helm promtool)"
       exit 2
       ;;
   esac
