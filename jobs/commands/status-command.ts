@@ -4,6 +4,7 @@
  * (a CronJob that stopped running is the renewal failure kube-lego users never saw).
  */
 import { CoreV1Api } from '@kubernetes/client-node';
+import { isStagingDirectory } from '../../shared/acme-directory.js';
 import { formatDuration } from '../../shared/duration.js';
 import type { Logger } from '../../shared/logger.js';
 import { loadKubeConfig } from '../../shared/kube/kube-config.js';
@@ -36,7 +37,21 @@ export async function statusCommand(settings: JobSettings, logger: Logger): Prom
       rows,
     ) + '\n',
   );
+  // Staging certificates look like real ones in a table: say so, by name.
+  const staging = snapshot.certificates.filter(
+    (c) => c.directoryUrl !== undefined && isStagingDirectory(c.directoryUrl),
+  );
+  if (staging.length > 0) {
+    process.stdout.write(
+      `\nSTAGING: ${staging.length} certificate(s) issued by a staging directory, not trusted by browsers: ${staging.map((c) => `${c.namespace}/${c.secretName}`).join(', ')}.\n`,
+    );
+  }
   const run = snapshot.run;
+  if (run?.directoryUrl) {
+    process.stdout.write(
+      `\nACME directory: ${run.directoryUrl}${isStagingDirectory(run.directoryUrl) ? ' (STAGING: certificates it issues are not trusted by browsers)' : ''}\n`,
+    );
+  }
   if (!run) {
     process.stdout.write('\nNo run has finished yet.\n');
     return 1;

@@ -5,7 +5,7 @@
 #   etcd            go.etcd.io/etcd/server/v3 (wrapper module test/env/go/etcd)
 #   pebble, pebble-challtestsrv  github.com/letsencrypt/pebble/v2 (test/env/go/pebble)
 #   helm            helm.sh/helm/v3 (test/env/go/helm)
-#   promtool        github.com/prometheus/prometheus (test/env/go/promtool; only when asked for)
+#   promtool        github.com/prometheus/prometheus (test/env/go/promtool)
 #
 # Cache: $KUBE_LEGO_TEST_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/kube-lego-ts/test-env, one
 # folder per component keyed by its version and a hash of its wrapper's go.mod and go.sum, so a
@@ -91,7 +91,7 @@ k8s_ldflags() {
   printf '%s' "-s -w$x"
 }
 
-want=${*:-kube etcd pebble helm}
+want=${*:-kube etcd pebble helm promtool}
 for component in $want; do
   case $component in
     kube)
