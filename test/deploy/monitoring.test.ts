@@ -72,7 +72,9 @@ const groups = ruleGroups(rendered);
 const rules = groups.flatMap((g) => g.rules);
 const work = mkdtempSync(join(tmpdir(), 'kube-lego-rules-'));
 writeFileSync(join(work, 'rules.yaml'), JSON.stringify({ groups }));
-after(() => rmSync(work, { recursive: true, force: true }));
+after(() => {
+  rmSync(work, { recursive: true, force: true });
+});
 
 /** The annotations a rule gives an alert with these labels and this value. */
 function annotations(
