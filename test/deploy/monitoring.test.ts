@@ -17,7 +17,7 @@ import { adminKubeConfig, createNamespace, testEnv } from '../env/context.js';
 import { annotatedIngress } from '../support/fixtures.js';
 import { jobEnv, runJob } from '../support/job-process.js';
 import { startResponderProcess, type ResponderProcess } from '../support/responder-process.js';
-import { find, renderHelm, type KubeObject } from './render.js';
+import { find, kubectl, kubectlApply, ofKind, renderHelm, type KubeObject } from './render.js';
 
 const MONITORING = {
   'monitoring.serviceMonitor.enabled': 'true',
@@ -117,6 +117,49 @@ describe('the chart’s monitoring objects', () => {
   test('off by default', () => {
     const plain = renderHelm();
     assert.ok(!plain.some((o) => o.kind === 'ServiceMonitor' || o.kind === 'PrometheusRule'));
+  });
+
+  test('both pass a server-side dry run against the Prometheus Operator’s CRDs', async () => {
+    // The CRDs from the operator's Go module (test/env/build-servers.sh monitoring-crds).
+    const crds = process.env.MONITORING_CRDS_DIR;
+    if (!crds) throw new Error('MONITORING_CRDS_DIR is not set: run the tests with `npm test`');
+    const kubeconfig = testEnv().kubeconfig;
+    for (const name of ['servicemonitors', 'prometheusrules']) {
+      const file = join(crds, `monitoring.coreos.com_${name}.yaml`);
+      kubectl(['apply', '--server-side', '--kubeconfig', kubeconfig, '-f', file]);
+      // A watch until the API server serves the new kind.
+      kubectl([
+        'wait',
+        '--kubeconfig',
+        kubeconfig,
+        '--for=condition=Established',
+        '--timeout=60s',
+        `crd/${name}.monitoring.coreos.com`,
+      ]);
+    }
+    const namespace = await createNamespace('deploy-monitoring');
+    const inNamespace = renderHelm({ namespace, set: MONITORING });
+    const objects = [
+      ...ofKind(inNamespace, 'ServiceMonitor'),
+      ...ofKind(inNamespace, 'PrometheusRule'),
+    ];
+    assert.equal(objects.length, 2);
+    const result = await kubectlApply(objects, [
+      '--server-side',
+      '--dry-run=server',
+      '--validate=strict',
+      '--field-manager=kube-lego-test',
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.doesNotMatch(result.stderr, /warning/i);
+    assert.match(
+      result.stdout,
+      /servicemonitor\.monitoring\.coreos\.com\/kube-lego-responder serverside-applied \(server dry run\)/,
+    );
+    assert.match(
+      result.stdout,
+      /prometheusrule\.monitoring\.coreos\.com\/kube-lego serverside-applied \(server dry run\)/,
+    );
   });
 
   test('the rendered rules pass promtool check rules', async () => {
