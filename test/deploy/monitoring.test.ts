@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, test } from 'node:test';
-import { CoreV1Api, NetworkingV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, NetworkingV1Api, Watch } from '@kubernetes/client-node';
 import { adminKubeConfig, createNamespace, testEnv } from '../env/context.js';
 import { annotatedIngress } from '../support/fixtures.js';
 import { jobEnv, runJob } from '../support/job-process.js';
@@ -51,6 +51,29 @@ function promtool(args: string[], cwd: string): Promise<{ code: number; output: 
       });
     });
   });
+}
+
+/** Resolves once the CRD `name` is Established, from a watch of it (kubectl wait fails on a CRD with no conditions yet). */
+async function established(name: string): Promise<void> {
+  let request: AbortController | undefined;
+  await new Promise<void>((resolve, reject) => {
+    void new Watch(adminKubeConfig())
+      .watch(
+        '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
+        { fieldSelector: `metadata.name=${name}` },
+        (_type, object: { status?: { conditions?: { type: string; status: string }[] } }) => {
+          const conditions = object.status?.conditions ?? [];
+          if (conditions.some((c) => c.type === 'Established' && c.status === 'True')) resolve();
+        },
+        (error: unknown) => {
+          reject(
+            new Error(`the watch of CRD ${name} ended before it was Established`, { cause: error }),
+          );
+        },
+      )
+      .then((controller) => (request = controller), reject);
+  });
+  request?.abort();
 }
 
 /** Prometheus's `humanizeDuration` for a whole number of seconds of at least one. */
@@ -127,15 +150,7 @@ describe('the chart’s monitoring objects', () => {
     for (const name of ['servicemonitors', 'prometheusrules']) {
       const file = join(crds, `monitoring.coreos.com_${name}.yaml`);
       kubectl(['apply', '--server-side', '--kubeconfig', kubeconfig, '-f', file]);
-      // A watch until the API server serves the new kind.
-      kubectl([
-        'wait',
-        '--kubeconfig',
-        kubeconfig,
-        '--for=condition=Established',
-        '--timeout=60s',
-        `crd/${name}.monitoring.coreos.com`,
-      ]);
+      await established(`${name}.monitoring.coreos.com`);
     }
     const namespace = await createNamespace('deploy-monitoring');
     const inNamespace = renderHelm({ namespace, set: MONITORING });
@@ -171,6 +186,7 @@ describe('the chart’s monitoring objects', () => {
       'KubeLegoCertificateFailing',
       'KubeLegoCertificateRenewalOverdue',
       'KubeLegoNoSuccessfulRun',
+      'KubeLegoNoSuccessfulRunRecorded',
     ]);
   });
 
@@ -243,14 +259,17 @@ describe('the chart’s monitoring objects', () => {
     };
     // Failing for 24 h, first Failed then BackingOff (the result label changes): fires.
     const failing = {
-      interval: '10m',
+      // One sample a minute: the rules are evaluated every minute, and a series with no sample
+      // in the last 5 minutes is gone, which would reset the `for`.
+      interval: '1m',
       input_series: [
-        { series: cert('result', 'broken').replace('}', ',result="Failed"}'), values: '1x12' },
+        { series: cert('result', 'broken').replace('}', ',result="Failed"}'), values: '1x120' },
+        // From about 1 h 40 m on: the result label changed (a scrape may briefly see both).
         {
           series: cert('result', 'broken').replace('}', ',result="BackingOff"}'),
-          values: '_x12 1x150',
+          values: '_x100 1x1400',
         },
-        { series: cert('result', 'good').replace('}', ',result="Valid"}'), values: '1x162' },
+        { series: cert('result', 'good').replace('}', ',result="Valid"}'), values: '1x1500' },
       ],
       alert_rule_test: [
         { eval_time: '23h', alertname: 'KubeLegoCertificateFailing', exp_alerts: [] },
@@ -288,17 +307,17 @@ describe('the chart’s monitoring objects', () => {
       ],
     };
     // No success recorded at all, for two intervals.
-    const absentRule = rules.filter((r) => r.alert === 'KubeLegoNoSuccessfulRun')[1]!;
+    const absentRule = rules.find((r) => r.alert === 'KubeLegoNoSuccessfulRunRecorded')!;
     const never = {
       interval: '10m',
       input_series: [
         constant('kube_lego_last_run_timestamp_seconds{namespace="kube-lego"}', 0, 120),
       ],
       alert_rule_test: [
-        { eval_time: '15h', alertname: 'KubeLegoNoSuccessfulRun', exp_alerts: [] },
+        { eval_time: '15h', alertname: 'KubeLegoNoSuccessfulRunRecorded', exp_alerts: [] },
         {
           eval_time: '16h10m',
-          alertname: 'KubeLegoNoSuccessfulRun',
+          alertname: 'KubeLegoNoSuccessfulRunRecorded',
           exp_alerts: [{ exp_labels: sev, exp_annotations: absentRule.annotations }],
         },
       ],

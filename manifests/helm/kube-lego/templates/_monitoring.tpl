@@ -65,8 +65,8 @@ aggregated over the responder replicas (each serves the same status) by `max`.
       annotations:
         summary: No successful kube-lego run for {{ "{{ $value | humanizeDuration }}" }}
         description: The CronJob is not running or every run fails; see its Jobs and logs.
-    - alert: KubeLegoNoSuccessfulRun
-      # No success recorded at all (or no metrics): as bad, once it lasts two intervals.
+    - alert: KubeLegoNoSuccessfulRunRecorded
+      # No success recorded at all (or no metrics scraped): as bad, once it lasts two intervals.
       expr: |
         absent(kube_lego_last_successful_run_timestamp_seconds)
       for: {{ $twice }}s
