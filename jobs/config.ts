@@ -15,14 +15,8 @@ import {
   text,
 } from '../shared/config/parsers.js';
 import { InvalidValue, setting, type SettingValues } from '../shared/config/setting.js';
-
-/** The providers that can route a challenge to the responder (see docs/routing.md). */
-export const PROVIDERS = ['nginx', 'gce'] as const;
-export type Provider = (typeof PROVIDERS)[number];
-
-/** Key types a certificate can have. RSA sizes come from LEGO_RSA_KEYSIZE. */
-export const KEY_TYPES = ['rsa', 'ecdsa-p256', 'ecdsa-p384'] as const;
-export type KeyType = (typeof KEY_TYPES)[number];
+import { KEY_TYPES } from './key-type.js';
+import { PROVIDERS, type Provider } from './model.js';
 
 /** Let's Encrypt's staging directory: kube-lego's default, so nothing real is issued by mistake. */
 export const LETS_ENCRYPT_STAGING = 'https://acme-staging-v02.api.letsencrypt.org/directory';

@@ -2,7 +2,15 @@
  * The job's data model: plain shapes the gather step builds from API objects, the decide step
  * reads, and the act step carries out. No library types leak past the adapters.
  */
-import type { KeyType, Provider } from './config.js';
+
+/**
+ * The providers that can route a challenge to the responder (see docs/routing.md); the routers
+ * are a `Record<Provider, ChallengeRouter>`, so a new one is a compile error until it has a router.
+ */
+import type { InvalidEntryReason, SkipReason } from './decide/reasons.js';
+
+export const PROVIDERS = ['nginx', 'gce'] as const;
+export type Provider = (typeof PROVIDERS)[number];
 
 /** An Ingress as the job sees it, extracted from networking.k8s.io/v1 by the gather step. */
 export interface IngressView {
@@ -17,13 +25,34 @@ export interface IngressView {
   tls: { hosts?: unknown; secretName?: unknown }[];
 }
 
-/** Where one TLS entry comes from. */
-export interface IngressRef {
+/**
+ * The kinds of object that can ask for a certificate, with their API version (for Events'
+ * `involvedObject`). Discovery turns each into {@link Requester}s; nothing below it depends on
+ * the kind, so a second source (Gateway API) adds a member here and its own discovery.
+ */
+export const REQUESTER_API_VERSIONS = { Ingress: 'networking.k8s.io/v1' } as const;
+export type RequesterKind = keyof typeof REQUESTER_API_VERSIONS;
+
+/** The object that asked for a certificate. */
+export interface Requester {
+  kind: RequesterKind;
   namespace: string;
   name: string;
   uid: string;
-  /** Index of the entry in `spec.tls`. */
+}
+
+/** Where one TLS entry comes from: its requester and the entry's index in its list (`spec.tls`). */
+export interface EntryRef extends Requester {
   index: number;
+}
+
+/**
+ * A requester as the status ConfigMap names it: `namespace/name` for an Ingress — the format the
+ * previous version wrote and reads, unchanged — and `Kind:namespace/name` for any other kind.
+ */
+export function requesterName(requester: Requester): string {
+  const name = `${requester.namespace}/${requester.name}`;
+  return requester.kind === 'Ingress' ? name : `${String(requester.kind)}:${name}`;
 }
 
 /** A certificate the job must keep valid: one per (namespace, secretName). */
@@ -34,17 +63,17 @@ export interface DesiredCertificate {
   hosts: string[];
   /** The Common Name: the first host (in the Ingress's order) of at most 64 characters, if any. */
   commonName: string | undefined;
-  /** Every Ingress TLS entry that asks for this certificate (identical host sets share one). */
-  ingresses: IngressRef[];
+  /** Every TLS entry that asks for this certificate (identical host sets share one). */
+  requesters: EntryRef[];
   ingressClass: string;
   provider: Provider;
 }
 
 /** A TLS entry that cannot be served, with a stable reason and a sentence for the user. */
 export interface InvalidEntry {
-  ref: IngressRef;
+  ref: EntryRef;
   secretName: string | undefined;
-  reason: string;
+  reason: InvalidEntryReason;
   message: string;
 }
 
@@ -52,7 +81,7 @@ export interface InvalidEntry {
 export interface SkippedIngress {
   namespace: string;
   name: string;
-  reason: string;
+  reason: SkipReason;
   message: string;
 }
 
@@ -68,8 +97,5 @@ export interface SecretView {
   labels: Record<string, string>;
 }
 
-/** What certificates the configuration asks for. */
-export interface KeyPolicy {
-  keyType: KeyType;
-  rsaKeySize: number;
-}
+/** The type of a Kubernetes Event the job records. */
+export type EventType = 'Normal' | 'Warning';

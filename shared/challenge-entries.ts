@@ -8,6 +8,17 @@
  * answers a token only for the host it was issued for.
  */
 
+/**
+ * Where an HTTP-01 challenge is fetched: `http://<domain>/.well-known/acme-challenge/<token>` on
+ * port 80 (RFC 8555 §8.3). Every route, self-check and answer uses this prefix.
+ */
+export const CHALLENGE_PATH_PREFIX = '/.well-known/acme-challenge/';
+
+/** The path of one token's challenge, {@link CHALLENGE_PATH_PREFIX} followed by the token. */
+export function challengePath(token: string): string {
+  return `${CHALLENGE_PATH_PREFIX}${token}`;
+}
+
 /** One pending challenge. */
 export interface ChallengeEntry {
   token: string;

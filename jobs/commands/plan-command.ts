@@ -6,16 +6,12 @@ import type { Logger } from '../../shared/logger.js';
 import type { JobSettings } from '../config.js';
 import { gatherAndDecide } from '../run/snapshot.js';
 import { formatTable } from './table.js';
-import { decisionSettings, gatherPorts, kubeClients } from './wiring.js';
+import { wireJob } from './wiring.js';
 
 /** Prints the plan; exit code 1 when any entry would fail or is invalid, else 0. */
 export async function planCommand(settings: JobSettings, logger: Logger): Promise<number> {
-  const clients = kubeClients();
-  const plan = await gatherAndDecide(
-    gatherPorts(clients, settings),
-    decisionSettings(settings),
-    new Date(),
-  );
+  const job = wireJob(settings, logger, () => new Date());
+  const plan = await gatherAndDecide(job.gather, job.decisionSettings, new Date());
   const rows: string[][] = [];
   for (const d of plan.decisions) {
     rows.push([
@@ -41,7 +37,7 @@ export async function planCommand(settings: JobSettings, logger: Logger): Promis
   process.stdout.write(
     formatTable(['SECRET', 'HOSTS', 'DECISION', 'REASON', 'MESSAGE'], rows) + '\n',
   );
-  logger.debug('plan made', { apiRequests: clients.requests.count() });
+  logger.debug('plan made', { apiRequests: job.apiRequests() });
   const failing =
     plan.invalid.length +
     plan.decisions.filter((d) => d.action.kind === 'Blocked' || d.action.kind === 'BackingOff')

@@ -3,19 +3,15 @@
  * result — and the last run itself, with a warning when it is older than two check intervals
  * (a CronJob that stopped running is the renewal failure kube-lego users never saw).
  */
-import { CoreV1Api } from '@kubernetes/client-node';
-import { isStagingDirectory } from '../../shared/acme-directory.js';
 import { formatDuration } from '../../shared/duration.js';
 import type { Logger } from '../../shared/logger.js';
-import { loadKubeConfig } from '../../shared/kube/kube-config.js';
 import type { JobSettings } from '../config.js';
-import { StatusStore } from '../kube/status-store.js';
 import { formatTable } from './table.js';
+import { wireJob } from './wiring.js';
 
 /** Prints the table; exit code 1 when any certificate's last result is not good, else 0. */
 export async function statusCommand(settings: JobSettings, logger: Logger): Promise<number> {
-  const core = loadKubeConfig().makeApiClient(CoreV1Api);
-  const snapshot = await new StatusStore(core, settings.namespace, settings.statusConfigMap).read();
+  const snapshot = await wireJob(settings, logger, () => new Date()).status.read();
   const now = Date.now();
   for (const key of snapshot.malformed) logger.warn('unreadable status entry skipped', { key });
   const rows = snapshot.certificates.map((c) => {
@@ -37,21 +33,7 @@ export async function statusCommand(settings: JobSettings, logger: Logger): Prom
       rows,
     ) + '\n',
   );
-  // Staging certificates look like real ones in a table: say so, by name.
-  const staging = snapshot.certificates.filter(
-    (c) => c.directoryUrl !== undefined && isStagingDirectory(c.directoryUrl),
-  );
-  if (staging.length > 0) {
-    process.stdout.write(
-      `\nSTAGING: ${staging.length} certificate(s) issued by a staging directory, not trusted by browsers: ${staging.map((c) => `${c.namespace}/${c.secretName}`).join(', ')}.\n`,
-    );
-  }
   const run = snapshot.run;
-  if (run?.directoryUrl) {
-    process.stdout.write(
-      `\nACME directory: ${run.directoryUrl}${isStagingDirectory(run.directoryUrl) ? ' (STAGING: certificates it issues are not trusted by browsers)' : ''}\n`,
-    );
-  }
   if (!run) {
     process.stdout.write('\nNo run has finished yet.\n');
     return 1;

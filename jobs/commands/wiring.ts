@@ -1,6 +1,9 @@
 /**
- * Builds the adapters a command needs from the settings: the one place where the job's ports
- * meet @kubernetes/client-node. Each command takes only what it uses.
+ * The job's composition root: the one place where the settings become adapters and the adapters
+ * become the ports of gather, decide and act. Every command builds its parts here, once; no other
+ * file makes an API client or a store. Building makes no request and loads no ACME code:
+ * acme-client is loaded on the first order only, so a run with nothing to issue neither pays for
+ * it in memory nor sends an ACME request.
  */
 import {
   CoordinationV1Api,
@@ -8,15 +11,29 @@ import {
   NetworkingV1Api,
   type KubeConfig,
 } from '@kubernetes/client-node';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describeError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
 import { loadKubeConfig } from '../../shared/kube/kube-config.js';
+import type { CertificateAuthority } from '../acme/certificate-authority.js';
 import type { JobSettings } from '../config.js';
+import { issueCertificate, type IssueDependencies } from '../issue/issue-certificate.js';
+import { selfCheck } from '../issue/self-check.js';
+import { AccountSecretStore } from '../kube/account-secret.js';
+import { ChallengeStore } from '../kube/challenge-store.js';
+import { EventRecorder } from '../kube/event-recorder.js';
 import { listIngresses } from '../kube/ingress-source.js';
 import { countKubeRequests, type RequestCounter } from '../kube/request-counter.js';
+import { RunLease } from '../kube/run-lease.js';
 import { SecretStore } from '../kube/secret-store.js';
 import { StatusStore } from '../kube/status-store.js';
+import { createChallengeRouters } from '../routing/routers.js';
+import type { ActPorts } from '../run/reconcile.js';
 import type { DecisionSettings, GatherPorts } from '../run/snapshot.js';
 
-export interface KubeClients {
+interface KubeClients {
   config: KubeConfig;
   core: CoreV1Api;
   networking: NetworkingV1Api;
@@ -24,8 +41,28 @@ export interface KubeClients {
   requests: RequestCounter;
 }
 
+/** Everything the commands use, built from the settings. */
+export interface JobParts {
+  /** Kubernetes API requests made so far (for the summary line). */
+  apiRequests(): number;
+  /** ACME requests made so far; 0 when no order was started (acme-client never loaded). */
+  acmeRequests(): Promise<number>;
+  gather: GatherPorts;
+  decisionSettings: DecisionSettings;
+  status: StatusStore;
+  /** The run's Lease, with an identity unique to this process. */
+  lease: RunLease;
+  /** The act step's ports; `mayContinue` says whether the run still holds its Lease. */
+  actPorts(mayContinue: () => boolean): ActPorts;
+  /**
+   * End of a run: removes the challenge routes of the providers in use and every challenge token
+   * left (also by a run that crashed). Never throws; what cannot be removed is logged.
+   */
+  cleanup(): Promise<void>;
+}
+
 /** API clients for the current context (in-cluster or kubeconfig), with a request counter. */
-export function kubeClients(): KubeClients {
+function kubeClients(): KubeClients {
   const config = loadKubeConfig();
   const requests = countKubeRequests(config);
   return {
@@ -37,20 +74,99 @@ export function kubeClients(): KubeClients {
   };
 }
 
-/** The gather ports over the real API. */
-export function gatherPorts(clients: KubeClients, settings: JobSettings): GatherPorts {
+/** Builds the job's parts. Makes no request. */
+export function wireJob(settings: JobSettings, logger: Logger, now: () => Date): JobParts {
+  const clients = kubeClients();
   const secrets = new SecretStore(clients.core);
   const status = new StatusStore(clients.core, settings.namespace, settings.statusConfigMap);
+  const challenges = new ChallengeStore(
+    clients.core,
+    settings.namespace,
+    settings.challengeConfigMap,
+  );
+  const events = new EventRecorder(clients.core, now);
+  const routers = createChallengeRouters({ kubeConfig: clients.config, settings, logger });
+  const identity = `${process.env.HOSTNAME ?? hostname()}-${randomBytes(3).toString('hex')}`;
+  const lease = new RunLease(
+    clients.coordination,
+    settings.namespace,
+    settings.leaseName,
+    identity,
+    settings.leaseDuration,
+  );
+
+  let acme: Promise<AcmeParts> | undefined;
+  const loadAcme = () => (acme ??= loadAcmeParts(settings, clients, logger, now));
+
+  // The issue port: one certificate, ordered and stored (jobs/issue/issue-certificate.ts).
+  const issue: ActPorts['issue'] = async (certificate, log) => {
+    const { authority, createCsr } = await loadAcme();
+    return issueCertificate(certificate, {
+      authority,
+      createCsr,
+      challenges,
+      routes: routers[certificate.provider],
+      secrets,
+      keyPolicy: { keyType: settings.keyType, rsaKeySize: settings.rsaKeySize },
+      waitUntilServed: (entries) =>
+        settings.selfCheck
+          ? selfCheck(
+              entries,
+              {
+                port: settings.selfCheckPort,
+                dnsServer: settings.dnsServer,
+                initialIntervalMs: settings.backoffInitialInterval,
+                maxElapsedMs: settings.backoffMaxElapsedTime,
+              },
+              log,
+            )
+          : sleep(settings.selfCheckWait).then(() => undefined),
+      logger: log,
+      now,
+    });
+  };
+
   return {
-    listIngresses: () => listIngresses(clients.networking, settings.watchNamespace),
-    listTlsSecrets: () => secrets.listTlsSecrets(settings.watchNamespace),
-    getSecret: (namespace, name) => secrets.get(namespace, name),
-    readStatus: () => status.read(),
+    apiRequests: () => clients.requests.count(),
+    acmeRequests: async () => (acme ? (await acme).requests() : 0),
+    gather: {
+      listIngresses: () => listIngresses(clients.networking, settings.watchNamespace),
+      listTlsSecrets: () => secrets.listTlsSecrets(settings.watchNamespace),
+      getSecret: (namespace, name) => secrets.get(namespace, name),
+      readStatus: () => status.read(),
+    },
+    decisionSettings: decisionSettings(settings),
+    status,
+    lease,
+    actPorts: (mayContinue) => ({
+      issue,
+      recordEvent: (target, type, reason, message) => events.record(target, type, reason, message),
+      // The request counts go into the run's record, for the responder's metrics.
+      writeStatus: async (certificates, run) =>
+        status.write(certificates, {
+          ...run,
+          apiRequests: clients.requests.count(),
+          acmeRequests: acme ? (await acme).requests() : 0,
+        }),
+      mayContinue,
+    }),
+    cleanup: async () => {
+      // Only providers in use: gce's cleanup lists Services cluster-wide, which RBAC may not
+      // allow an nginx-only installation.
+      for (const provider of settings.supportedIngressProvider) {
+        await routers[provider].cleanup().catch((error: unknown) => {
+          logger.warn('could not clean up challenge routes', { error: describeError(error) });
+        });
+      }
+      await challenges.clear().catch((error: unknown) => {
+        logger.warn('could not remove leftover challenge tokens', { error: describeError(error) });
+      });
+    },
   };
 }
 
 /** The decide step's view of the settings. */
-export function decisionSettings(settings: JobSettings): DecisionSettings {
+function decisionSettings(settings: JobSettings): DecisionSettings {
   return {
     kubeAnnotation: settings.kubeAnnotation,
     supportedIngressClass: settings.supportedIngressClass,
@@ -61,4 +177,34 @@ export function decisionSettings(settings: JobSettings): DecisionSettings {
     keyPolicy: { keyType: settings.keyType, rsaKeySize: settings.rsaKeySize },
     minimumValidityMs: settings.minimumValidity,
   };
+}
+
+interface AcmeParts {
+  authority: CertificateAuthority;
+  createCsr: IssueDependencies['createCsr'];
+  requests: () => number;
+}
+
+async function loadAcmeParts(
+  settings: JobSettings,
+  clients: KubeClients,
+  logger: Logger,
+  now: () => Date,
+): Promise<AcmeParts> {
+  const [{ AcmeAuthority }, http, { createCsr }] = await Promise.all([
+    import('../acme/acme-authority.js'),
+    import('../acme/acme-http.js'),
+    import('../acme/csr.js'),
+  ]);
+  http.configureAcmeHttp({ timeoutMs: settings.acmeTimeout });
+  const atStart = http.acmeRequestCount();
+  const authority = new AcmeAuthority({
+    directoryUrl: settings.url,
+    email: settings.email,
+    profile: settings.acmeProfile,
+    accounts: new AccountSecretStore(clients.core, settings.namespace, settings.secretName),
+    logger,
+    now,
+  });
+  return { authority, createCsr, requests: () => http.acmeRequestCount() - atStart };
 }

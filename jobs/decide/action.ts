@@ -3,27 +3,37 @@
  * wait out an earlier failure.
  */
 import type { CertificateStatus } from '../../shared/status-entries.js';
-import type { DesiredCertificate, KeyPolicy, SecretView } from '../model.js';
+import type { KeyPolicy } from '../key-type.js';
+import type { DesiredCertificate } from '../model.js';
 import { checkBackoff } from './backoff.js';
 import { evaluateCertificate, type CertificateReason } from './certificate-checks.js';
-import { readSecretText, TLS_CERTIFICATE_KEY } from './certificate-facts.js';
+import { TLS_SECRET_TYPE } from '../tls-secret.js';
+import type { ParsedSecret } from './certificate-facts.js';
 
-/** The Secret type that holds a certificate and its key (Kubernetes "Secrets" documentation). */
-export const TLS_SECRET_TYPE = 'kubernetes.io/tls';
-
-/** What {@link decideAction} reads. */
-export interface ActionInput {
+/**
+ * Everything known about one desired certificate, gathered and parsed once before any decision
+ * (cert-manager's `Input`). State that outlives a run (the failure memory today, ARI's suggested
+ * window next) enters here, as one field.
+ */
+export interface CertificateInput {
   certificate: DesiredCertificate;
-  /** The Secret `certificate.secretName`; `undefined` when it does not exist. */
-  secret: SecretView | undefined;
+  /** The Secret `certificate.secretName`, parsed; `undefined` when it does not exist. */
+  secret: ParsedSecret | undefined;
   /** The certificate's entry from the last run's status ConfigMap, if any. */
-  status: CertificateStatus | undefined;
+  previous: CertificateStatus | undefined;
+}
+
+/** The settings the decision reads. */
+export interface DecideSettings {
   /** LEGO_URL. */
   directoryUrl: string;
   keyPolicy: KeyPolicy;
   /** LEGO_MINIMUM_VALIDITY in milliseconds. */
   minimumValidityMs: number;
 }
+
+/** What {@link decideAction} reads. */
+export type ActionInput = CertificateInput & DecideSettings;
 
 /** Why a certificate is needed (a reason of the check chain) and the sentence that says so. */
 export interface NeedReason {
@@ -57,7 +67,7 @@ export type Action =
  * Never throws.
  */
 export function decideAction(input: ActionInput, now: Date): Action {
-  const { certificate, secret, status } = input;
+  const { certificate, secret, previous } = input;
   const evaluation = evaluateCertificate(
     {
       secret,
@@ -76,15 +86,16 @@ export function decideAction(input: ActionInput, now: Date): Action {
     };
   }
   const needed: NeedReason = { reason: evaluation.reason, message: evaluation.message };
-  if (secret !== undefined && secret.type !== TLS_SECRET_TYPE) {
+  if (secret !== undefined && secret.view.type !== TLS_SECRET_TYPE) {
+    const { view } = secret;
     return {
       kind: 'Blocked',
       reason: 'SecretTypeMismatch',
-      message: `Secret ${secret.namespace}/${secret.name} has type ${JSON.stringify(secret.type)}, not ${TLS_SECRET_TYPE}, so it is not replaced. A certificate is needed (${evaluation.reason}): ${evaluation.message} Delete the Secret or choose another secretName.`,
+      message: `Secret ${view.namespace}/${view.name} has type ${JSON.stringify(view.type)}, not ${TLS_SECRET_TYPE}, so it is not replaced. A certificate is needed (${evaluation.reason}): ${evaluation.message} Delete the Secret or choose another secretName.`,
       needed,
     };
   }
-  const backoff = checkBackoff(status, certificate.hosts, now);
+  const backoff = checkBackoff(previous, certificate.hosts, now);
   if (backoff.blocked) {
     return {
       kind: 'BackingOff',
@@ -96,7 +107,7 @@ export function decideAction(input: ActionInput, now: Date): Action {
   }
   return {
     kind: 'Issue',
-    renewal: secret !== undefined && readSecretText(secret, TLS_CERTIFICATE_KEY) !== undefined,
+    renewal: secret?.certificatePem !== undefined,
     ...needed,
   };
 }

@@ -7,27 +7,16 @@
  * be read), so the checks can also be called one by one.
  */
 import { formatDuration } from '../../shared/duration.js';
-import type { KeyPolicy, SecretView } from '../model.js';
-import { SECRET_ANNOTATIONS } from '../secret-annotations.js';
-import {
-  describeKey,
-  formatKey,
-  keyMatchesCertificate,
-  keyPolicyDescription,
-  parseCertificateChain,
-  parsePrivateKey,
-  readDnsNames,
-  readSecretText,
-  TLS_CERTIFICATE_KEY,
-  TLS_PRIVATE_KEY_KEY,
-  validity,
-} from './certificate-facts.js';
+import { describeKey, formatKey, keyPolicyDescription, type KeyPolicy } from '../key-type.js';
+import { SECRET_ANNOTATIONS, TLS_CERTIFICATE_KEY, TLS_PRIVATE_KEY_KEY } from '../tls-secret.js';
+import { keyMatchesCertificate, type ParsedSecret } from './certificate-facts.js';
+import type { NeedReason } from './reasons.js';
 import { renewalThresholdMs } from './renewal-threshold.js';
 
 /** What the checks read. */
-export interface CertificateInput {
-  /** The Secret named by the TLS entries; `undefined` when it does not exist. */
-  secret: SecretView | undefined;
+export interface CheckInput {
+  /** The Secret named by the TLS entries, parsed once; `undefined` when it does not exist. */
+  secret: ParsedSecret | undefined;
   /** The wanted hosts, normalised and sorted ({@link DesiredCertificate.hosts}). */
   hosts: readonly string[];
   /** The ACME directory URL the job orders from (LEGO_URL). */
@@ -37,18 +26,8 @@ export interface CertificateInput {
   minimumValidityMs: number;
 }
 
-/** Stable reasons why a certificate is needed, in chain order. */
-export type CertificateReason =
-  | 'SecretMissing'
-  | 'CertificateDataMissing'
-  | 'CertificateUnparseable'
-  | 'PrivateKeyUnparseable'
-  | 'PrivateKeyMismatch'
-  | 'HostsChanged'
-  | 'Expired'
-  | 'RenewalDue'
-  | 'DirectoryChanged'
-  | 'KeyTypeChanged';
+/** Stable reasons why a certificate is needed, in chain order (`NEED_REASONS` in reasons.ts). */
+export type CertificateReason = NeedReason;
 
 /** Why a check failed: a stable reason and a sentence the user can act on. */
 export interface Violation {
@@ -57,7 +36,7 @@ export interface Violation {
 }
 
 /** One check: `undefined` when its condition holds, else the violation. Never throws. */
-export type CertificateCheck = (input: CertificateInput, now: Date) => Violation | undefined;
+export type CertificateCheck = (input: CheckInput, now: Date) => Violation | undefined;
 
 /** The outcome of {@link evaluateCertificate}. */
 export type CertificateEvaluation =
@@ -72,9 +51,10 @@ export const secretDoesNotExist: CertificateCheck = ({ secret }) =>
 /** `tls.crt` or `tls.key` is absent, empty or only whitespace. */
 export const certificateDataIsMissing: CertificateCheck = ({ secret }) => {
   if (secret === undefined) return undefined;
-  const missing = [TLS_CERTIFICATE_KEY, TLS_PRIVATE_KEY_KEY].filter(
-    (key) => readSecretText(secret, key) === undefined,
-  );
+  const missing = [
+    secret.certificatePem === undefined ? TLS_CERTIFICATE_KEY : undefined,
+    secret.privateKeyPem === undefined ? TLS_PRIVATE_KEY_KEY : undefined,
+  ].filter((key) => key !== undefined);
   if (missing.length === 0) return undefined;
   return {
     reason: 'CertificateDataMissing',
@@ -84,10 +64,7 @@ export const certificateDataIsMissing: CertificateCheck = ({ secret }) => {
 
 /** `tls.crt` is not a PEM certificate chain (every certificate in it must parse). */
 export const certificateIsUnparseable: CertificateCheck = ({ secret }) => {
-  const pem = secret === undefined ? undefined : readSecretText(secret, TLS_CERTIFICATE_KEY);
-  if (secret === undefined || pem === undefined || parseCertificateChain(pem) !== undefined) {
-    return undefined;
-  }
+  if (secret?.certificatePem === undefined || secret.chain !== undefined) return undefined;
   return {
     reason: 'CertificateUnparseable',
     message: `${TLS_CERTIFICATE_KEY} of Secret ${describeSecret(secret)} is not a PEM certificate chain that can be parsed.`,
@@ -96,10 +73,7 @@ export const certificateIsUnparseable: CertificateCheck = ({ secret }) => {
 
 /** `tls.key` is not an unencrypted PEM private key. */
 export const privateKeyIsUnparseable: CertificateCheck = ({ secret }) => {
-  const pem = secret === undefined ? undefined : readSecretText(secret, TLS_PRIVATE_KEY_KEY);
-  if (secret === undefined || pem === undefined || parsePrivateKey(pem) !== undefined) {
-    return undefined;
-  }
+  if (secret?.privateKeyPem === undefined || secret.privateKey !== undefined) return undefined;
   return {
     reason: 'PrivateKeyUnparseable',
     message: `${TLS_PRIVATE_KEY_KEY} of Secret ${describeSecret(secret)} is not an unencrypted PEM private key (PKCS#1, PKCS#8 or SEC1).`,
@@ -108,9 +82,9 @@ export const privateKeyIsUnparseable: CertificateCheck = ({ secret }) => {
 
 /** The private key is not the key of the leaf certificate: TLS handshakes would fail. */
 export const privateKeyDoesNotMatchCertificate: CertificateCheck = ({ secret }) => {
-  const pair = secret === undefined ? undefined : readPair(secret);
-  if (secret === undefined || pair === undefined) return undefined;
-  if (keyMatchesCertificate(pair.leaf, pair.key)) return undefined;
+  const leaf = secret?.chain?.[0];
+  if (secret?.privateKey === undefined || leaf === undefined) return undefined;
+  if (keyMatchesCertificate(leaf, secret.privateKey)) return undefined;
   return {
     reason: 'PrivateKeyMismatch',
     message: `${TLS_PRIVATE_KEY_KEY} of Secret ${describeSecret(secret)} is not the private key of the certificate in ${TLS_CERTIFICATE_KEY}.`,
@@ -122,9 +96,9 @@ export const privateKeyDoesNotMatchCertificate: CertificateCheck = ({ secret }) 
  * a name removed from the Ingress should no longer be in its certificate.
  */
 export const certificateDoesNotCoverHosts: CertificateCheck = ({ secret, hosts }) => {
-  const leaf = secret === undefined ? undefined : readLeaf(secret);
-  if (leaf === undefined) return undefined;
-  const names = new Set(readDnsNames(leaf));
+  const facts = secret?.facts;
+  if (facts === undefined) return undefined;
+  const names = new Set(facts.dnsNames);
   const wanted = new Set(hosts);
   const missing = [...wanted].filter((host) => !names.has(host)).sort();
   const extra = [...names].filter((name) => !wanted.has(name)).sort();
@@ -141,7 +115,7 @@ export const certificateDoesNotCoverHosts: CertificateCheck = ({ secret, hosts }
 
 /** `now` is at or after the leaf's notAfter. */
 export const certificateHasExpired: CertificateCheck = ({ secret }, now) => {
-  const dates = readValidity(secret);
+  const dates = secret?.facts;
   if (dates === undefined || now.getTime() < dates.notAfter.getTime()) return undefined;
   return {
     reason: 'Expired',
@@ -158,7 +132,7 @@ export const certificateHasExpired: CertificateCheck = ({ secret }, now) => {
  * {@link renewalThresholdMs}.
  */
 export const certificateNearsExpiry: CertificateCheck = ({ secret, minimumValidityMs }, now) => {
-  const dates = readValidity(secret);
+  const dates = secret?.facts;
   if (dates === undefined) return undefined;
   const lifetimeMs = dates.notAfter.getTime() - dates.notBefore.getTime();
   const remainingMs = dates.notAfter.getTime() - now.getTime();
@@ -187,7 +161,7 @@ export const certificateNearsExpiry: CertificateCheck = ({ secret, minimumValidi
  * not replaced for that alone.
  */
 export const issuedThroughOtherDirectory: CertificateCheck = ({ secret, directoryUrl }) => {
-  const issuedBy = secret?.annotations[SECRET_ANNOTATIONS.directoryUrl];
+  const issuedBy = secret?.view.annotations[SECRET_ANNOTATIONS.directoryUrl];
   if (issuedBy === undefined || issuedBy === directoryUrl) return undefined;
   return {
     reason: 'DirectoryChanged',
@@ -200,8 +174,7 @@ export const issuedThroughOtherDirectory: CertificateCheck = ({ secret, director
  * `rsa`, curve P-256 or P-384 for `ecdsa-p256` / `ecdsa-p384`.
  */
 export const keyDoesNotMatchPolicy: CertificateCheck = ({ secret, keyPolicy }) => {
-  const pem = secret === undefined ? undefined : readSecretText(secret, TLS_PRIVATE_KEY_KEY);
-  const key = pem === undefined ? undefined : parsePrivateKey(pem);
+  const key = secret?.privateKey;
   if (key === undefined) return undefined;
   const actual = formatKey(describeKey(key));
   const wanted = formatKey(keyPolicyDescription(keyPolicy));
@@ -212,26 +185,53 @@ export const keyDoesNotMatchPolicy: CertificateCheck = ({ secret, keyPolicy }) =
   };
 };
 
-/** The chain, in order. A unit test pins this order; change it only on purpose. */
+/**
+ * The chain, in order, each check with the reason it gives. A unit test pins this order and
+ * these reasons; change them only on purpose (and NEED_REASONS with them).
+ */
 export const CERTIFICATE_CHECKS = [
-  { name: 'secretDoesNotExist', check: secretDoesNotExist },
-  { name: 'certificateDataIsMissing', check: certificateDataIsMissing },
-  { name: 'certificateIsUnparseable', check: certificateIsUnparseable },
-  { name: 'privateKeyIsUnparseable', check: privateKeyIsUnparseable },
-  { name: 'privateKeyDoesNotMatchCertificate', check: privateKeyDoesNotMatchCertificate },
-  { name: 'certificateDoesNotCoverHosts', check: certificateDoesNotCoverHosts },
-  { name: 'certificateHasExpired', check: certificateHasExpired },
-  { name: 'certificateNearsExpiry', check: certificateNearsExpiry },
-  { name: 'issuedThroughOtherDirectory', check: issuedThroughOtherDirectory },
-  { name: 'keyDoesNotMatchPolicy', check: keyDoesNotMatchPolicy },
-] as const satisfies readonly { name: string; check: CertificateCheck }[];
+  { name: 'secretDoesNotExist', reason: 'SecretMissing', check: secretDoesNotExist },
+  {
+    name: 'certificateDataIsMissing',
+    reason: 'CertificateDataMissing',
+    check: certificateDataIsMissing,
+  },
+  {
+    name: 'certificateIsUnparseable',
+    reason: 'CertificateUnparseable',
+    check: certificateIsUnparseable,
+  },
+  {
+    name: 'privateKeyIsUnparseable',
+    reason: 'PrivateKeyUnparseable',
+    check: privateKeyIsUnparseable,
+  },
+  {
+    name: 'privateKeyDoesNotMatchCertificate',
+    reason: 'PrivateKeyMismatch',
+    check: privateKeyDoesNotMatchCertificate,
+  },
+  {
+    name: 'certificateDoesNotCoverHosts',
+    reason: 'HostsChanged',
+    check: certificateDoesNotCoverHosts,
+  },
+  { name: 'certificateHasExpired', reason: 'Expired', check: certificateHasExpired },
+  { name: 'certificateNearsExpiry', reason: 'RenewalDue', check: certificateNearsExpiry },
+  {
+    name: 'issuedThroughOtherDirectory',
+    reason: 'DirectoryChanged',
+    check: issuedThroughOtherDirectory,
+  },
+  { name: 'keyDoesNotMatchPolicy', reason: 'KeyTypeChanged', check: keyDoesNotMatchPolicy },
+] as const satisfies readonly { name: string; reason: NeedReason; check: CertificateCheck }[];
 
 /**
  * Runs {@link CERTIFICATE_CHECKS} in order and returns the first violation as
  * `{ needed: true, reason, message }`, or `{ needed: false }` when the stored certificate is
  * fine. Never throws.
  */
-export function evaluateCertificate(input: CertificateInput, now: Date): CertificateEvaluation {
+export function evaluateCertificate(input: CheckInput, now: Date): CertificateEvaluation {
   for (const { check } of CERTIFICATE_CHECKS) {
     const violation = check(input, now);
     if (violation !== undefined) return { needed: true, ...violation };
@@ -239,25 +239,8 @@ export function evaluateCertificate(input: CertificateInput, now: Date): Certifi
   return { needed: false };
 }
 
-function readLeaf(secret: SecretView) {
-  const pem = readSecretText(secret, TLS_CERTIFICATE_KEY);
-  return pem === undefined ? undefined : parseCertificateChain(pem)?.[0];
-}
-
-function readPair(secret: SecretView) {
-  const leaf = readLeaf(secret);
-  const pem = readSecretText(secret, TLS_PRIVATE_KEY_KEY);
-  const key = pem === undefined ? undefined : parsePrivateKey(pem);
-  return leaf === undefined || key === undefined ? undefined : { leaf, key };
-}
-
-function readValidity(secret: SecretView | undefined) {
-  const leaf = secret === undefined ? undefined : readLeaf(secret);
-  return leaf === undefined ? undefined : validity(leaf);
-}
-
-function describeSecret(secret: SecretView): string {
-  return `${secret.namespace}/${secret.name}`;
+function describeSecret(secret: ParsedSecret): string {
+  return `${secret.view.namespace}/${secret.view.name}`;
 }
 
 /** Durations in messages, to the second, in the settings' Go syntax (e.g. `719h59m59s`). */

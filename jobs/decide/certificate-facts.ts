@@ -3,17 +3,9 @@
  * handles RSA and EC alike. Nothing here throws; what cannot be read is `undefined`.
  */
 import { createPublicKey, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import type { KeyPolicy, SecretView } from '../model.js';
-
-/** Data key of the PEM certificate chain in a `kubernetes.io/tls` Secret, leaf first. */
-export const TLS_CERTIFICATE_KEY = 'tls.crt';
-
-/** Data key of the PEM private key in a `kubernetes.io/tls` Secret. */
-export const TLS_PRIVATE_KEY_KEY = 'tls.key';
-
-/** What kind of key a certificate or private key has. */
-export type KeyDescription =
-  { kind: 'rsa'; bits: number } | { kind: 'ec'; curve: string } | { kind: 'other'; type: string };
+import { describeKey, type KeyDescription } from '../key-type.js';
+import type { SecretView } from '../model.js';
+import { readSecretText, TLS_CERTIFICATE_KEY, TLS_PRIVATE_KEY_KEY } from '../tls-secret.js';
 
 /** What the run needs to know about a stored certificate (its leaf). */
 export interface CertificateFacts {
@@ -29,12 +21,6 @@ export interface CertificateFacts {
   key: KeyDescription;
   /** How many certificates `tls.crt` holds (leaf plus intermediates). */
   chainLength: number;
-}
-
-/** Text of a Secret data key, or `undefined` when it is absent or only whitespace. */
-export function readSecretText(secret: SecretView, key: string): string | undefined {
-  const value = secret.data[key];
-  return value === undefined || value.trim() === '' ? undefined : value;
 }
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
@@ -116,69 +102,59 @@ export function readDnsNames(certificate: X509Certificate): string[] {
   return [...names].sort();
 }
 
-/** Describes a public or private key: RSA modulus size, EC curve (as P-256, P-384, P-521). */
-export function describeKey(key: KeyObject): KeyDescription {
-  const details = key.asymmetricKeyDetails ?? {};
-  if (key.asymmetricKeyType === 'rsa' && details.modulusLength !== undefined) {
-    return { kind: 'rsa', bits: details.modulusLength };
-  }
-  if (key.asymmetricKeyType === 'ec' && details.namedCurve !== undefined) {
-    return { kind: 'ec', curve: CURVE_NAMES[details.namedCurve] ?? details.namedCurve };
-  }
-  return { kind: 'other', type: key.asymmetricKeyType ?? 'unknown' };
+/**
+ * A Secret parsed once (cert-manager's `Input`): its certificate chain, its private key and the
+ * leaf's facts, each `undefined` when absent or unparseable. The checks compare these; none of
+ * them parses again.
+ */
+export interface ParsedSecret {
+  view: SecretView;
+  /** `tls.crt`; `undefined` when absent or only whitespace. */
+  certificatePem: string | undefined;
+  /** `tls.key`; `undefined` when absent or only whitespace. */
+  privateKeyPem: string | undefined;
+  /** `undefined` when `tls.crt` is absent or not a parseable chain ({@link parseCertificateChain}). */
+  chain: X509Certificate[] | undefined;
+  /** `undefined` when `tls.key` is absent or not an unencrypted PEM private key. */
+  privateKey: KeyObject | undefined;
+  /** Facts of the leaf; `undefined` exactly when `chain` is. */
+  facts: CertificateFacts | undefined;
 }
 
-/** The key a {@link KeyPolicy} asks for. */
-export function keyPolicyDescription(policy: KeyPolicy): KeyDescription {
-  switch (policy.keyType) {
-    case 'rsa':
-      return { kind: 'rsa', bits: policy.rsaKeySize };
-    case 'ecdsa-p256':
-      return { kind: 'ec', curve: 'P-256' };
-    case 'ecdsa-p384':
-      return { kind: 'ec', curve: 'P-384' };
-  }
-}
-
-/** A key description for messages: `RSA 2048`, `ECDSA P-256`. */
-export function formatKey(key: KeyDescription): string {
-  switch (key.kind) {
-    case 'rsa':
-      return `RSA ${key.bits}`;
-    case 'ec':
-      return `ECDSA ${key.curve}`;
-    case 'other':
-      return key.type;
-  }
+/** Parses a Secret's `tls.crt` and `tls.key`. Never throws. */
+export function parseSecret(secret: SecretView): ParsedSecret {
+  const certificatePem = readSecretText(secret, TLS_CERTIFICATE_KEY);
+  const privateKeyPem = readSecretText(secret, TLS_PRIVATE_KEY_KEY);
+  const chain = certificatePem === undefined ? undefined : parseCertificateChain(certificatePem);
+  const leaf = chain?.[0];
+  const dates = leaf === undefined ? undefined : validity(leaf);
+  return {
+    view: secret,
+    certificatePem,
+    privateKeyPem,
+    chain,
+    privateKey: privateKeyPem === undefined ? undefined : parsePrivateKey(privateKeyPem),
+    facts:
+      chain === undefined || leaf === undefined || dates === undefined
+        ? undefined
+        : {
+            ...dates,
+            dnsNames: readDnsNames(leaf),
+            serialNumber: leaf.serialNumber,
+            issuer: leaf.issuer,
+            key: describeKey(leaf.publicKey),
+            chainLength: chain.length,
+          },
+  };
 }
 
 /**
  * Facts about the certificate stored in a Secret (its leaf), for status and logs. Returns
- * `undefined` when there is no Secret or `tls.crt` is missing or unparseable. The private key is
- * not read.
+ * `undefined` when there is no Secret or `tls.crt` is missing or unparseable.
  */
 export function readCertificateFacts(secret: SecretView | undefined): CertificateFacts | undefined {
-  if (secret === undefined) return undefined;
-  const pem = readSecretText(secret, TLS_CERTIFICATE_KEY);
-  const chain = pem === undefined ? undefined : parseCertificateChain(pem);
-  const leaf = chain?.[0];
-  const dates = leaf === undefined ? undefined : validity(leaf);
-  if (chain === undefined || leaf === undefined || dates === undefined) return undefined;
-  return {
-    ...dates,
-    dnsNames: readDnsNames(leaf),
-    serialNumber: leaf.serialNumber,
-    issuer: leaf.issuer,
-    key: describeKey(leaf.publicKey),
-    chainLength: chain.length,
-  };
+  return secret === undefined ? undefined : parseSecret(secret).facts;
 }
-
-const CURVE_NAMES: Record<string, string> = {
-  prime256v1: 'P-256',
-  secp384r1: 'P-384',
-  secp521r1: 'P-521',
-};
 
 /**
  * Splits node:crypto's subjectAltName text ("DNS:a, DNS:b") into entries. Since the fix for

@@ -3,15 +3,17 @@
  * (namespace, secretName), with every TLS entry that cannot be served reported, not dropped.
  */
 import { objectName } from '../../shared/config/parsers.js';
-import type { JobSettings, Provider } from '../config.js';
+import type { JobSettings } from '../config.js';
 import type {
   DesiredCertificate,
-  IngressRef,
+  EntryRef,
   IngressView,
   InvalidEntry,
+  Provider,
   SkippedIngress,
 } from '../model.js';
 import { normalizeHosts } from './hosts.js';
+import type { SkipReason } from './reasons.js';
 import { resolveIngressClass, type IngressClassSettings } from './ingress-class.js';
 
 /** The settings {@link collectCertificates} reads. */
@@ -29,7 +31,7 @@ export interface CollectedCertificates {
 
 /** One valid TLS entry before grouping. */
 interface Candidate {
-  ref: IngressRef;
+  ref: EntryRef;
   secretName: string;
   /** Entry order; decides the Common Name. */
   hosts: string[];
@@ -84,7 +86,8 @@ export function collectCertificates(
       continue;
     }
     for (const [index, entry] of ingress.tls.entries()) {
-      const ref: IngressRef = {
+      const ref: EntryRef = {
+        kind: 'Ingress',
         namespace: ingress.namespace,
         name: ingress.name,
         uid: ingress.uid,
@@ -130,7 +133,7 @@ export function collectCertificates(
       secretName: first.secretName,
       hosts,
       commonName: first.commonName,
-      ingresses: group.map((candidate) => candidate.ref),
+      requesters: group.map((candidate) => candidate.ref),
       ingressClass: first.ingressClass,
       provider: first.provider,
     });
@@ -143,7 +146,11 @@ export function collectCertificates(
 
 type SecretNameResult =
   | { ok: true; name: string }
-  | { ok: false; shown: string | undefined; violation: { reason: string; message: string } };
+  | {
+      ok: false;
+      shown: string | undefined;
+      violation: { reason: 'NoSecretName' | 'InvalidSecretName'; message: string };
+    };
 
 function readSecretName(raw: unknown): SecretNameResult {
   if (raw === undefined || raw === null || raw === '') {
@@ -217,7 +224,7 @@ function conflict(candidate: Candidate, group: readonly Candidate[]): InvalidEnt
   };
 }
 
-function skip(ingress: IngressView, reason: string, message: string): SkippedIngress {
+function skip(ingress: IngressView, reason: SkipReason, message: string): SkippedIngress {
   return { namespace: ingress.namespace, name: ingress.name, reason, message };
 }
 
@@ -226,11 +233,11 @@ function sameHostSet(hosts: readonly string[], sorted: readonly string[]): boole
   return own.length === sorted.length && own.every((host, i) => host === sorted[i]);
 }
 
-function describeRef(ref: IngressRef): string {
+function describeRef(ref: EntryRef): string {
   return `Ingress ${ref.namespace}/${ref.name} spec.tls[${ref.index}]`;
 }
 
-function compareRefs(a: IngressRef, b: IngressRef): number {
+function compareRefs(a: EntryRef, b: EntryRef): number {
   return compareText(a.namespace, b.namespace) || compareText(a.name, b.name) || a.index - b.index;
 }
 

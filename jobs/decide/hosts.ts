@@ -4,6 +4,7 @@
  * An entry is accepted whole or rejected whole: ordering a certificate for only the good names
  * would leave the Ingress serving a certificate that silently misses some of its hosts.
  */
+import type { HostsRejectionReason } from './reasons.js';
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 
@@ -18,10 +19,6 @@ const MAX_NAME_LENGTH = 253;
 
 /** One LDH label: 1–63 letters, digits and hyphens, not starting or ending with a hyphen. */
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-
-/** Why a TLS entry's hosts were rejected. */
-export type HostsRejectionReason =
-  'NoHosts' | 'InvalidHost' | 'WildcardHost' | 'IpAddressHost' | 'TooManyHosts';
 
 /** The outcome of {@link normalizeHosts}. */
 export type HostsResult =

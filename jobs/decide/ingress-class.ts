@@ -6,7 +6,9 @@
  * both: LEGO_SUPPORTED_INGRESS_CLASS, LEGO_DEFAULT_INGRESS_CLASS, LEGO_SUPPORTED_INGRESS_PROVIDER
  * and LEGO_DEFAULT_INGRESS_PROVIDER.
  */
-import { PROVIDERS, type JobSettings, type Provider } from '../config.js';
+import type { JobSettings } from '../config.js';
+import { PROVIDERS, type Provider } from '../model.js';
+import type { SkipReason } from './reasons.js';
 import type { IngressView } from '../model.js';
 
 /** The legacy class annotation, read when `spec.ingressClassName` is not set. */
@@ -25,7 +27,7 @@ export type IngressClassSettings = Pick<
 >;
 
 /** Why an annotated Ingress is left alone because of its class or provider. */
-export type IngressClassRejectionReason = 'UnsupportedIngressClass' | 'UnsupportedIngressProvider';
+export type IngressClassRejectionReason = Exclude<SkipReason, 'NoTlsEntries'>;
 
 /** The outcome of {@link resolveIngressClass}. */
 export type IngressClassResult =

@@ -14,9 +14,10 @@ import type { Logger } from '../../shared/logger.js';
 import type { CertificateAuthority } from '../acme/certificate-authority.js';
 import type { ChallengeStore } from '../kube/challenge-store.js';
 import type { SecretStore } from '../kube/secret-store.js';
-import type { DesiredCertificate, KeyPolicy } from '../model.js';
-import { SECRET_ANNOTATIONS } from '../secret-annotations.js';
-import { generatePrivateKey } from './private-key.js';
+import { generatePrivateKey, type KeyPolicy } from '../key-type.js';
+import type { DesiredCertificate } from '../model.js';
+import { readDnsNames } from '../decide/certificate-facts.js';
+import { SECRET_ANNOTATIONS } from '../tls-secret.js';
 
 /** Routes challenge traffic for a certificate's hosts to the responder (jobs/routing/). */
 export interface ChallengeRoutes {
@@ -132,12 +133,10 @@ function checkChain(chainPem: string, hosts: readonly string[]): X509Certificate
       cause: error,
     });
   }
-  const names = (leaf.subjectAltName ?? '')
-    .split(', ')
-    .filter((n) => n.startsWith('DNS:'))
-    .map((n) => n.slice(4).toLowerCase())
-    .sort();
-  const wanted = [...hosts].sort();
+  // The same reader as the decision's (quoted names and all), so what is checked here is what
+  // the next run compares.
+  const names = readDnsNames(leaf);
+  const wanted = [...new Set(hosts)].sort();
   if (names.join(',') !== wanted.join(',')) {
     throw new InvalidChainError(
       `the issued certificate names ${names.join(', ')}, not ${wanted.join(', ')}`,

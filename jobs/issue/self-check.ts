@@ -11,7 +11,7 @@ import { lookup as systemLookup, Resolver } from 'node:dns/promises';
 import { isIP, type LookupFunction } from 'node:net';
 import pRetry from 'p-retry';
 import { KubeLegoError } from '../../shared/errors.js';
-import type { ChallengeEntry } from '../../shared/challenge-entries.js';
+import { challengePath, type ChallengeEntry } from '../../shared/challenge-entries.js';
 import type { Logger } from '../../shared/logger.js';
 
 export interface SelfCheckOptions {
@@ -69,7 +69,7 @@ async function checkOnce(
   options: SelfCheckOptions,
   lookup: LookupFunction,
 ): Promise<void> {
-  const path = `/.well-known/acme-challenge/${challenge.token}`;
+  const path = challengePath(challenge.token);
   const url = `http://${challenge.domain}${options.port === 80 ? '' : `:${options.port}`}${path}`;
   const { status, body } = await new Promise<{ status: number; body: string }>(
     (resolve, reject) => {

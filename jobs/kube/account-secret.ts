@@ -11,8 +11,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
-import { isConflict, isNotFound, toKubeApiError } from '../../shared/kube/api-error.js';
 import { MANAGED_BY } from '../../shared/labels.js';
+import { kubeCall, kubeCallUnlessNotFound } from './kube-call.js';
+import { retryOnConflict } from './retry-on-conflict.js';
 
 /** One registered ACME account. */
 export interface AccountRecord {
@@ -54,49 +55,49 @@ export class AccountSecretStore {
    * @throws KubeApiError on API failures.
    */
   async save(record: AccountRecord): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      const secret = await this.get();
-      const data = { ...(secret?.data ?? {}) };
-      const current = parseAccountSecret(data);
-      const keyName = accountKeyName(record.directoryUrl);
-      const index = current.accounts
-        .filter((a) => a.directoryUrl !== record.directoryUrl)
-        .map((a) => ({ ...withoutKey(a), keyName: accountKeyName(a.directoryUrl) }));
-      index.push({ ...withoutKey(record), keyName });
-      data[INDEX_KEY] = b64(JSON.stringify(index, null, 2));
-      data[keyName] = b64(record.privateKeyPem);
-      try {
-        if (secret) {
-          await this.api.replaceNamespacedSecret({
-            namespace: this.namespace,
-            name: this.name,
-            body: { ...secret, data },
-          });
-        } else {
-          await this.api.createNamespacedSecret({
-            namespace: this.namespace,
-            body: {
-              metadata: { name: this.name, namespace: this.namespace, labels: { ...MANAGED_BY } },
-              type: 'Opaque',
-              data,
-            },
-          });
-        }
-        return;
-      } catch (error) {
-        if (isConflict(error) && attempt < 3) continue;
-        throw toKubeApiError(`save account Secret ${this.namespace}/${this.name}`, error);
-      }
-    }
+    const operation = `save account Secret ${this.namespace}/${this.name}`;
+    // A concurrent write (409) is retried from a fresh read, twice at most.
+    await retryOnConflict(
+      async () => {
+        const secret = await this.get();
+        const data = { ...(secret?.data ?? {}) };
+        const current = parseAccountSecret(data);
+        const keyName = accountKeyName(record.directoryUrl);
+        const index = current.accounts
+          .filter((a) => a.directoryUrl !== record.directoryUrl)
+          .map((a) => ({ ...withoutKey(a), keyName: accountKeyName(a.directoryUrl) }));
+        index.push({ ...withoutKey(record), keyName });
+        data[INDEX_KEY] = b64(JSON.stringify(index, null, 2));
+        data[keyName] = b64(record.privateKeyPem);
+        await kubeCall(operation, () =>
+          secret
+            ? this.api.replaceNamespacedSecret({
+                namespace: this.namespace,
+                name: this.name,
+                body: { ...secret, data },
+              })
+            : this.api.createNamespacedSecret({
+                namespace: this.namespace,
+                body: {
+                  metadata: {
+                    name: this.name,
+                    namespace: this.namespace,
+                    labels: { ...MANAGED_BY },
+                  },
+                  type: 'Opaque',
+                  data,
+                },
+              }),
+        );
+      },
+      { attempts: 3 },
+    );
   }
 
-  private async get(): Promise<V1Secret | undefined> {
-    try {
-      return await this.api.readNamespacedSecret({ namespace: this.namespace, name: this.name });
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw toKubeApiError(`get account Secret ${this.namespace}/${this.name}`, error);
-    }
+  private get(): Promise<V1Secret | undefined> {
+    return kubeCallUnlessNotFound(`get account Secret ${this.namespace}/${this.name}`, () =>
+      this.api.readNamespacedSecret({ namespace: this.namespace, name: this.name }),
+    );
   }
 }
 

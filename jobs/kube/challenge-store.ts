@@ -5,8 +5,9 @@
  */
 import { PatchStrategy, setHeaderOptions, type CoreV1Api } from '@kubernetes/client-node';
 import { encodeChallenge, type ChallengeEntry } from '../../shared/challenge-entries.js';
-import { isConflict, isNotFound, toKubeApiError } from '../../shared/kube/api-error.js';
+import { isConflict } from '../../shared/kube/api-error.js';
 import { MANAGED_BY } from '../../shared/labels.js';
+import { kubeCall, kubeCallUnlessNotFound } from './kube-call.js';
 
 export class ChallengeStore {
   constructor(
@@ -22,27 +23,23 @@ export class ChallengeStore {
   async add(entries: readonly ChallengeEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const data = Object.fromEntries(entries.map((e) => [e.token, encodeChallenge(e)]));
+    const operation = `add challenges to ConfigMap ${this.where()}`;
+    const patched = await kubeCallUnlessNotFound(operation, () => this.patch(data));
+    if (patched !== undefined) return;
     try {
-      await this.patch(data);
-    } catch (error) {
-      if (!isNotFound(error))
-        throw toKubeApiError(`add challenges to ConfigMap ${this.where()}`, error);
-      try {
-        await this.api.createNamespacedConfigMap({
+      await kubeCall(`create ConfigMap ${this.where()}`, () =>
+        this.api.createNamespacedConfigMap({
           namespace: this.namespace,
           body: {
             metadata: { name: this.name, namespace: this.namespace, labels: { ...MANAGED_BY } },
             data,
           },
-        });
-      } catch (createError) {
-        // Another writer created it in between: patch into theirs.
-        if (!isConflict(createError))
-          throw toKubeApiError(`create ConfigMap ${this.where()}`, createError);
-        await this.patch(data).catch((e: unknown) => {
-          throw toKubeApiError(`add challenges to ConfigMap ${this.where()}`, e);
-        });
-      }
+        }),
+      );
+    } catch (error) {
+      // Another writer created it in between: patch into theirs.
+      if (!isConflict(error)) throw error;
+      await kubeCall(operation, () => this.patch(data));
     }
   }
 
@@ -52,12 +49,9 @@ export class ChallengeStore {
    */
   async remove(tokens: readonly string[]): Promise<void> {
     if (tokens.length === 0) return;
-    try {
-      await this.patch(Object.fromEntries(tokens.map((t) => [t, null])));
-    } catch (error) {
-      if (isNotFound(error)) return;
-      throw toKubeApiError(`remove challenges from ConfigMap ${this.where()}`, error);
-    }
+    await kubeCallUnlessNotFound(`remove challenges from ConfigMap ${this.where()}`, () =>
+      this.patch(Object.fromEntries(tokens.map((t) => [t, null]))),
+    );
   }
 
   /**
@@ -66,25 +60,20 @@ export class ChallengeStore {
    * @throws KubeApiError when the read or the write fails.
    */
   async clear(): Promise<void> {
-    let tokens: string[];
-    try {
-      const configMap = await this.api.readNamespacedConfigMap({
-        namespace: this.namespace,
-        name: this.name,
-      });
-      tokens = Object.keys(configMap.data ?? {});
-    } catch (error) {
-      if (isNotFound(error)) return;
-      throw toKubeApiError(`get ConfigMap ${this.where()}`, error);
-    }
-    await this.remove(tokens);
+    const configMap = await kubeCallUnlessNotFound(`get ConfigMap ${this.where()}`, () =>
+      this.api.readNamespacedConfigMap({ namespace: this.namespace, name: this.name }),
+    );
+    if (configMap === undefined) return;
+    await this.remove(Object.keys(configMap.data ?? {}));
   }
 
-  private async patch(data: Record<string, string | null>): Promise<void> {
+  /** A JSON merge patch of `data`; resolves to `true` (never `undefined`) once written. */
+  private async patch(data: Record<string, string | null>): Promise<true> {
     await this.api.patchNamespacedConfigMap(
       { namespace: this.namespace, name: this.name, body: { data } },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
+    return true;
   }
 
   private where(): string {

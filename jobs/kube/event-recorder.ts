@@ -1,18 +1,11 @@
 /**
- * Adapter: Kubernetes Events on users' Ingresses, so `kubectl describe ingress` says what the job
+ * Adapter: Kubernetes Events on the objects that asked for a certificate (users' Ingresses), so `kubectl describe ingress` says what the job
  * did and why (issued, failed, invalid entry). Recording is best effort: a failed Event is logged
  * by the caller and never fails the entry.
  */
 import type { CoreV1Api } from '@kubernetes/client-node';
-import { toKubeApiError } from '../../shared/kube/api-error.js';
-
-export interface EventTarget {
-  namespace: string;
-  name: string;
-  uid: string;
-}
-
-export type EventType = 'Normal' | 'Warning';
+import { REQUESTER_API_VERSIONS, type EventType, type Requester } from '../model.js';
+import { kubeCall } from './kube-call.js';
 
 export class EventRecorder {
   constructor(
@@ -21,24 +14,19 @@ export class EventRecorder {
   ) {}
 
   /**
-   * Records one Event on an Ingress.
+   * Records one Event on the object that asked for a certificate.
    * @throws KubeApiError when the API refuses it.
    */
-  async record(
-    target: EventTarget,
-    type: EventType,
-    reason: string,
-    message: string,
-  ): Promise<void> {
+  async record(target: Requester, type: EventType, reason: string, message: string): Promise<void> {
     const time = this.now();
-    try {
-      await this.api.createNamespacedEvent({
+    await kubeCall(`create Event on ${target.kind} ${target.namespace}/${target.name}`, () =>
+      this.api.createNamespacedEvent({
         namespace: target.namespace,
         body: {
           metadata: { generateName: `${target.name}.`, namespace: target.namespace },
           involvedObject: {
-            apiVersion: 'networking.k8s.io/v1',
-            kind: 'Ingress',
+            apiVersion: REQUESTER_API_VERSIONS[target.kind],
+            kind: target.kind,
             name: target.name,
             namespace: target.namespace,
             uid: target.uid,
@@ -54,9 +42,7 @@ export class EventRecorder {
           lastTimestamp: time,
           count: 1,
         },
-      });
-    } catch (error) {
-      throw toKubeApiError(`create Event on Ingress ${target.namespace}/${target.name}`, error);
-    }
+      }),
+    );
   }
 }

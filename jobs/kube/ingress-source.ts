@@ -3,20 +3,20 @@
  * namespace, or in LEGO_WATCH_NAMESPACE only.
  */
 import type { NetworkingV1Api, V1Ingress } from '@kubernetes/client-node';
-import { toKubeApiError } from '../../shared/kube/api-error.js';
 import type { IngressView } from '../model.js';
+import { kubeCall } from './kube-call.js';
 import { listAll, PAGE_SIZE } from './list-all.js';
 
 /**
  * Lists every Ingress the job may look at; filtering by annotation is a decision, not done here.
  * @throws KubeApiError when a list call fails.
  */
-export async function listIngresses(
+export function listIngresses(
   api: NetworkingV1Api,
   watchNamespace: string,
 ): Promise<IngressView[]> {
-  try {
-    return await listAll(
+  return kubeCall(`list Ingresses${watchNamespace ? ` in ${watchNamespace}` : ''}`, () =>
+    listAll(
       (cont) =>
         watchNamespace
           ? api.listNamespacedIngress({
@@ -26,10 +26,8 @@ export async function listIngresses(
             })
           : api.listIngressForAllNamespaces({ limit: PAGE_SIZE, _continue: cont }),
       toIngressView,
-    );
-  } catch (error) {
-    throw toKubeApiError(`list Ingresses${watchNamespace ? ` in ${watchNamespace}` : ''}`, error);
-  }
+    ),
+  );
 }
 
 /** Extracts what the job reads of an Ingress. */

@@ -6,8 +6,9 @@
  * Writes carry the resourceVersion read, so of two runs racing for it exactly one wins (409).
  */
 import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node';
-import { isConflict, isNotFound, toKubeApiError } from '../../shared/kube/api-error.js';
+import { isConflict, isNotFound } from '../../shared/kube/api-error.js';
 import { MANAGED_BY } from '../../shared/labels.js';
+import { kubeCall, kubeCallUnlessNotFound } from './kube-call.js';
 
 export type LeaseOutcome =
   | { acquired: true; tookOverFrom: string | undefined }
@@ -29,26 +30,26 @@ export class RunLease {
    */
   async acquire(): Promise<LeaseOutcome> {
     const where = `Lease ${this.namespace}/${this.name}`;
-    let lease: V1Lease | undefined;
-    try {
-      lease = await this.api.readNamespacedLease({ namespace: this.namespace, name: this.name });
-    } catch (error) {
-      if (!isNotFound(error)) throw toKubeApiError(`get ${where}`, error);
-    }
+    const lease = await kubeCallUnlessNotFound(`get ${where}`, () =>
+      this.api.readNamespacedLease({ namespace: this.namespace, name: this.name }),
+    );
     const now = this.now();
     if (!lease) {
       try {
-        await this.api.createNamespacedLease({
-          namespace: this.namespace,
-          body: {
-            metadata: { name: this.name, namespace: this.namespace, labels: { ...MANAGED_BY } },
-            spec: this.spec(now, 0, now),
-          },
-        });
+        await kubeCall(`create ${where}`, () =>
+          this.api.createNamespacedLease({
+            namespace: this.namespace,
+            body: {
+              metadata: { name: this.name, namespace: this.namespace, labels: { ...MANAGED_BY } },
+              spec: this.spec(now, 0, now),
+            },
+          }),
+        );
         return { acquired: true, tookOverFrom: undefined };
       } catch (error) {
+        // Another run created it first: it won the race.
         if (isConflict(error)) return this.lostTo(where);
-        throw toKubeApiError(`create ${where}`, error);
+        throw error;
       }
     }
     const holder = lease.spec?.holderIdentity ?? '';
@@ -58,18 +59,20 @@ export class RunLease {
     }
     const transitions = (lease.spec?.leaseTransitions ?? 0) + (holder !== this.identity ? 1 : 0);
     try {
-      await this.api.replaceNamespacedLease({
-        namespace: this.namespace,
-        name: this.name,
-        body: { ...lease, spec: this.spec(now, transitions, now) },
-      });
+      await kubeCall(`take over ${where}`, () =>
+        this.api.replaceNamespacedLease({
+          namespace: this.namespace,
+          name: this.name,
+          body: { ...lease, spec: this.spec(now, transitions, now) },
+        }),
+      );
       return {
         acquired: true,
         tookOverFrom: holder !== '' && holder !== this.identity ? holder : undefined,
       };
     } catch (error) {
       if (isConflict(error)) return this.lostTo(where);
-      throw toKubeApiError(`take over ${where}`, error);
+      throw error;
     }
   }
 
@@ -80,21 +83,24 @@ export class RunLease {
   async renew(): Promise<boolean> {
     const where = `Lease ${this.namespace}/${this.name}`;
     try {
-      const lease = await this.api.readNamespacedLease({
-        namespace: this.namespace,
-        name: this.name,
+      return await kubeCall(`renew ${where}`, async () => {
+        const lease = await this.api.readNamespacedLease({
+          namespace: this.namespace,
+          name: this.name,
+        });
+        if (lease.spec?.holderIdentity !== this.identity) return false;
+        lease.spec.renewTime = microTime(this.now());
+        await this.api.replaceNamespacedLease({
+          namespace: this.namespace,
+          name: this.name,
+          body: lease,
+        });
+        return true;
       });
-      if (lease.spec?.holderIdentity !== this.identity) return false;
-      lease.spec.renewTime = microTime(this.now());
-      await this.api.replaceNamespacedLease({
-        namespace: this.namespace,
-        name: this.name,
-        body: lease,
-      });
-      return true;
     } catch (error) {
+      // Deleted or written by another run meanwhile: ours is gone.
       if (isConflict(error) || isNotFound(error)) return false;
-      throw toKubeApiError(`renew ${where}`, error);
+      throw error;
     }
   }
 
@@ -132,19 +138,14 @@ export class RunLease {
   }
 
   private async lostTo(where: string): Promise<LeaseOutcome> {
-    try {
-      const lease = await this.api.readNamespacedLease({
-        namespace: this.namespace,
-        name: this.name,
-      });
-      return {
-        acquired: false,
-        holder: lease.spec?.holderIdentity ?? 'unknown',
-        expiresAt: expiry(lease),
-      };
-    } catch (error) {
-      throw toKubeApiError(`get ${where}`, error);
-    }
+    const lease = await kubeCall(`get ${where}`, () =>
+      this.api.readNamespacedLease({ namespace: this.namespace, name: this.name }),
+    );
+    return {
+      acquired: false,
+      holder: lease.spec?.holderIdentity ?? 'unknown',
+      expiresAt: expiry(lease),
+    };
   }
 }
 

@@ -4,11 +4,17 @@
  */
 import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
 import { KubeLegoError } from '../../shared/errors.js';
-import { isConflict, isNotFound, toKubeApiError } from '../../shared/kube/api-error.js';
 import { MANAGED_BY } from '../../shared/labels.js';
-import { TLS_SECRET_TYPE } from '../decide/action.js';
+import {
+  TLS_CERTIFICATE_KEY,
+  TLS_DATA_KEYS,
+  TLS_PRIVATE_KEY_KEY,
+  TLS_SECRET_TYPE,
+} from '../tls-secret.js';
 import type { SecretView } from '../model.js';
+import { kubeCall, kubeCallUnlessNotFound } from './kube-call.js';
 import { listAll, PAGE_SIZE } from './list-all.js';
+import { retryOnConflict } from './retry-on-conflict.js';
 
 /** The key under which a Secret is found in a gathered map. */
 export function secretKey(namespace: string, name: string): string {
@@ -46,8 +52,8 @@ export class SecretStore {
    */
   async listTlsSecrets(watchNamespace: string): Promise<Map<string, SecretView>> {
     const fieldSelector = `type=${TLS_SECRET_TYPE}`;
-    try {
-      const views = await listAll(
+    const views = await kubeCall('list TLS Secrets', () =>
+      listAll(
         (cont) =>
           watchNamespace
             ? this.api.listNamespacedSecret({
@@ -62,12 +68,10 @@ export class SecretStore {
                 _continue: cont,
               }),
         // Only what the decisions read: a run over thousands of Secrets keeps no other data.
-        (secret) => toSecretView(secret, ['tls.crt', 'tls.key']),
-      );
-      return new Map(views.map((view) => [secretKey(view.namespace, view.name), view]));
-    } catch (error) {
-      throw toKubeApiError('list TLS Secrets', error);
-    }
+        (secret) => toSecretView(secret, TLS_DATA_KEYS),
+      ),
+    );
+    return new Map(views.map((view) => [secretKey(view.namespace, view.name), view]));
   }
 
   /**
@@ -75,12 +79,10 @@ export class SecretStore {
    * @throws KubeApiError on any other failure.
    */
   async get(namespace: string, name: string): Promise<SecretView | undefined> {
-    try {
-      return toSecretView(await this.api.readNamespacedSecret({ namespace, name }));
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw toKubeApiError(`get Secret ${namespace}/${name}`, error);
-    }
+    const secret = await kubeCallUnlessNotFound(`get Secret ${namespace}/${name}`, () =>
+      this.api.readNamespacedSecret({ namespace, name }),
+    );
+    return secret === undefined ? undefined : toSecretView(secret);
   }
 
   /**
@@ -92,32 +94,32 @@ export class SecretStore {
    */
   async storeCertificate(certificate: CertificateToStore): Promise<void> {
     const { namespace, name } = certificate;
-    for (let attempt = 1; ; attempt++) {
-      let existing: V1Secret | undefined;
-      try {
-        existing = await this.api.readNamespacedSecret({ namespace, name });
-      } catch (error) {
-        if (!isNotFound(error)) throw toKubeApiError(`get Secret ${namespace}/${name}`, error);
-      }
-      const tlsData = {
-        'tls.crt': Buffer.from(certificate.certificatePem).toString('base64'),
-        'tls.key': Buffer.from(certificate.privateKeyPem).toString('base64'),
-      };
-      try {
+    const tlsData = {
+      [TLS_CERTIFICATE_KEY]: Buffer.from(certificate.certificatePem).toString('base64'),
+      [TLS_PRIVATE_KEY_KEY]: Buffer.from(certificate.privateKeyPem).toString('base64'),
+    };
+    // A concurrent write (409) is retried from a fresh read, twice at most.
+    await retryOnConflict(
+      async () => {
+        const existing = await kubeCallUnlessNotFound(`get Secret ${namespace}/${name}`, () =>
+          this.api.readNamespacedSecret({ namespace, name }),
+        );
         if (!existing) {
-          await this.api.createNamespacedSecret({
-            namespace,
-            body: {
-              metadata: {
-                name,
-                namespace,
-                labels: { ...MANAGED_BY },
-                annotations: certificate.annotations,
+          await kubeCall(`create Secret ${namespace}/${name}`, () =>
+            this.api.createNamespacedSecret({
+              namespace,
+              body: {
+                metadata: {
+                  name,
+                  namespace,
+                  labels: { ...MANAGED_BY },
+                  annotations: certificate.annotations,
+                },
+                type: TLS_SECRET_TYPE,
+                data: tlsData,
               },
-              type: TLS_SECRET_TYPE,
-              data: tlsData,
-            },
-          });
+            }),
+          );
           return;
         }
         const type = existing.type ?? 'Opaque';
@@ -127,17 +129,12 @@ export class SecretStore {
           ...existing.metadata,
           annotations: { ...(existing.metadata?.annotations ?? {}), ...certificate.annotations },
         };
-        await this.api.replaceNamespacedSecret({ namespace, name, body: existing });
-        return;
-      } catch (error) {
-        if (error instanceof SecretTypeMismatchError) throw error;
-        if (isConflict(error) && attempt < 3) continue;
-        throw toKubeApiError(
-          `${existing ? 'update' : 'create'} Secret ${namespace}/${name}`,
-          error,
+        await kubeCall(`update Secret ${namespace}/${name}`, () =>
+          this.api.replaceNamespacedSecret({ namespace, name, body: existing }),
         );
-      }
-    }
+      },
+      { attempts: 3 },
+    );
   }
 }
 

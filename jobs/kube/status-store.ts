@@ -3,7 +3,7 @@
  * (it holds the failure back-off memory) and written once at its end.
  */
 import type { CoreV1Api } from '@kubernetes/client-node';
-import { isConflict, isNotFound, toKubeApiError } from '../../shared/kube/api-error.js';
+import { isConflict, isNotFound } from '../../shared/kube/api-error.js';
 import { MANAGED_BY } from '../../shared/labels.js';
 import {
   decodeStatus,
@@ -11,6 +11,7 @@ import {
   type CertificateStatus,
   type RunStatus,
 } from '../../shared/status-entries.js';
+import { kubeCall, kubeCallUnlessNotFound } from './kube-call.js';
 
 export interface StatusSnapshot {
   certificates: CertificateStatus[];
@@ -31,16 +32,12 @@ export class StatusStore {
    * @throws KubeApiError on any other failure.
    */
   async read(): Promise<StatusSnapshot> {
-    try {
-      const configMap = await this.api.readNamespacedConfigMap({
-        namespace: this.namespace,
-        name: this.name,
-      });
-      return decodeStatus(configMap.data);
-    } catch (error) {
-      if (isNotFound(error)) return { certificates: [], run: undefined, malformed: [] };
-      throw toKubeApiError(`get ConfigMap ${this.namespace}/${this.name}`, error);
-    }
+    const configMap = await kubeCallUnlessNotFound(
+      `get ConfigMap ${this.namespace}/${this.name}`,
+      () => this.api.readNamespacedConfigMap({ namespace: this.namespace, name: this.name }),
+    );
+    if (configMap === undefined) return { certificates: [], run: undefined, malformed: [] };
+    return decodeStatus(configMap.data);
   }
 
   /**
@@ -52,27 +49,23 @@ export class StatusStore {
       metadata: { name: this.name, namespace: this.namespace, labels: { ...MANAGED_BY } },
       data: encodeStatus(certificates, run),
     };
+    const where = `${this.namespace}/${this.name}`;
+    const replace = () =>
+      kubeCall(`update ConfigMap ${where}`, () =>
+        this.api.replaceNamespacedConfigMap({ namespace: this.namespace, name: this.name, body }),
+      );
     try {
-      await this.api.replaceNamespacedConfigMap({
-        namespace: this.namespace,
-        name: this.name,
-        body,
-      });
+      await replace();
     } catch (error) {
-      if (!isNotFound(error))
-        throw toKubeApiError(`update ConfigMap ${this.namespace}/${this.name}`, error);
+      if (!isNotFound(error)) throw error;
       try {
-        await this.api.createNamespacedConfigMap({ namespace: this.namespace, body });
+        await kubeCall(`create ConfigMap ${where}`, () =>
+          this.api.createNamespacedConfigMap({ namespace: this.namespace, body }),
+        );
       } catch (createError) {
-        if (isConflict(createError)) {
-          await this.api.replaceNamespacedConfigMap({
-            namespace: this.namespace,
-            name: this.name,
-            body,
-          });
-          return;
-        }
-        throw toKubeApiError(`create ConfigMap ${this.namespace}/${this.name}`, createError);
+        // Created in between (by an earlier, slower run): replace it after all.
+        if (!isConflict(createError)) throw createError;
+        await replace();
       }
     }
   }

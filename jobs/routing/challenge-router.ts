@@ -2,21 +2,10 @@
  * The port through which the job routes HTTP-01 challenge traffic (RFC 8555 §8.3:
  * http://<host>/.well-known/acme-challenge/<token> on port 80) to the responder while an order
  * runs, one implementation per provider. See docs/routing.md for the objects, their lifetime and
- * the RBAC they need.
+ * the RBAC they need. The implementations are made by `routers.ts`.
  */
-import {
-  CoreV1Api,
-  DiscoveryV1Api,
-  NetworkingV1Api,
-  type KubeConfig,
-} from '@kubernetes/client-node';
-import type { JobSettings, Provider } from '../config.js';
+import type { JobSettings } from '../config.js';
 import type { DesiredCertificate } from '../model.js';
-import type { Logger } from '../../shared/logger.js';
-import { GceBackend } from './gce-backend.js';
-import { GceChallengeRouter } from './gce-router.js';
-import { NginxChallengeRouter } from './nginx-router.js';
-import { ResponderService } from './responder-service.js';
 
 /**
  * Routes challenge traffic for one certificate at a time. The job calls open() before asking
@@ -56,34 +45,3 @@ export type RoutingSettings = Pick<
   | 'ingressNameNginx'
 > &
   Partial<Pick<JobSettings, 'watchNamespace'>>;
-
-/**
- * Makes one router per provider for one run. They share the responder Service (applied once,
- * deleted once per run) and must not be reused across runs. Makes no request.
- */
-export function createChallengeRouters(deps: {
-  kubeConfig: KubeConfig;
-  settings: RoutingSettings;
-  logger: Logger;
-}): Record<Provider, ChallengeRouter> {
-  const { kubeConfig, settings, logger } = deps;
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
-  const networking = kubeConfig.makeApiClient(NetworkingV1Api);
-  const responder = new ResponderService(core, discovery, settings, logger);
-  return {
-    nginx: new NginxChallengeRouter(
-      networking,
-      responder,
-      settings,
-      logger.child({ provider: 'nginx' }),
-    ),
-    gce: new GceChallengeRouter(
-      networking,
-      responder,
-      new GceBackend(core, discovery, settings, logger.child({ provider: 'gce' })),
-      { ...settings, watchNamespace: settings.watchNamespace ?? '' },
-      logger.child({ provider: 'gce' }),
-    ),
-  };
-}

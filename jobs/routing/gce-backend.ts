@@ -16,11 +16,11 @@ import type {
   V1Service,
 } from '@kubernetes/client-node';
 import type { Logger } from '../../shared/logger.js';
-import { kubeCall } from './kube-call.js';
+import { kubeCall } from '../kube/kube-call.js';
 import { endpointSlicesApi, OwnedObjects, servicesApi } from './owned-objects.js';
 import { HTTP_PORT_NAME, SERVICE_NAME_LABEL, type ReadyAddresses } from './responder-service.js';
 import { routingLabels, routingSelector } from './routing-labels.js';
-import { APPLY_PARAMETERS, applyOptions } from './server-side-apply.js';
+import { serverSideApply } from '../kube/server-side-apply.js';
 
 /** Label that tells the endpointslice controllers who manages a slice (theirs: not ours). */
 export const ENDPOINTSLICE_MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
@@ -118,21 +118,23 @@ export class GceBackend {
    */
   async ensure(namespace: string, ready: readonly ReadyAddresses[]): Promise<void> {
     const name = this.settings.serviceNameGce;
-    const service = await kubeCall(`apply Service ${namespace}/${name}`, () =>
+    const service = await serverSideApply(`apply Service ${namespace}/${name}`, (apply, options) =>
       this.core.patchNamespacedService(
-        { name, namespace, body: buildGceService(this.settings, namespace), ...APPLY_PARAMETERS },
-        applyOptions(),
+        { name, namespace, body: buildGceService(this.settings, namespace), ...apply },
+        options,
       ),
     );
     this.services.record(service, 'written');
     for (const family of ready) {
       const body = buildGceEndpointSlice(this.settings, namespace, family);
       const sliceName = gceEndpointSliceName(this.settings, family.addressType);
-      const slice = await kubeCall(`apply EndpointSlice ${namespace}/${sliceName}`, () =>
-        this.discovery.patchNamespacedEndpointSlice(
-          { name: sliceName, namespace, body, ...APPLY_PARAMETERS },
-          applyOptions(),
-        ),
+      const slice = await serverSideApply(
+        `apply EndpointSlice ${namespace}/${sliceName}`,
+        (apply, options) =>
+          this.discovery.patchNamespacedEndpointSlice(
+            { name: sliceName, namespace, body, ...apply },
+            options,
+          ),
       );
       this.slices.record(slice, 'written');
     }

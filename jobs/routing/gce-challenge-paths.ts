@@ -14,12 +14,13 @@
  * which GCE merges with the other rules of the host.
  */
 import type { V1HTTPIngressPath, V1IngressRule } from '@kubernetes/client-node';
+import { CHALLENGE_PATH_PREFIX } from '../../shared/challenge-entries.js';
 
 /**
  * The challenge path on GCE. With `pathType: ImplementationSpecific` the path is in GCE's own URL
  * map syntax, where a trailing `/*` matches everything under the prefix (every token).
  */
-export const GCE_CHALLENGE_PATH = '/.well-known/acme-challenge/*';
+export const GCE_CHALLENGE_PATH = `${CHALLENGE_PATH_PREFIX}*`;
 
 /** Where the challenge paths send traffic: the gce Service in the Ingress's namespace. */
 export interface ChallengeBackend {

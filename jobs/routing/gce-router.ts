@@ -20,7 +20,7 @@ import {
   removeChallengePaths,
 } from './gce-challenge-paths.js';
 import type { GceBackend } from './gce-backend.js';
-import { kubeCall } from './kube-call.js';
+import { kubeCall } from '../kube/kube-call.js';
 import type { ResponderService } from './responder-service.js';
 import { RoutingError } from './routing-error.js';
 import { editIngressRules } from './user-ingress.js';
@@ -277,7 +277,8 @@ export class GceChallengeRouter implements ChallengeRouter {
 /** The distinct Ingresses of a certificate (several TLS entries of one Ingress count once). */
 function targetsOf(certificate: DesiredCertificate): IngressTarget[] {
   const seen = new Map<string, IngressTarget>();
-  for (const ref of certificate.ingresses) {
+  for (const ref of certificate.requesters) {
+    if (ref.kind !== 'Ingress') continue;
     seen.set(`${ref.namespace}/${ref.name}`, { namespace: ref.namespace, name: ref.name });
   }
   return [...seen.values()];

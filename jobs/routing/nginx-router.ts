@@ -5,21 +5,21 @@
  * Ingress adds the challenge path next to the user's own routes without touching them.
  */
 import type { NetworkingV1Api, V1Ingress } from '@kubernetes/client-node';
+import { CHALLENGE_PATH_PREFIX } from '../../shared/challenge-entries.js';
 import type { DesiredCertificate } from '../model.js';
 import type { Logger } from '../../shared/logger.js';
 import type { ChallengeRouter } from './challenge-router.js';
-import { kubeCall } from './kube-call.js';
 import { ingressesApi, OwnedObjects, type DeleteOutcome } from './owned-objects.js';
 import type { ResponderService } from './responder-service.js';
 import { RoutingError } from './routing-error.js';
 import { routingLabels } from './routing-labels.js';
-import { APPLY_PARAMETERS, applyOptions } from './server-side-apply.js';
+import { serverSideApply } from '../kube/server-side-apply.js';
 
 /**
  * Path of the challenge route: RFC 8555 §8.3 puts every token under this prefix. `Prefix`
  * matching is per path element, so it matches /.well-known/acme-challenge/<token>.
  */
-export const NGINX_CHALLENGE_PATH = '/.well-known/acme-challenge/';
+export const NGINX_CHALLENGE_PATH = CHALLENGE_PATH_PREFIX;
 
 /** The annotation older controllers read the class from (before spec.ingressClassName). */
 export const INGRESS_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
@@ -119,16 +119,18 @@ export class NginxChallengeRouter implements ChallengeRouter {
     }
     const body = buildNginxIngress(this.settings, certificate.hosts, certificate.ingressClass);
     try {
-      const applied = await kubeCall(`apply Ingress ${this.ingressReference}`, () =>
-        this.networking.patchNamespacedIngress(
-          {
-            name: this.settings.ingressNameNginx,
-            namespace: this.settings.namespace,
-            body,
-            ...APPLY_PARAMETERS,
-          },
-          applyOptions(),
-        ),
+      const applied = await serverSideApply(
+        `apply Ingress ${this.ingressReference}`,
+        (apply, options) =>
+          this.networking.patchNamespacedIngress(
+            {
+              name: this.settings.ingressNameNginx,
+              namespace: this.settings.namespace,
+              body,
+              ...apply,
+            },
+            options,
+          ),
       );
       this.ingresses.record(applied, 'written');
     } catch (error) {

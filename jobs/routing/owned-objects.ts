@@ -22,8 +22,8 @@ import type {
   V1Preconditions,
 } from '@kubernetes/client-node';
 import { isNotFound, toKubeApiError } from '../../shared/kube/api-error.js';
-import { kubeCallUnlessNotFound } from './kube-call.js';
-import { retryOnConflict } from './retry-on-conflict.js';
+import { kubeCallUnlessNotFound } from '../kube/kube-call.js';
+import { retryOnConflict } from '../kube/retry-on-conflict.js';
 
 /** Where an object is: its namespace and name. */
 export interface ObjectName {

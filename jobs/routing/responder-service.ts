@@ -14,10 +14,10 @@ import type {
   V1Service,
 } from '@kubernetes/client-node';
 import type { Logger } from '../../shared/logger.js';
-import { kubeCall } from './kube-call.js';
+import { kubeCall } from '../kube/kube-call.js';
 import { OwnedObjects, servicesApi } from './owned-objects.js';
 import { routingLabels } from './routing-labels.js';
-import { APPLY_PARAMETERS, applyOptions } from './server-side-apply.js';
+import { serverSideApply } from '../kube/server-side-apply.js';
 
 /** Label the endpointslice controller puts on the slices of a Service (and kube-proxy reads). */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -108,15 +108,15 @@ export class ResponderService {
   async ensure(): Promise<void> {
     if (this.ensured) return;
     const body = buildResponderService(this.settings);
-    const applied = await kubeCall(`apply Service ${this.reference}`, () =>
+    const applied = await serverSideApply(`apply Service ${this.reference}`, (apply, options) =>
       this.core.patchNamespacedService(
         {
           name: this.settings.serviceNameNginx,
           namespace: this.settings.namespace,
           body,
-          ...APPLY_PARAMETERS,
+          ...apply,
         },
-        applyOptions(),
+        options,
       ),
     );
     this.services.record(applied, 'written');

@@ -2,7 +2,7 @@
  * The error the challenge routers throw. It names the provider and the certificate whose traffic
  * could not be routed, and keeps the underlying failure (usually a KubeApiError) as `cause`.
  */
-import type { Provider } from '../config.js';
+import type { Provider } from '../model.js';
 import { KubeLegoError } from '../../shared/errors.js';
 
 /**

@@ -3,7 +3,7 @@
  * only ever deletes what carries it); the provider label says which router made it, so each
  * router's cleanup deletes its own objects and nothing of the other's.
  */
-import type { Provider } from '../config.js';
+import type { Provider } from '../model.js';
 import { MANAGED_BY } from '../../shared/labels.js';
 
 /** Label naming the provider whose router created the object: `nginx` or `gce`. */

@@ -10,8 +10,8 @@
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { NetworkingV1Api, V1Ingress, V1IngressRule } from '@kubernetes/client-node';
 import type { Logger } from '../../shared/logger.js';
-import { kubeCall, kubeCallUnlessNotFound } from './kube-call.js';
-import { retryOnConflict } from './retry-on-conflict.js';
+import { kubeCall, kubeCallUnlessNotFound } from '../kube/kube-call.js';
+import { retryOnConflict } from '../kube/retry-on-conflict.js';
 
 /** A change of rules: the new rules, or `undefined` when nothing needs to change. */
 export type RulesEdit = (rules: readonly V1IngressRule[]) => V1IngressRule[] | undefined;

@@ -1,20 +1,22 @@
 /**
- * Gather and decide for a whole run: what exists (Ingresses, TLS Secrets, the last status) and
- * what to do about each certificate. Shared by `run` (which then acts) and `plan` (which prints).
+ * Gather, collect and decide for a whole run, as three visible steps: what exists (Ingresses, TLS
+ * Secrets, the last status), which certificates the Ingresses ask for, and what to do about each.
+ * Shared by `run` (which then acts) and `plan` (which prints).
  */
-import { decideAction, type Action } from '../decide/action.js';
-import { readCertificateFacts, type CertificateFacts } from '../decide/certificate-facts.js';
+import { renewalDueAt } from '../decide/renewal-threshold.js';
+import { decideAction, type CertificateInput, type DecideSettings } from '../decide/action.js';
+import { parseSecret } from '../decide/certificate-facts.js';
 import { collectCertificates, type CollectSettings } from '../decide/desired-certificates.js';
+import type { CertificateDecision } from '../decide/outcome.js';
 import type {
   DesiredCertificate,
   IngressView,
   InvalidEntry,
-  KeyPolicy,
   SecretView,
   SkippedIngress,
 } from '../model.js';
 import { secretKey } from '../kube/secret-store.js';
-import { statusKey, type CertificateStatus } from '../../shared/status-entries.js';
+import { statusKey } from '../../shared/status-entries.js';
 import type { StatusSnapshot } from '../kube/status-store.js';
 
 /** The ports the gather step reads through. */
@@ -26,19 +28,14 @@ export interface GatherPorts {
   readStatus(): Promise<StatusSnapshot>;
 }
 
-export interface DecisionSettings extends CollectSettings {
-  directoryUrl: string;
-  keyPolicy: KeyPolicy;
-  minimumValidityMs: number;
-}
+export type DecisionSettings = CollectSettings & DecideSettings;
 
-/** One desired certificate with everything known about it and the decision taken. */
-export interface CertificateDecision {
-  certificate: DesiredCertificate;
-  secret: SecretView | undefined;
-  facts: CertificateFacts | undefined;
-  previous: CertificateStatus | undefined;
-  action: Action;
+/** What the lists return: the whole picture a run starts from. */
+export interface Gathered {
+  ingresses: IngressView[];
+  /** `kubernetes.io/tls` Secrets by {@link secretKey}. */
+  secrets: Map<string, SecretView>;
+  status: StatusSnapshot;
 }
 
 export interface RunPlan {
@@ -53,49 +50,98 @@ export interface RunPlan {
 }
 
 /**
- * Reads everything a run needs, then decides. Lists are paginated; single reads are made only
- * for Secrets missing from the TLS list (to see whether a Secret of another type is there).
- * @throws KubeApiError when a list fails: without the full picture nothing is decided.
+ * Gathers, collects, then decides. Lists are paginated; single reads are made only for Secrets
+ * missing from the TLS list (to see whether a Secret of another type is there), which needs the
+ * collected certificates first.
+ * @throws KubeApiError when a read fails: without the full picture nothing is decided.
  */
 export async function gatherAndDecide(
   ports: GatherPorts,
   settings: DecisionSettings,
   now: Date,
 ): Promise<RunPlan> {
-  const [ingresses, secrets, previousStatus] = await Promise.all([
+  const gathered = await gather(ports);
+  const collected = collectCertificates(gathered.ingresses, settings);
+  const inputs = await gatherInputs(ports, gathered, collected.certificates);
+  return {
+    decisions: decide(inputs, settings, now),
+    invalid: collected.invalid,
+    skipped: collected.skipped,
+    previousStatus: gathered.status,
+    directoryUrl: settings.directoryUrl,
+    minimumValidityMs: settings.minimumValidityMs,
+  };
+}
+
+/**
+ * Gather: the three lists, concurrently.
+ * @throws KubeApiError when a list fails.
+ */
+export async function gather(ports: GatherPorts): Promise<Gathered> {
+  const [ingresses, secrets, status] = await Promise.all([
     ports.listIngresses(),
     ports.listTlsSecrets(),
     ports.readStatus(),
   ]);
-  const collected = collectCertificates(ingresses, settings);
+  return { ingresses, secrets, status };
+}
+
+/**
+ * Gather, completed for the collected certificates: one {@link CertificateInput} each, its
+ * Secret parsed once (a Secret missing from the TLS list is read singly) and its previous status
+ * attached by key.
+ * @throws KubeApiError when a single read fails.
+ */
+export async function gatherInputs(
+  ports: Pick<GatherPorts, 'getSecret'>,
+  gathered: Gathered,
+  certificates: readonly DesiredCertificate[],
+): Promise<CertificateInput[]> {
   const previousByKey = new Map(
-    previousStatus.certificates.map((c) => [statusKey(c.namespace, c.secretName), c]),
+    gathered.status.certificates.map((c) => [statusKey(c.namespace, c.secretName), c]),
   );
-  const decisions: CertificateDecision[] = [];
-  for (const certificate of collected.certificates) {
+  const inputs: CertificateInput[] = [];
+  for (const certificate of certificates) {
     const secret =
-      secrets.get(secretKey(certificate.namespace, certificate.secretName)) ??
+      gathered.secrets.get(secretKey(certificate.namespace, certificate.secretName)) ??
       (await ports.getSecret(certificate.namespace, certificate.secretName));
-    const previous = previousByKey.get(statusKey(certificate.namespace, certificate.secretName));
-    const action = decideAction(
+    inputs.push({
+      certificate,
+      secret: secret === undefined ? undefined : parseSecret(secret),
+      previous: previousByKey.get(statusKey(certificate.namespace, certificate.secretName)),
+    });
+  }
+  return inputs;
+}
+
+/** Decide: {@link decideAction} for each input. Pure; never throws. */
+export function decide(
+  inputs: readonly CertificateInput[],
+  settings: DecideSettings,
+  now: Date,
+): CertificateDecision[] {
+  return inputs.map((input) => ({
+    certificate: input.certificate,
+    secret: input.secret?.view,
+    facts: input.secret?.facts,
+    previous: input.previous,
+    ...(input.secret?.facts
+      ? {
+          renewalAt: renewalDueAt(
+            input.secret.facts.notBefore,
+            input.secret.facts.notAfter,
+            settings.minimumValidityMs,
+          ),
+        }
+      : {}),
+    action: decideAction(
       {
-        certificate,
-        secret,
-        status: previous,
+        ...input,
         directoryUrl: settings.directoryUrl,
         keyPolicy: settings.keyPolicy,
         minimumValidityMs: settings.minimumValidityMs,
       },
       now,
-    );
-    decisions.push({ certificate, secret, facts: readCertificateFacts(secret), previous, action });
-  }
-  return {
-    decisions,
-    invalid: collected.invalid,
-    skipped: collected.skipped,
-    previousStatus,
-    directoryUrl: settings.directoryUrl,
-    minimumValidityMs: settings.minimumValidityMs,
-  };
+    ),
+  }));
 }

@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { load } from 'js-yaml';
-import { KEY_TYPES, PROVIDERS } from '../../jobs/config.js';
+import { KEY_TYPES } from '../../jobs/key-type.js';
+import { PROVIDERS } from '../../jobs/model.js';
 import { LOG_LEVELS, LOG_TYPES } from '../../shared/logger.js';
 import { createNamespace } from '../env/context.js';
 import {

@@ -26,7 +26,7 @@ import {
   type V1ResourceAttributes,
 } from '@kubernetes/client-node';
 import type { DesiredCertificate } from '../../jobs/model.js';
-import { createChallengeRouters } from '../../jobs/routing/challenge-router.js';
+import { createChallengeRouters } from '../../jobs/routing/routers.js';
 import { silentLogger } from '../../shared/logger.js';
 import { adminKubeConfig, createNamespace, testEnv } from '../env/context.js';
 import { assertValidTlsSecret, readSecret } from '../support/certificates.js';
@@ -480,7 +480,9 @@ describe('the job’s ServiceAccount', () => {
       secretName: 'web-tls',
       hosts: ['gce.example.com'],
       commonName: 'gce.example.com',
-      ingresses: [{ namespace: user, name: 'web', uid: created.metadata!.uid!, index: 0 }],
+      requesters: [
+        { kind: 'Ingress', namespace: user, name: 'web', uid: created.metadata!.uid!, index: 0 },
+      ],
       ingressClass: 'gce',
       provider: 'gce',
     };

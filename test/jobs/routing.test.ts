@@ -21,11 +21,8 @@ import {
   type V1PolicyRule,
 } from '@kubernetes/client-node';
 import type { DesiredCertificate } from '../../jobs/model.js';
-import {
-  createChallengeRouters,
-  type ChallengeRouter,
-  type RoutingSettings,
-} from '../../jobs/routing/challenge-router.js';
+import type { ChallengeRouter, RoutingSettings } from '../../jobs/routing/challenge-router.js';
+import { createChallengeRouters } from '../../jobs/routing/routers.js';
 import {
   addChallengePaths,
   buildChallengePath,
@@ -103,7 +100,9 @@ function certificate(
   return {
     secretName: 'web-tls',
     commonName: fields.hosts[0],
-    ingresses: [{ namespace: fields.namespace, name: 'web', uid: 'uid-web', index: 0 }],
+    requesters: [
+      { kind: 'Ingress', namespace: fields.namespace, name: 'web', uid: 'uid-web', index: 0 },
+    ],
     ingressClass: 'nginx',
     provider: 'nginx',
     ...fields,
@@ -746,7 +745,13 @@ describe('gce router', () => {
     await createResponderSlice([{ address: '192.0.2.10', ready: true }]);
     const before = await readUserIngress();
     const cert = gceCert();
-    cert.ingresses.push({ namespace: user, name: 'gone', uid: 'uid-gone', index: 0 });
+    cert.requesters.push({
+      kind: 'Ingress',
+      namespace: user,
+      name: 'gone',
+      uid: 'uid-gone',
+      index: 0,
+    });
 
     await assert.rejects(routers(settings).gce.open(cert), (error: unknown) => {
       assert.ok(error instanceof RoutingError);

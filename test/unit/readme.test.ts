@@ -1,6 +1,7 @@
 /**
- * Keeps README.md in step with the code: every setting in the settings table, every reason of
- * the decision chain in the "When is a certificate (re)issued" list, in the chain's order.
+ * Layer: unit. Keeps README.md in step with the code: every setting in the settings table, every
+ * reason of the decision chain in the "When is a certificate (re)issued" list, in the chain's
+ * order, and every other reason (jobs/decide/reasons.ts) somewhere in the README.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { jobSettings } from '../../jobs/config.js';
 import { CERTIFICATE_CHECKS } from '../../jobs/decide/certificate-checks.js';
+import { ALL_REASONS, HOLD_REASONS, NEED_REASONS } from '../../jobs/decide/reasons.js';
 import { responderSettings } from '../../responder/settings.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -31,17 +33,8 @@ test('every setting of the job and the responder is in the README table', () => 
 
 test('the (re)issue list names every reason of the check chain, in the chain’s order', () => {
   const list = section('When is a certificate (re)issued');
-  const source = readFileSync(join(root, 'jobs', 'decide', 'certificate-checks.ts'), 'utf8');
-  const reasons: string[] = [];
-  // Each check's body, in chain order, names its reason(s) as `reason: 'X'`.
-  for (const { name } of CERTIFICATE_CHECKS) {
-    const body = source.slice(source.indexOf(`export const ${name}`));
-    const end = body.indexOf('\nexport ', 1);
-    for (const match of body.slice(0, end).matchAll(/reason: '(\w+)'/g)) {
-      if (!reasons.includes(match[1]!)) reasons.push(match[1]!);
-    }
-  }
-  assert.equal(reasons.length, CERTIFICATE_CHECKS.length, 'one reason per check');
+  const reasons = CERTIFICATE_CHECKS.map((c) => c.reason);
+  assert.deepEqual(reasons, [...NEED_REASONS], 'the chain gives the reasons NEED_REASONS lists');
   const positions = reasons.map((r) => list.indexOf(`\`${r}\``));
   for (const [i, r] of reasons.entries())
     assert.ok(positions[i]! >= 0, `${r} is in the README list`);
@@ -50,6 +43,11 @@ test('the (re)issue list names every reason of the check chain, in the chain’s
     positions,
     'in the chain’s order',
   );
-  for (const extra of ['SecretTypeMismatch', 'BackingOff', 'UpToDate'])
-    assert.ok(list.includes(extra));
+  for (const held of HOLD_REASONS)
+    assert.ok(list.includes(`\`${held}\``), `${held} is in the list`);
+});
+
+test('every stable reason the job gives is named in the README', () => {
+  for (const reason of ALL_REASONS)
+    assert.ok(readme.includes(`\`${reason}\``), `${reason} is in the README`);
 });

@@ -7,10 +7,15 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { decideAction } from '../../jobs/decide/action.js';
 import type { IssuedCertificate } from '../../jobs/issue/issue-certificate.js';
-import type { EventType } from '../../jobs/kube/event-recorder.js';
 import { secretKey } from '../../jobs/kube/secret-store.js';
 import type { StatusSnapshot } from '../../jobs/kube/status-store.js';
-import type { DesiredCertificate, IngressView, SecretView } from '../../jobs/model.js';
+import type {
+  DesiredCertificate,
+  EventType,
+  IngressView,
+  Requester,
+  SecretView,
+} from '../../jobs/model.js';
 import { reconcile, type ActPorts, type RunReport } from '../../jobs/run/reconcile.js';
 import {
   gatherAndDecide,
@@ -107,13 +112,9 @@ class FakeActPorts implements ActPorts {
     return outcome instanceof Error ? Promise.reject(outcome) : Promise.resolve(outcome);
   }
 
-  recordEvent(
-    target: { namespace: string; name: string; uid: string },
-    type: EventType,
-    reason: string,
-    message: string,
-  ): Promise<void> {
+  recordEvent(target: Requester, type: EventType, reason: string, message: string): Promise<void> {
     if (this.eventError) return Promise.reject(this.eventError);
+    assert.equal(target.kind, 'Ingress', 'the Event names the kind of the requester');
     assert.equal(target.uid, `uid-${target.name}`, 'the Event names the Ingress by its uid');
     this.events.push({ ingress: `${target.namespace}/${target.name}`, type, reason, message });
     return Promise.resolve();
@@ -814,9 +815,9 @@ describe('reconcile: a plan built by hand', () => {
       secretName: 'blog-tls',
       hosts: ['blog.example'],
       commonName: 'blog.example',
-      ingresses: [
-        { namespace: 'blog', name: 'blog', uid: 'uid-blog', index: 0 },
-        { namespace: 'blog', name: 'blog', uid: 'uid-blog', index: 1 },
+      requesters: [
+        { kind: 'Ingress', namespace: 'blog', name: 'blog', uid: 'uid-blog', index: 0 },
+        { kind: 'Ingress', namespace: 'blog', name: 'blog', uid: 'uid-blog', index: 1 },
       ],
       ingressClass: 'gce',
       provider: 'gce',
@@ -825,7 +826,7 @@ describe('reconcile: a plan built by hand', () => {
       {
         certificate,
         secret: undefined,
-        status: undefined,
+        previous: undefined,
         directoryUrl: DIRECTORY,
         keyPolicy: SETTINGS.keyPolicy,
         minimumValidityMs: SETTINGS.minimumValidityMs,

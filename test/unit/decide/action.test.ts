@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { decideAction, type Action, type ActionInput } from '../../../jobs/decide/action.js';
+import { parseSecret } from '../../../jobs/decide/certificate-facts.js';
 import type { CertificateStatus } from '../../../shared/status-entries.js';
 import type { SecretView } from '../../../jobs/model.js';
 import { DAY, HOUR, MINUTE, NOW, at, desired, secret, status, tlsSecret } from './fixtures.js';
@@ -22,8 +23,8 @@ const BACKING_OFF: CertificateStatus = status({
 function input(secretView: SecretView | undefined, statusEntry?: CertificateStatus): ActionInput {
   return {
     certificate: desired(HOSTS),
-    secret: secretView,
-    status: statusEntry,
+    secret: secretView === undefined ? undefined : parseSecret(secretView),
+    previous: statusEntry,
     directoryUrl: 'https://acme-v02.api.letsencrypt.org/directory',
     keyPolicy: { keyType: 'rsa', rsaKeySize: 2048 },
     minimumValidityMs: 720 * HOUR,

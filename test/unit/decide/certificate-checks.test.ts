@@ -3,10 +3,11 @@ import { describe, test } from 'node:test';
 import {
   CERTIFICATE_CHECKS,
   evaluateCertificate,
-  type CertificateInput,
+  type CheckInput,
 } from '../../../jobs/decide/certificate-checks.js';
-import { readCertificateFacts } from '../../../jobs/decide/certificate-facts.js';
-import type { KeyPolicy, SecretView } from '../../../jobs/model.js';
+import { parseSecret, readCertificateFacts } from '../../../jobs/decide/certificate-facts.js';
+import type { KeyPolicy } from '../../../jobs/key-type.js';
+import type { SecretView } from '../../../jobs/model.js';
 import {
   DAY,
   HOUR,
@@ -37,10 +38,10 @@ const GOOD: CertificateSpec = {
 
 function input(
   secretView: SecretView | undefined,
-  overrides: Partial<CertificateInput> = {},
-): CertificateInput {
+  overrides: Partial<CheckInput> = {},
+): CheckInput {
   return {
-    secret: secretView,
+    secret: secretView === undefined ? undefined : parseSecret(secretView),
     hosts: HOSTS,
     directoryUrl: DIRECTORY,
     keyPolicy: RSA_2048,
@@ -69,7 +70,7 @@ test('the chain has this order', () => {
 
 describe('each check is the first to fail for its row', () => {
   const goodPem = certificate(GOOD);
-  const rows: { check: string; reason: string; input: () => CertificateInput }[] = [
+  const rows: { check: string; reason: string; input: () => CheckInput }[] = [
     { check: 'secretDoesNotExist', reason: 'SecretMissing', input: () => input(undefined) },
     {
       check: 'certificateDataIsMissing',
@@ -150,6 +151,7 @@ describe('each check is the first to fail for its row', () => {
         assert.equal(earlier.check(given, NOW), undefined, `${earlier.name} must pass`);
       }
       assert.equal(CERTIFICATE_CHECKS[position]?.check(given, NOW)?.reason, row.reason);
+      assert.equal(CERTIFICATE_CHECKS[position]?.reason, row.reason, 'the reason the table names');
       const evaluation = evaluateCertificate(given, NOW);
       assert.equal(evaluation.needed, true);
       if (!evaluation.needed) return;
@@ -171,7 +173,7 @@ describe('variants of each condition', () => {
   const otherPem = certificate({ ...GOOD, key: 'rsa-b', dnsNames: ['other.example'] });
   const rows: {
     name: string;
-    input: () => CertificateInput;
+    input: () => CheckInput;
     reason: string | undefined;
     mentions?: string[];
   }[] = [

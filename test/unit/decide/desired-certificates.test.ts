@@ -33,7 +33,7 @@ function ingress(
 }
 
 function ref(namespace: string, name: string, index = 0) {
-  return { namespace, name, uid: `uid-${namespace}-${name}`, index };
+  return { kind: 'Ingress' as const, namespace, name, uid: `uid-${namespace}-${name}`, index };
 }
 
 describe('collectCertificates: which Ingresses are considered', () => {
@@ -116,7 +116,7 @@ describe('collectCertificates: one certificate', () => {
           secretName: 'web-tls',
           hosts: ['a.example', 'www.example', 'xn--bcher-kva.example'],
           commonName: 'www.example',
-          ingresses: [ref('shop', 'web')],
+          requesters: [ref('shop', 'web')],
           ingressClass: 'gce',
           provider: 'gce',
         },
@@ -251,7 +251,7 @@ describe('collectCertificates: entries that share a Secret', () => {
     assert.equal(result.certificates.length, 1);
     const [certificate] = result.certificates;
     assert.deepEqual(certificate?.hosts, ['a.example', 'b.example']);
-    assert.deepEqual(certificate?.ingresses, [ref('shop', 'web-a'), ref('shop', 'web-b')]);
+    assert.deepEqual(certificate?.requesters, [ref('shop', 'web-a'), ref('shop', 'web-b')]);
     assert.equal(certificate?.commonName, 'a.example', "from the first entry's order (web-a)");
   });
 
@@ -265,7 +265,7 @@ describe('collectCertificates: entries that share a Secret', () => {
       ],
       SETTINGS,
     );
-    assert.deepEqual(result.certificates[0]?.ingresses, [
+    assert.deepEqual(result.certificates[0]?.requesters, [
       ref('shop', 'web', 0),
       ref('shop', 'web', 1),
     ]);

@@ -158,7 +158,7 @@ export function desired(hosts: string[]): DesiredCertificate {
     secretName: 'web-tls',
     hosts,
     commonName: hosts[0],
-    ingresses: [{ namespace: 'shop', name: 'web', uid: 'uid-web', index: 0 }],
+    requesters: [{ kind: 'Ingress', namespace: 'shop', name: 'web', uid: 'uid-web', index: 0 }],
     ingressClass: 'nginx',
     provider: 'nginx',
   };

@@ -1,5 +1,6 @@
 /**
- * How the routers write the objects they own: server-side apply. One PATCH creates the object or
+ * How the job writes the objects it owns (the routers' Ingress, Services, EndpointSlices):
+ * server-side apply. One PATCH creates the object or
  * brings it to exactly the applied state (lists such as Ingress rules and EndpointSlice endpoints
  * are atomic, so they are replaced, not merged), and an apply that changes nothing does not
  * change the object's resourceVersion. That makes `ensure` one request and idempotent, with no
@@ -7,6 +8,7 @@
  * https://kubernetes.io/docs/reference/using-api/server-side-apply/
  */
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { kubeCall } from './kube-call.js';
 
 /** The field manager of every apply: the managedFields of our objects name the job. */
 export const FIELD_MANAGER = 'kube-lego';
@@ -23,4 +25,19 @@ export const APPLY_PARAMETERS = { fieldManager: FIELD_MANAGER, force: true } as 
  */
 export function applyOptions(): ReturnType<typeof setHeaderOptions> {
   return setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+}
+
+/**
+ * Sends one apply: `patch` gets the request parameters and the per-call options to spread into a
+ * client-node `patch*` call, and its answer (the object as applied) is returned.
+ * @throws KubeApiError naming `operation` when the apiserver refuses the apply.
+ */
+export function serverSideApply<T>(
+  operation: string,
+  patch: (
+    parameters: typeof APPLY_PARAMETERS,
+    options: ReturnType<typeof applyOptions>,
+  ) => Promise<T>,
+): Promise<T> {
+  return kubeCall(operation, () => patch(APPLY_PARAMETERS, applyOptions()));
 }

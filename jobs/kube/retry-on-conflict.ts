@@ -1,7 +1,8 @@
 /**
- * Optimistic concurrency for objects the job does not own (a user's Ingress): read, change,
- * write with the read resourceVersion; when someone else wrote in between, the apiserver answers
- * 409 Conflict and the whole read-change-write starts again from a fresh read.
+ * Optimistic concurrency, the one way the job retries a 409: read, change, write with the read
+ * resourceVersion; when someone else wrote in between, the apiserver answers 409 Conflict and the
+ * whole read-change-write starts again from a fresh read. Used for users' Ingresses, the routers'
+ * deletes with preconditions, certificate Secrets and the account Secret.
  */
 import { isConflict } from '../../shared/kube/api-error.js';
 

@@ -1,0 +1,401 @@
+/**
+ * What each decision leads to, as data: the status entry to write, the Event to record on the
+ * objects that asked for the certificate, the log line, and which count of the run summary it
+ * adds to. Pure — no I/O, no clock (`now` is passed in), no logging — so a table test pins every
+ * outcome; `jobs/run/reconcile.ts` only carries them out (as cert-manager keeps a controller's
+ * `ProcessItem` thin).
+ */
+import { isStagingDirectory } from '../../shared/acme-directory.js';
+import { AcmeError, describeError, KubeLegoError } from '../../shared/errors.js';
+import { SECRET_ANNOTATIONS } from '../tls-secret.js';
+import { renewalDueAt } from './renewal-threshold.js';
+import type { LogFields } from '../../shared/logger.js';
+import type {
+  CertificateResult,
+  CertificateStatus,
+  RunStatus,
+} from '../../shared/status-entries.js';
+import type { CertificateFacts } from './certificate-facts.js';
+import type { DesiredCertificate, EventType, InvalidEntry, SecretView } from '../model.js';
+import { requesterName } from '../model.js';
+import type { Action } from './action.js';
+import { nextFailureStatus, type IssuanceFailure } from './backoff.js';
+import type { OrderReason } from './reasons.js';
+
+/** One desired certificate with everything known about it and the decision taken. */
+export interface CertificateDecision {
+  certificate: DesiredCertificate;
+  /** The Secret `certificate.secretName`; `undefined` when it does not exist. */
+  secret: SecretView | undefined;
+  /** The stored certificate's facts; `undefined` when there is none that can be read. */
+  facts: CertificateFacts | undefined;
+  /** The certificate's entry of the last run's status, if any. */
+  previous: CertificateStatus | undefined;
+  /** When the stored certificate is due for renewal ({@link renewalDueAt}); absent without one. */
+  renewalAt?: Date;
+  action: Action;
+}
+
+/** A log line: its level, its message and its fields. */
+export interface LogLine {
+  level: 'info' | 'warn' | 'error';
+  message: string;
+  fields: LogFields;
+}
+
+/** An Event to record on each object that asked for the certificate. */
+export interface EventNote {
+  type: EventType;
+  reason: string;
+  message: string;
+}
+
+/** The count of the run summary an outcome adds one to. */
+export type Tally = 'valid' | 'issued' | 'renewed' | 'failed';
+
+/** What one certificate's decision (and its order, if one was made) comes to. */
+export interface CertificateOutcome {
+  tally: Tally;
+  log: LogLine;
+  /** `undefined` when no Event is recorded (Valid, BackingOff, a lost Lease). */
+  event: EventNote | undefined;
+  status: CertificateStatus;
+}
+
+/** The counts of a run, as in {@link RunStatus}. */
+export type RunCounts = Pick<RunStatus, 'issued' | 'renewed' | 'valid' | 'skipped' | 'failed'>;
+
+/**
+ * The outcome of a decision that orders nothing: `Valid`, `Blocked`, `BackingOff`, and `Issue`
+ * when the run may not start another order (`mayOrder` false: the Lease was lost; `LeaseLost`,
+ * left for the next run). Returns `undefined` for an `Issue` that goes ahead: its outcome comes
+ * from {@link issuedOutcome} or {@link failedOutcome}.
+ */
+export function outcomeWithoutOrder(
+  decision: CertificateDecision,
+  mayOrder: boolean,
+  now: Date,
+): CertificateOutcome | undefined {
+  const { action } = decision;
+  const base = baseStatus(decision, now);
+  switch (action.kind) {
+    case 'Valid':
+      return {
+        tally: 'valid',
+        log: {
+          level: 'info',
+          message: 'certificate is valid',
+          fields: {
+            decision: action.kind,
+            reason: action.reason,
+            notAfter: decision.facts?.notAfter.toISOString(),
+          },
+        },
+        event: undefined,
+        status: {
+          ...withoutFailures(base),
+          result: 'Valid',
+          reason: action.reason,
+          message: action.message,
+        },
+      };
+    case 'Blocked':
+      return {
+        tally: 'failed',
+        log: {
+          level: 'warn',
+          message: 'certificate needed but the Secret cannot be written',
+          fields: { decision: action.kind, reason: action.reason, message: action.message },
+        },
+        event: { type: 'Warning', reason: action.reason, message: action.message },
+        status: { ...base, result: 'Invalid', reason: action.reason, message: action.message },
+      };
+    case 'BackingOff':
+      return {
+        tally: 'failed',
+        log: {
+          level: 'info',
+          message: 'certificate needed; backing off after earlier failures',
+          fields: {
+            decision: action.kind,
+            reason: action.reason,
+            needed: action.needed.reason,
+            until: action.until.toISOString(),
+          },
+        },
+        event: undefined,
+        status: {
+          ...base,
+          result: 'BackingOff',
+          reason: action.reason,
+          message: action.message,
+        },
+      };
+    case 'Issue':
+      if (mayOrder) return undefined;
+      return {
+        tally: 'failed',
+        log: {
+          level: 'warn',
+          message: 'certificate needed but the run lost its Lease; left for the next run',
+          fields: { reason: action.reason },
+        },
+        event: undefined,
+        status: {
+          ...base,
+          result: 'Failed',
+          reason: LEASE_LOST,
+          message: 'The run lost its Lease before ordering this certificate; the next run will.',
+        },
+      };
+  }
+}
+
+/** Reason of a certificate not ordered because the run lost its Lease. */
+export const LEASE_LOST = 'LeaseLost' satisfies OrderReason;
+
+/** Reason of the Warning Event recorded when an order failed. */
+export const ISSUANCE_FAILED = 'IssuanceFailed' satisfies OrderReason;
+
+/** The log line before an order starts (an `Issue` decision). */
+export function orderStartLog(action: Extract<Action, { kind: 'Issue' }>): LogLine {
+  return {
+    level: 'info',
+    message: action.renewal ? 'renewing certificate' : 'issuing certificate',
+    fields: { decision: action.kind, reason: action.reason, message: action.message },
+  };
+}
+
+/**
+ * The outcome of an order that stored a certificate valid until `issued.notAfter`: `Issued` or
+ * `Renewed` (result, Event reason and count), failure memory cleared.
+ */
+export function issuedOutcome(
+  decision: CertificateDecision & { action: Extract<Action, { kind: 'Issue' }> },
+  issued: { notAfter: Date; serialNumber: string; notBefore?: Date; directoryUrl?: string },
+  now: Date,
+  minimumValidityMs?: number,
+): CertificateOutcome {
+  const { certificate, action } = decision;
+  const result: CertificateResult & OrderReason = action.renewal ? 'Renewed' : 'Issued';
+  const message = `Certificate for ${certificate.hosts.join(', ')} stored in Secret ${certificate.secretName}, valid until ${issued.notAfter.toISOString()} (${action.reason}: ${action.message})`;
+  return {
+    tally: action.renewal ? 'renewed' : 'issued',
+    log: {
+      level: 'info',
+      message: action.renewal ? 'certificate renewed' : 'certificate issued',
+      // The directory and whether it is staging, so that nobody takes a staging certificate
+      // (untrusted by browsers) for a real one.
+      fields: {
+        notAfter: issued.notAfter.toISOString(),
+        serial: issued.serialNumber,
+        ...(issued.directoryUrl
+          ? { directory: issued.directoryUrl, staging: isStagingDirectory(issued.directoryUrl) }
+          : {}),
+      },
+    },
+    event: { type: 'Normal', reason: result, message },
+    status: {
+      ...withoutFailures(baseStatus(decision, now)),
+      notAfter: issued.notAfter.toISOString(),
+      ...(issued.notBefore
+        ? {
+            notBefore: issued.notBefore.toISOString(),
+            ...(minimumValidityMs !== undefined
+              ? {
+                  renewalAt: renewalDueAt(
+                    issued.notBefore,
+                    issued.notAfter,
+                    minimumValidityMs,
+                  ).toISOString(),
+                }
+              : {}),
+          }
+        : {}),
+      ...(issued.directoryUrl ? { directoryUrl: issued.directoryUrl } : {}),
+      result,
+      reason: action.reason,
+      message,
+    },
+  };
+}
+
+/**
+ * The outcome of an order that failed at `failedAt`: `Failed` with the failure's reason, one more
+ * failure counted and the next attempt pushed back ({@link nextFailureStatus}); a Warning
+ * `IssuanceFailed` Event. `checkedAt` (default `failedAt`) is when the decision was taken.
+ */
+export function failedOutcome(
+  decision: CertificateDecision,
+  failure: IssuanceFailure,
+  failedAt: Date,
+  checkedAt: Date = failedAt,
+): CertificateOutcome {
+  const fields = nextFailureStatus(
+    decision.previous,
+    decision.certificate.hosts,
+    failure,
+    failedAt,
+  );
+  return {
+    tally: 'failed',
+    log: {
+      level: 'error',
+      message: 'certificate could not be obtained',
+      fields: {
+        reason: failure.reason,
+        error: failure.message,
+        failures: fields.failures,
+        retryAfter: fields.retryAfter,
+      },
+    },
+    event: {
+      type: 'Warning',
+      reason: ISSUANCE_FAILED,
+      message: `${failure.message} Next attempt not before ${fields.retryAfter}.`,
+    },
+    status: { ...baseStatus(decision, checkedAt), ...fields },
+  };
+}
+
+/**
+ * A stable reason and a message for what an order threw, with the server's Retry-After: an ACME
+ * problem type becomes `Acme<Type>` (`AcmeRateLimited`; `AcmeError` without one), one of our
+ * errors its class name without `Error` (`SelfCheck`, `Routing`, `KubeApi`), anything else
+ * `UnexpectedError`. Never throws.
+ */
+export function describeFailure(error: unknown): IssuanceFailure {
+  if (error instanceof AcmeError) {
+    const type = error.problemType?.replace('urn:ietf:params:acme:error:', '');
+    return {
+      reason: type ? `Acme${type.charAt(0).toUpperCase()}${type.slice(1)}` : 'AcmeError',
+      message: error.message,
+      ...(error.retryAfter ? { retryAfter: error.retryAfter } : {}),
+    };
+  }
+  if (error instanceof KubeLegoError)
+    return { reason: error.name.replace(/Error$/, ''), message: describeError(error) };
+  return { reason: 'UnexpectedError', message: describeError(error) };
+}
+
+/** What the run does about one invalid TLS entry. */
+export interface InvalidEntryOutcome {
+  entry: InvalidEntry;
+  log: LogLine;
+  event: EventNote;
+}
+
+/**
+ * Invalid TLS entries: each gets a warning log line and a Warning Event with its reason, and
+ * counts as failed. A status entry (`Invalid`) is written per Secret named — several entries
+ * naming one Secret share it — except when the name is invalid (it would make no valid
+ * ConfigMap key, and the API server would refuse the whole status), or when a certificate is
+ * decided for the same Secret (its entry, with its failure memory, must not be overwritten).
+ */
+export function invalidEntryOutcomes(
+  invalid: readonly InvalidEntry[],
+  decisions: readonly CertificateDecision[],
+  now: Date,
+): { entries: InvalidEntryOutcome[]; statuses: CertificateStatus[] } {
+  const decided = new Set(
+    decisions.map((d) => `${d.certificate.namespace}/${d.certificate.secretName}`),
+  );
+  const bySecret = new Map<string, CertificateStatus>();
+  const entries: InvalidEntryOutcome[] = [];
+  for (const entry of invalid) {
+    entries.push({
+      entry,
+      log: {
+        level: 'warn',
+        message: 'invalid TLS entry',
+        fields: {
+          namespace: entry.ref.namespace,
+          ingress: entry.ref.name,
+          entry: entry.ref.index,
+          secret: entry.secretName,
+          reason: entry.reason,
+          message: entry.message,
+        },
+      },
+      event: { type: 'Warning', reason: entry.reason, message: entry.message },
+    });
+    const key = `${entry.ref.namespace}/${entry.secretName ?? ''}`;
+    if (!entry.secretName || entry.reason === 'InvalidSecretName' || decided.has(key)) continue;
+    const requester = requesterName(entry.ref);
+    const known = bySecret.get(key);
+    if (known) known.ingresses.push(requester);
+    else
+      bySecret.set(key, {
+        namespace: entry.ref.namespace,
+        secretName: entry.secretName,
+        ingresses: [requester],
+        hosts: [],
+        notAfter: null,
+        result: 'Invalid',
+        reason: entry.reason,
+        message: entry.message,
+        checkedAt: now.toISOString(),
+        failures: 0,
+      });
+  }
+  return { entries, statuses: [...bySecret.values()] };
+}
+
+/** The run's summary: `Failed` when anything failed, else `Succeeded`. */
+export function runSummary(
+  counts: RunCounts,
+  entries: number,
+  startedAt: Date,
+  finishedAt: Date,
+  recorded: { directoryUrl?: string; previous?: RunStatus } = {},
+): RunStatus {
+  const result = counts.failed > 0 ? 'Failed' : 'Succeeded';
+  // The last success is this run's end, or carried over from the previous record.
+  const lastSuccessAt =
+    result === 'Succeeded' ? finishedAt.toISOString() : recorded.previous?.lastSuccessAt;
+  return {
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    result,
+    entries,
+    ...counts,
+    ...(recorded.directoryUrl ? { directoryUrl: recorded.directoryUrl } : {}),
+    ...(lastSuccessAt ? { lastSuccessAt } : {}),
+  };
+}
+
+/** The entry every outcome starts from: identity, hosts, the stored notAfter, failure memory. */
+function baseStatus(decision: CertificateDecision, now: Date): CertificateStatus {
+  const { certificate, facts, previous, secret, renewalAt } = decision;
+  const directoryUrl = facts ? secret?.annotations[SECRET_ANNOTATIONS.directoryUrl] : undefined;
+  return {
+    namespace: certificate.namespace,
+    secretName: certificate.secretName,
+    ingresses: certificate.requesters.map(requesterName),
+    hosts: certificate.hosts,
+    notAfter: facts ? facts.notAfter.toISOString() : null,
+    ...(facts ? { notBefore: facts.notBefore.toISOString() } : {}),
+    ...(facts && renewalAt ? { renewalAt: renewalAt.toISOString() } : {}),
+    ...(directoryUrl ? { directoryUrl } : {}),
+    result: 'Valid',
+    reason: '',
+    message: '',
+    checkedAt: now.toISOString(),
+    // Failure memory carries over until a success or a Valid decision resets it.
+    failures: previous?.failures ?? 0,
+    ...(previous?.lastFailureAt ? { lastFailureAt: previous.lastFailureAt } : {}),
+    ...(previous?.retryAfter ? { retryAfter: previous.retryAfter } : {}),
+    ...(previous?.failedHosts ? { failedHosts: previous.failedHosts } : {}),
+  };
+}
+
+/** A status with the failure memory cleared: after a success or a valid certificate. */
+function withoutFailures(status: CertificateStatus): CertificateStatus {
+  const {
+    lastFailureAt: _lastFailureAt,
+    retryAfter: _retryAfter,
+    failedHosts: _failedHosts,
+    ...rest
+  } = status;
+  return { ...rest, failures: 0 };
+}

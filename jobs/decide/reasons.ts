@@ -1,0 +1,66 @@
+/**
+ * Every stable reason the job gives — in logs, Kubernetes Events, the status ConfigMap and
+ * metrics — as exported constants, by what they explain. The types of the decisions are built
+ * from these lists, so a reason that is not here does not compile, and test/unit/readme.test.ts
+ * checks that README.md names every one. (An order's failure reason is derived from the error —
+ * `Acme<ProblemType>` or our error class — and documented with the failure classes.)
+ */
+
+/** Why a certificate is needed: the reasons of the check chain, in chain order. */
+export const NEED_REASONS = [
+  'SecretMissing',
+  'CertificateDataMissing',
+  'CertificateUnparseable',
+  'PrivateKeyUnparseable',
+  'PrivateKeyMismatch',
+  'HostsChanged',
+  'Expired',
+  'RenewalDue',
+  'DirectoryChanged',
+  'KeyTypeChanged',
+] as const;
+export type NeedReason = (typeof NEED_REASONS)[number];
+
+/** Why nothing is ordered: the certificate is fine, or a needed one is held back. */
+export const HOLD_REASONS = ['UpToDate', 'SecretTypeMismatch', 'BackingOff'] as const;
+export type HoldReason = (typeof HOLD_REASONS)[number];
+
+/** Why a TLS entry's hosts are rejected. */
+export const HOSTS_REJECTION_REASONS = [
+  'NoHosts',
+  'InvalidHost',
+  'WildcardHost',
+  'IpAddressHost',
+  'TooManyHosts',
+] as const;
+export type HostsRejectionReason = (typeof HOSTS_REJECTION_REASONS)[number];
+
+/** Why a TLS entry cannot be served (an Event on its Ingress, no certificate). */
+export const INVALID_ENTRY_REASONS = [
+  'NoSecretName',
+  'InvalidSecretName',
+  ...HOSTS_REJECTION_REASONS,
+  'SecretNameConflict',
+] as const;
+export type InvalidEntryReason = (typeof INVALID_ENTRY_REASONS)[number];
+
+/** Why an annotated Ingress is left alone. */
+export const SKIP_REASONS = [
+  'UnsupportedIngressClass',
+  'UnsupportedIngressProvider',
+  'NoTlsEntries',
+] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
+
+/** What came of an order, or why none was started although one was decided. */
+export const ORDER_REASONS = ['Issued', 'Renewed', 'IssuanceFailed', 'LeaseLost'] as const;
+export type OrderReason = (typeof ORDER_REASONS)[number];
+
+/** Every reason above. */
+export const ALL_REASONS = [
+  ...NEED_REASONS,
+  ...HOLD_REASONS,
+  ...INVALID_ENTRY_REASONS,
+  ...SKIP_REASONS,
+  ...ORDER_REASONS,
+] as const;
