@@ -43,8 +43,10 @@ interface Candidate {
 /**
  * Decides which certificates the annotated Ingresses ask for.
  *
- * Only Ingresses whose annotation `settings.kubeAnnotation` is exactly `"true"` are considered
- * (kube-lego compared with "true" too); all others are ignored silently. An annotated Ingress
+ * Only Ingresses whose annotation `settings.kubeAnnotation` is `"true"`, compared without
+ * regard to case, are considered: kube-lego lower-cased the value before comparing it
+ * (`strings.ToLower(val) != "true"` in its pkg/ingress), so an Ingress it managed with `"True"`
+ * stays managed; all others are ignored silently. An annotated Ingress
  * whose class or provider is not supported, or that has no `spec.tls`, is returned in `skipped`
  * (`UnsupportedIngressClass`, `UnsupportedIngressProvider`, `NoTlsEntries`).
  *
@@ -69,7 +71,7 @@ export function collectCertificates(
   const skipped: SkippedIngress[] = [];
 
   for (const ingress of ingresses) {
-    if (ingress.annotations[settings.kubeAnnotation] !== 'true') continue;
+    if (ingress.annotations[settings.kubeAnnotation]?.toLowerCase() !== 'true') continue;
     const resolved = resolveIngressClass(ingress, settings);
     if (!resolved.ok) {
       skipped.push(skip(ingress, resolved.reason, resolved.message));

@@ -12,6 +12,7 @@ export const NEED_REASONS = [
   'CertificateDataMissing',
   'CertificateUnparseable',
   'PrivateKeyUnparseable',
+  'ChainNotLeafFirst',
   'PrivateKeyMismatch',
   'HostsChanged',
   'Expired',

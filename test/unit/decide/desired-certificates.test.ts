@@ -44,8 +44,18 @@ describe('collectCertificates: which Ingresses are considered', () => {
       considered: true,
     },
     {
-      name: 'annotation "True" (kube-lego compares to "true")',
+      name: 'annotation "True" (kube-lego lower-cased the value: it counts)',
       annotations: { 'kubernetes.io/tls-acme': 'True' },
+      considered: true,
+    },
+    {
+      name: 'annotation "TRUE"',
+      annotations: { 'kubernetes.io/tls-acme': 'TRUE' },
+      considered: true,
+    },
+    {
+      name: 'annotation "yes"',
+      annotations: { 'kubernetes.io/tls-acme': 'yes' },
       considered: false,
     },
     {
