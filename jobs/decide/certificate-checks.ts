@@ -89,13 +89,15 @@ export const privateKeyIsUnparseable: CertificateCheck = ({ secret }) => {
 export const chainIsNotLeafFirst: CertificateCheck = ({ secret }) => {
   const chain = secret?.chain;
   const key = secret?.privateKey;
-  if (key === undefined || chain === undefined || chain.length < 2) return undefined;
-  if (keyMatchesCertificate(chain[0]!, key)) return undefined;
+  const first = chain?.[0];
+  if (secret === undefined || key === undefined || chain === undefined || first === undefined)
+    return undefined;
+  if (chain.length < 2 || keyMatchesCertificate(first, key)) return undefined;
   const position = chain.findIndex((c, i) => i > 0 && keyMatchesCertificate(c, key));
   if (position < 0) return undefined;
   return {
     reason: 'ChainNotLeafFirst',
-    message: `${TLS_CERTIFICATE_KEY} of Secret ${describeSecret(secret!)} is not leaf first: the certificate of ${TLS_PRIVATE_KEY_KEY} is number ${position + 1} of ${chain.length}; the leaf must come first.`,
+    message: `${TLS_CERTIFICATE_KEY} of Secret ${describeSecret(secret)} is not leaf first: the certificate of ${TLS_PRIVATE_KEY_KEY} is number ${position + 1} of ${chain.length}; the leaf must come first.`,
   };
 };
 
