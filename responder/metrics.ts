@@ -3,6 +3,7 @@
  * and gauges made from the job's status ConfigMap so that certificate expiry and failed runs can
  * be alerted on while the job is not running. Names and labels are listed in docs/responder.md.
  */
+import { isStagingDirectory } from '../shared/acme-directory.js';
 import type { CertificateStatus, RunStatus } from '../shared/status-entries.js';
 import { REQUEST_RESULTS, type RequestResult } from './answer.js';
 import type { RejectReason, ShedReason } from './http-server.js';
@@ -146,28 +147,63 @@ export class ResponderMetrics {
   }
 }
 
-/** The gauges made from the status ConfigMap; a certificate without notAfter has no expiry. */
+/**
+ * The gauges made from the status ConfigMap. A certificate without notAfter has no expiry; one
+ * whose entry lacks a field (written by an older job) has no sample of that series; a run
+ * record's missing field likewise.
+ */
 export function certificateFamilies(
   certificates: readonly CertificateStatus[],
   run: RunStatus | undefined,
 ): MetricFamily[] {
   const notAfter: Sample[] = [];
+  const notBefore: Sample[] = [];
+  const renewal: Sample[] = [];
+  const directories: Sample[] = [];
   const results: Sample[] = [];
   const failures: Sample[] = [];
   for (const c of certificates) {
     const labels = { namespace: c.namespace, secret: c.secretName };
-    const expiry = c.notAfter === null ? NaN : Date.parse(c.notAfter);
-    if (!Number.isNaN(expiry)) notAfter.push({ labels, value: expiry / 1000 });
+    const push = (into: Sample[], iso: string | null | undefined) => {
+      const ms = iso ? Date.parse(iso) : NaN;
+      if (!Number.isNaN(ms)) into.push({ labels, value: ms / 1000 });
+    };
+    push(notAfter, c.notAfter);
+    push(notBefore, c.notBefore);
+    push(renewal, c.renewalAt);
+    if (c.directoryUrl)
+      directories.push({ labels: { ...labels, ...directoryLabels(c.directoryUrl) }, value: 1 });
     results.push({ labels: { ...labels, result: c.result }, value: 1 });
     failures.push({ labels, value: c.failures });
   }
-  const finished = run === undefined ? NaN : Date.parse(run.finishedAt);
+  const seconds = (iso: string | undefined) => (iso ? Date.parse(iso) / 1000 : NaN);
+  const runSample = (value: number | undefined): Sample[] =>
+    value === undefined || Number.isNaN(value) ? [] : [{ value }];
+  const finished = seconds(run?.finishedAt);
   return [
     {
       name: 'kube_lego_certificate_not_after_timestamp_seconds',
       help: "Each managed certificate's notAfter, from the job's status ConfigMap.",
       type: 'gauge',
       samples: notAfter,
+    },
+    {
+      name: 'kube_lego_certificate_not_before_timestamp_seconds',
+      help: "Each managed certificate's notBefore (notAfter minus this is its lifetime).",
+      type: 'gauge',
+      samples: notBefore,
+    },
+    {
+      name: 'kube_lego_certificate_renewal_timestamp_seconds',
+      help: 'When the job will renew each managed certificate (its first run after this instant).',
+      type: 'gauge',
+      samples: renewal,
+    },
+    {
+      name: 'kube_lego_certificate_directory_info',
+      help: 'The ACME directory that issued each managed certificate; staging="true": untrusted.',
+      type: 'gauge',
+      samples: directories,
     },
     {
       name: 'kube_lego_certificate_result',
@@ -185,7 +221,7 @@ export function certificateFamilies(
       name: 'kube_lego_last_run_timestamp_seconds',
       help: "When the job's last run finished.",
       type: 'gauge',
-      samples: Number.isNaN(finished) ? [] : [{ value: finished / 1000 }],
+      samples: runSample(finished),
     },
     {
       name: 'kube_lego_last_run_success',
@@ -199,5 +235,40 @@ export function certificateFamilies(
       type: 'gauge',
       samples: run?.reason ? [{ labels: { reason: run.reason }, value: 1 }] : [],
     },
+    {
+      name: 'kube_lego_last_successful_run_timestamp_seconds',
+      help: "When the job's last successful run finished.",
+      type: 'gauge',
+      samples: runSample(seconds(run?.lastSuccessAt)),
+    },
+    {
+      name: 'kube_lego_last_run_duration_seconds',
+      help: "How long the job's last run took.",
+      type: 'gauge',
+      samples: runSample(finished - seconds(run?.startedAt)),
+    },
+    {
+      name: 'kube_lego_last_run_acme_requests',
+      help: "Requests the job's last run sent to the ACME server.",
+      type: 'gauge',
+      samples: runSample(run?.acmeRequests),
+    },
+    {
+      name: 'kube_lego_last_run_api_requests',
+      help: "Requests the job's last run sent to the Kubernetes API.",
+      type: 'gauge',
+      samples: runSample(run?.apiRequests),
+    },
+    {
+      name: 'kube_lego_last_run_directory_info',
+      help: 'The ACME directory (LEGO_URL) of the job\'s last run; staging="true": untrusted.',
+      type: 'gauge',
+      samples: run?.directoryUrl ? [{ labels: directoryLabels(run.directoryUrl), value: 1 }] : [],
+    },
   ];
+}
+
+/** The `directory` and `staging` labels of an ACME directory URL. */
+function directoryLabels(url: string): { directory: string; staging: string } {
+  return { directory: url, staging: String(isStagingDirectory(url)) };
 }

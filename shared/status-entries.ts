@@ -33,6 +33,22 @@ export interface CertificateStatus {
   hosts: string[];
   /** The stored certificate's notAfter, ISO 8601; `null` when there is none. */
   notAfter: string | null;
+  /**
+   * The stored certificate's notBefore, ISO 8601. Optional (entries written before it existed
+   * lack it): absent when there is no certificate.
+   */
+  notBefore?: string;
+  /**
+   * When the job will renew the stored certificate (the first run after this instant does),
+   * ISO 8601, computed by the job with the rule its `RenewalDue` check applies
+   * (jobs/decide/renewal-threshold.ts). Optional like `notBefore`.
+   */
+  renewalAt?: string;
+  /**
+   * The ACME directory that issued the stored certificate (the Secret's
+   * `kube-lego.io/directory-url`); absent when unknown (no certificate, or written by kube-lego).
+   */
+  directoryUrl?: string;
   result: CertificateResult;
   /** Stable PascalCase reason of the last decision or failure. */
   reason: string;
@@ -67,6 +83,18 @@ export interface RunStatus {
   reason?: string;
   /** A sentence about `reason`. */
   message?: string;
+  /*
+   * Optional fields, absent in records written before they existed; readers treat absence as
+   * unknown.
+   */
+  /** The ACME directory the run used (LEGO_URL). */
+  directoryUrl?: string;
+  /** Requests the run sent to the ACME server (0 when it had nothing to order). */
+  acmeRequests?: number;
+  /** Requests the run sent to the Kubernetes API. */
+  apiRequests?: number;
+  /** When the last run that ended `Succeeded` finished: this run, or an earlier one. */
+  lastSuccessAt?: string;
 }
 
 /** The ConfigMap key of a certificate. */

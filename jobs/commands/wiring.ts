@@ -206,7 +206,13 @@ export function wireJob(
     actPorts: (mayContinue) => ({
       issue,
       recordEvent: (target, type, reason, message) => events.record(target, type, reason, message),
-      writeStatus: (certificates, run) => status.write(certificates, run),
+      // The request counts go into the run's record, for the responder's metrics.
+      writeStatus: async (certificates, run) =>
+        status.write(certificates, {
+          ...run,
+          apiRequests: clients.requests.count(),
+          acmeRequests: acme ? (await acme).requests() : 0,
+        }),
       mayContinue,
       stopRequested: () => stop.requested,
       hasKept: (certificate) => keptFor(certificate) !== undefined,

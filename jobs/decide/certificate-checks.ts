@@ -80,6 +80,27 @@ export const privateKeyIsUnparseable: CertificateCheck = ({ secret }) => {
   };
 };
 
+/**
+ * The private key belongs to a certificate of `tls.crt` other than the first: the chain is not
+ * leaf first (RFC 8555 §9.1 and the `kubernetes.io/tls` convention put the end-entity
+ * certificate first; servers present the first one). Said apart from a key that belongs to no
+ * certificate, because the fix differs: reorder the chain, not replace the key.
+ */
+export const chainIsNotLeafFirst: CertificateCheck = ({ secret }) => {
+  const chain = secret?.chain;
+  const key = secret?.privateKey;
+  const first = chain?.[0];
+  if (secret === undefined || key === undefined || chain === undefined || first === undefined)
+    return undefined;
+  if (chain.length < 2 || keyMatchesCertificate(first, key)) return undefined;
+  const position = chain.findIndex((c, i) => i > 0 && keyMatchesCertificate(c, key));
+  if (position < 0) return undefined;
+  return {
+    reason: 'ChainNotLeafFirst',
+    message: `${TLS_CERTIFICATE_KEY} of Secret ${describeSecret(secret)} is not leaf first: the certificate of ${TLS_PRIVATE_KEY_KEY} is number ${position + 1} of ${chain.length}; the leaf must come first.`,
+  };
+};
+
 /** The private key is not the key of the leaf certificate: TLS handshakes would fail. */
 export const privateKeyDoesNotMatchCertificate: CertificateCheck = ({ secret }) => {
   const leaf = secret?.chain?.[0];
@@ -206,6 +227,7 @@ export const CERTIFICATE_CHECKS = [
     reason: 'PrivateKeyUnparseable',
     check: privateKeyIsUnparseable,
   },
+  { name: 'chainIsNotLeafFirst', reason: 'ChainNotLeafFirst', check: chainIsNotLeafFirst },
   {
     name: 'privateKeyDoesNotMatchCertificate',
     reason: 'PrivateKeyMismatch',

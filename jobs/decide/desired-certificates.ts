@@ -43,8 +43,11 @@ interface Candidate {
 /**
  * Decides which certificates the annotated Ingresses ask for.
  *
- * Only Ingresses whose annotation `settings.kubeAnnotation` is exactly `"true"` are considered
- * (kube-lego compared with "true" too); all others are ignored silently. An annotated Ingress
+ * Only Ingresses whose annotation `settings.kubeAnnotation` is `"true"`, compared without
+ * regard to case, are considered: kube-lego lower-cased the value before comparing it
+ * (`strings.ToLower(val) != "true"` in its pkg/ingress), so an Ingress it managed with `"True"`
+ * stays managed. Without the annotation an Ingress is ignored silently; with another value
+ * (`"yes"`, `"1"`, `"false"`) and TLS entries it is returned in `skipped` (`AnnotationNotTrue`). An annotated Ingress
  * whose class or provider is not supported, or that has no `spec.tls`, is returned in `skipped`
  * (`UnsupportedIngressClass`, `UnsupportedIngressProvider`, `NoTlsEntries`).
  *
@@ -69,7 +72,22 @@ export function collectCertificates(
   const skipped: SkippedIngress[] = [];
 
   for (const ingress of ingresses) {
-    if (ingress.annotations[settings.kubeAnnotation] !== 'true') continue;
+    const value = ingress.annotations[settings.kubeAnnotation];
+    if (value === undefined) continue;
+    if (value.toLowerCase() !== 'true') {
+      // Not managed; but a value such as "yes" or "1" on an Ingress that has TLS entries is
+      // most likely meant as "true": `plan` and the run's log say why it is left alone.
+      if (ingress.tls.length > 0) {
+        skipped.push(
+          skip(
+            ingress,
+            'AnnotationNotTrue',
+            `The ${settings.kubeAnnotation} annotation is ${JSON.stringify(value.slice(0, 50))}, not "true": the Ingress is not managed. Set it to "true" to get certificates for its TLS entries.`,
+          ),
+        );
+      }
+      continue;
+    }
     const resolved = resolveIngressClass(ingress, settings);
     if (!resolved.ok) {
       skipped.push(skip(ingress, resolved.reason, resolved.message));

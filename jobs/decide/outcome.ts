@@ -5,7 +5,10 @@
  * outcome; `jobs/run/reconcile.ts` only carries them out (as cert-manager keeps a controller's
  * `ProcessItem` thin).
  */
+import { isStagingDirectory } from '../../shared/acme-directory.js';
 import { AcmeError, describeError, KubeLegoError } from '../../shared/errors.js';
+import { SECRET_ANNOTATIONS } from '../tls-secret.js';
+import { renewalDueAt } from './renewal-threshold.js';
 import type { LogFields } from '../../shared/logger.js';
 import type {
   CertificateResult,
@@ -28,6 +31,8 @@ export interface CertificateDecision {
   facts: CertificateFacts | undefined;
   /** The certificate's entry of the last run's status, if any. */
   previous: CertificateStatus | undefined;
+  /** When the stored certificate is due for renewal ({@link renewalDueAt}); absent without one. */
+  renewalAt?: Date;
   action: Action;
 }
 
@@ -190,8 +195,9 @@ export function orderStartLog(action: Extract<Action, { kind: 'Issue' }>): LogLi
  */
 export function issuedOutcome(
   decision: CertificateDecision & { action: Extract<Action, { kind: 'Issue' }> },
-  issued: { notAfter: Date; serialNumber: string },
+  issued: { notAfter: Date; serialNumber: string; notBefore?: Date; directoryUrl?: string },
   now: Date,
+  minimumValidityMs?: number,
 ): CertificateOutcome {
   const { certificate, action } = decision;
   const result: CertificateResult & OrderReason = action.renewal ? 'Renewed' : 'Issued';
@@ -201,12 +207,35 @@ export function issuedOutcome(
     log: {
       level: 'info',
       message: action.renewal ? 'certificate renewed' : 'certificate issued',
-      fields: { notAfter: issued.notAfter.toISOString(), serial: issued.serialNumber },
+      // The directory and whether it is staging, so that nobody takes a staging certificate
+      // (untrusted by browsers) for a real one.
+      fields: {
+        notAfter: issued.notAfter.toISOString(),
+        serial: issued.serialNumber,
+        ...(issued.directoryUrl
+          ? { directory: issued.directoryUrl, staging: isStagingDirectory(issued.directoryUrl) }
+          : {}),
+      },
     },
     event: { type: 'Normal', reason: result, message },
     status: {
       ...withoutFailures(baseStatus(decision, now)),
       notAfter: issued.notAfter.toISOString(),
+      ...(issued.notBefore
+        ? {
+            notBefore: issued.notBefore.toISOString(),
+            ...(minimumValidityMs !== undefined
+              ? {
+                  renewalAt: renewalDueAt(
+                    issued.notBefore,
+                    issued.notAfter,
+                    minimumValidityMs,
+                  ).toISOString(),
+                }
+              : {}),
+          }
+        : {}),
+      ...(issued.directoryUrl ? { directoryUrl: issued.directoryUrl } : {}),
       result,
       reason: action.reason,
       message,
@@ -341,25 +370,36 @@ export function runSummary(
   entries: number,
   startedAt: Date,
   finishedAt: Date,
+  recorded: { directoryUrl?: string; previous?: RunStatus } = {},
 ): RunStatus {
+  const result = counts.failed > 0 ? 'Failed' : 'Succeeded';
+  // The last success is this run's end, or carried over from the previous record.
+  const lastSuccessAt =
+    result === 'Succeeded' ? finishedAt.toISOString() : recorded.previous?.lastSuccessAt;
   return {
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
-    result: counts.failed > 0 ? 'Failed' : 'Succeeded',
+    result,
     entries,
     ...counts,
+    ...(recorded.directoryUrl ? { directoryUrl: recorded.directoryUrl } : {}),
+    ...(lastSuccessAt ? { lastSuccessAt } : {}),
   };
 }
 
 /** The entry every outcome starts from: identity, hosts, the stored notAfter, failure memory. */
 function baseStatus(decision: CertificateDecision, now: Date): CertificateStatus {
-  const { certificate, facts, previous } = decision;
+  const { certificate, facts, previous, secret, renewalAt } = decision;
+  const directoryUrl = facts ? secret?.annotations[SECRET_ANNOTATIONS.directoryUrl] : undefined;
   return {
     namespace: certificate.namespace,
     secretName: certificate.secretName,
     ingresses: certificate.requesters.map(requesterName),
     hosts: certificate.hosts,
     notAfter: facts ? facts.notAfter.toISOString() : null,
+    ...(facts ? { notBefore: facts.notBefore.toISOString() } : {}),
+    ...(facts && renewalAt ? { renewalAt: renewalAt.toISOString() } : {}),
+    ...(directoryUrl ? { directoryUrl } : {}),
     result: 'Valid',
     reason: '',
     message: '',

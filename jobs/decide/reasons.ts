@@ -12,6 +12,7 @@ export const NEED_REASONS = [
   'CertificateDataMissing',
   'CertificateUnparseable',
   'PrivateKeyUnparseable',
+  'ChainNotLeafFirst',
   'PrivateKeyMismatch',
   'HostsChanged',
   'Expired',
@@ -46,6 +47,7 @@ export type InvalidEntryReason = (typeof INVALID_ENTRY_REASONS)[number];
 
 /** Why an annotated Ingress is left alone. */
 export const SKIP_REASONS = [
+  'AnnotationNotTrue',
   'UnsupportedIngressClass',
   'UnsupportedIngressProvider',
   'NoTlsEntries',

@@ -58,8 +58,11 @@ export interface IssueDependencies {
 
 /** What was stored. */
 export interface IssuedCertificate {
+  notBefore: Date;
   notAfter: Date;
   serialNumber: string;
+  /** The ACME directory that issued it. */
+  directoryUrl: string;
 }
 
 /** The server returned something that is not a usable chain for the hosts. */
@@ -162,7 +165,12 @@ export async function issueCertificate(
     }
     throw error;
   }
-  return { notAfter, serialNumber: leaf.serialNumber };
+  return {
+    notBefore: new Date(leaf.validFrom),
+    notAfter,
+    serialNumber: leaf.serialNumber,
+    directoryUrl: deps.authority.directoryUrl,
+  };
 }
 
 /**
@@ -199,7 +207,12 @@ export async function installKeptCertificate(
       error: describeError(error),
     });
   }
-  return { notAfter, serialNumber: leaf.serialNumber };
+  return {
+    notBefore: new Date(leaf.validFrom),
+    notAfter,
+    serialNumber: leaf.serialNumber,
+    directoryUrl: deps.authority.directoryUrl,
+  };
 }
 
 /** The annotations the job writes on a certificate Secret (a placeholder time before issuance). */

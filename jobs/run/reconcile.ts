@@ -141,7 +141,7 @@ export async function reconcile(
       write(log, orderStartLog(action));
       try {
         const issued = await ports.issue(certificate, log);
-        outcome = issuedOutcome({ ...decision, action }, issued, checkedAt);
+        outcome = issuedOutcome({ ...decision, action }, issued, checkedAt, plan.minimumValidityMs);
       } catch (error) {
         const failure = classifyFailure(error);
         if (failure.scope === 'run') {
@@ -166,9 +166,16 @@ export async function reconcile(
   }
   statuses.push(...invalid.statuses);
 
-  const run: RunStatus = {
-    ...runSummary(counts, plan.decisions.length + plan.invalid.length, startedAt, now()),
-  };
+  const run: RunStatus = runSummary(
+    counts,
+    plan.decisions.length + plan.invalid.length,
+    startedAt,
+    now(),
+    {
+      directoryUrl: plan.directoryUrl,
+      previous: plan.previousStatus.run,
+    },
+  );
   const stopped = ports.stopRequested();
   if (runFailure) {
     run.result = 'Failed';
@@ -178,6 +185,12 @@ export async function reconcile(
     run.result = 'Failed';
     run.reason = RUN_FAILURE_REASONS.stopped;
     run.message = `The run was stopped (${stopped}).`;
+  }
+  // A run that stopped early did not succeed: its last success stays the earlier one.
+  if (run.result !== 'Succeeded') {
+    if (plan.previousStatus.run?.lastSuccessAt)
+      run.lastSuccessAt = plan.previousStatus.run.lastSuccessAt;
+    else delete run.lastSuccessAt;
   }
   await ports.writeStatus(statuses, run);
   return { run, certificates: statuses };

@@ -3,6 +3,7 @@
  * Secrets, the last status), which certificates the Ingresses ask for, and what to do about each.
  * Shared by `run` (which then acts) and `plan` (which prints).
  */
+import { renewalDueAt } from '../decide/renewal-threshold.js';
 import { decideAction, type CertificateInput, type DecideSettings } from '../decide/action.js';
 import { parseSecret } from '../decide/certificate-facts.js';
 import { collectCertificates, type CollectSettings } from '../decide/desired-certificates.js';
@@ -42,6 +43,10 @@ export interface RunPlan {
   invalid: InvalidEntry[];
   skipped: SkippedIngress[];
   previousStatus: RecordedStatus;
+  /** LEGO_URL: recorded in the run's status. */
+  directoryUrl: string;
+  /** LEGO_MINIMUM_VALIDITY: each status entry records when its certificate will be renewed. */
+  minimumValidityMs: number;
 }
 
 /**
@@ -63,6 +68,8 @@ export async function gatherAndDecide(
     invalid: collected.invalid,
     skipped: collected.skipped,
     previousStatus: gathered.status,
+    directoryUrl: settings.directoryUrl,
+    minimumValidityMs: settings.minimumValidityMs,
   };
 }
 
@@ -118,6 +125,15 @@ export function decide(
     secret: input.secret?.view,
     facts: input.secret?.facts,
     previous: input.previous,
+    ...(input.secret?.facts
+      ? {
+          renewalAt: renewalDueAt(
+            input.secret.facts.notBefore,
+            input.secret.facts.notAfter,
+            settings.minimumValidityMs,
+          ),
+        }
+      : {}),
     action: decideAction(
       {
         ...input,

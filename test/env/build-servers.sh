@@ -8,6 +8,9 @@
 #   actionlint      github.com/rhysd/actionlint (test/env/go/actionlint; checks .github/workflows,
 #                   built only when asked for: .ci/run does)
 #   traefik         github.com/traefik/traefik/v3 (test/env/go/traefik; ~400 s, 3 GB cold)
+#   promtool        github.com/prometheus/prometheus (test/env/go/promtool)
+#   monitoring-crds the ServiceMonitor and PrometheusRule CRDs, from the Go module
+#                   github.com/prometheus-operator/prometheus-operator (example/prometheus-operator-crd)
 #
 # Cache: $KUBE_LEGO_TEST_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/kube-lego-ts/test-env, one
 # folder per component keyed by its version and a hash of its wrapper's go.mod and go.sum, so a
@@ -19,6 +22,8 @@
 #   HELM_ASSETS         folder holding helm
 #   ACTIONLINT_ASSETS   folder holding actionlint
 #   TRAEFIK_ASSETS      folder holding traefik
+#   PROMTOOL_ASSETS     folder holding promtool
+#   MONITORING_CRDS     folder holding monitoring.coreos.com_{servicemonitors,prometheusrules}.yaml
 #
 # Prints one line per component: NAME=<folder holding its binaries>. Exits non-zero, naming the
 # component, if any build fails.
@@ -94,7 +99,7 @@ k8s_ldflags() {
   printf '%s' "-s -w$x"
 }
 
-want=${*:-kube etcd pebble helm traefik}
+want=${*:-kube etcd pebble helm traefik promtool monitoring-crds}
 for component in $want; do
   case $component in
     kube)
@@ -160,8 +165,41 @@ for component in $want; do
       }
       echo "TRAEFIK_DIR=$dir"
       ;;
+    promtool)
+      dir=$(from_env PROMTOOL_ASSETS promtool promtool) && rc=0 || rc=$?
+      [ $rc -le 1 ] || exit $rc
+      [ $rc -eq 0 ] || {
+        dir=$(key promtool "$PROMTOOL_VERSION")
+        [ -x "$dir/promtool" ] || build promtool "$PROMTOOL_VERSION" "$dir" "-s -w" "" \
+          github.com/prometheus/prometheus/cmd/promtool:promtool
+      }
+      echo "PROMTOOL_DIR=$dir"
+      ;;
+    monitoring-crds)
+      crds="monitoring.coreos.com_servicemonitors.yaml monitoring.coreos.com_prometheusrules.yaml"
+      # shellcheck disable=SC2086
+      dir=$(from_env MONITORING_CRDS monitoring-crds $crds) && rc=0 || rc=$?
+      [ $rc -le 1 ] || exit $rc
+      [ $rc -eq 0 ] || {
+        dir="$cache/monitoring-crds-$PROMETHEUS_OPERATOR_VERSION"
+        [ -f "$dir/monitoring.coreos.com_prometheusrules.yaml" ] || {
+          log "fetching the monitoring CRDs $PROMETHEUS_OPERATOR_VERSION (first run only; cached in $dir)"
+          module=$(cd "$cache" && GOFLAGS= go mod download -json \
+            "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" |
+            sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+          if [ -z "$module" ]; then
+            log "FAILED to download github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION"
+            exit 1
+          fi
+          rm -rf "$dir.partial.$$" && mkdir -p "$dir.partial.$$"
+          for f in $crds; do cp "$module/example/prometheus-operator-crd/$f" "$dir.partial.$$/"; done
+          rm -rf "$dir" && mv "$dir.partial.$$" "$dir"
+        }
+      }
+      echo "MONITORING_CRDS_DIR=$dir"
+      ;;
     *)
-      log "unknown component '$component' (known: kube etcd pebble helm traefik actionlint)"
+      log "unknown component '$component' (known: kube etcd pebble helm traefik actionlint promtool monitoring-crds)"
       exit 2
       ;;
   esac

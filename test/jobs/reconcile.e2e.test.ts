@@ -644,6 +644,12 @@ describe('plan and status', () => {
     assertExit(table, 0);
     assert.match(table.stdout, /planned-tls\s+planned\.example\.com\s+\S+\s+90d\s+Issued/);
     assert.match(table.stdout, /Last run: Succeeded/);
+    // The run's directory, and no staging warning: Pebble's URL is not a staging one.
+    assert.ok(
+      table.stdout.includes(`ACME directory: ${testEnv().pebble.directoryUrl}\n`),
+      table.stdout,
+    );
+    assert.doesNotMatch(table.stdout, /STAGING/);
   });
 
   test('a bad setting exits 2 and names the variable, the value and what is accepted', async () => {

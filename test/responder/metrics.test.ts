@@ -198,6 +198,92 @@ describe('ResponderMetrics', () => {
     assert.equal(sample(text, 'kube_lego_responder_malformed_entries{configmap="status"}'), 1);
   });
 
+  test('renewal time, lifetime, directory (staging or not), and the run: duration, requests, last success', () => {
+    const staging = 'https://acme-staging-v02.api.letsencrypt.org/directory';
+    const production = 'https://acme-v02.api.letsencrypt.org/directory';
+    const status = new JobStatusView(silentLogger);
+    status.replace(
+      encodeStatus(
+        [
+          certificate({
+            notBefore: '2026-11-03T00:00:00.000Z',
+            renewalAt: '2027-01-02T00:00:00.000Z',
+            directoryUrl: staging,
+          }),
+          // Written by an older job: none of the new fields, so none of their samples.
+          certificate({ namespace: 'old', secretName: 'old-tls' }),
+        ],
+        {
+          ...RUN,
+          result: 'Succeeded',
+          directoryUrl: production,
+          acmeRequests: 17,
+          apiRequests: 42,
+          lastSuccessAt: RUN.finishedAt,
+        },
+      ),
+    );
+    const text = new ResponderMetrics({
+      challenges: { size: 0, malformedCount: 0 },
+      status,
+      isReady: () => true,
+    }).render();
+    const shop = '{namespace="shop",secret="web-tls"}';
+    assert.equal(
+      sample(text, `kube_lego_certificate_renewal_timestamp_seconds${shop}`),
+      Date.parse('2027-01-02T00:00:00.000Z') / 1000,
+    );
+    assert.equal(
+      sample(text, `kube_lego_certificate_not_before_timestamp_seconds${shop}`),
+      Date.parse('2026-11-03T00:00:00.000Z') / 1000,
+    );
+    assert.equal(
+      sample(
+        text,
+        `kube_lego_certificate_directory_info{namespace="shop",secret="web-tls",directory="${staging}",staging="true"}`,
+      ),
+      1,
+    );
+    assert.ok(!text.includes('kube_lego_certificate_directory_info{namespace="old"'));
+    assert.equal(
+      sample(
+        text,
+        'kube_lego_certificate_renewal_timestamp_seconds{namespace="old",secret="old-tls"}',
+      ),
+      undefined,
+    );
+    assert.equal(
+      sample(text, `kube_lego_last_run_directory_info{directory="${production}",staging="false"}`),
+      1,
+    );
+    assert.equal(sample(text, 'kube_lego_last_run_duration_seconds'), 30);
+    assert.equal(sample(text, 'kube_lego_last_run_acme_requests'), 17);
+    assert.equal(sample(text, 'kube_lego_last_run_api_requests'), 42);
+    assert.equal(
+      sample(text, 'kube_lego_last_successful_run_timestamp_seconds'),
+      Date.parse(RUN.finishedAt) / 1000,
+    );
+  });
+
+  test('a run record without the newer fields has no samples of them', () => {
+    const status = new JobStatusView(silentLogger);
+    status.replace(encodeStatus([], RUN));
+    const text = new ResponderMetrics({
+      challenges: { size: 0, malformedCount: 0 },
+      status,
+      isReady: () => true,
+    }).render();
+    assert.equal(sample(text, 'kube_lego_last_run_duration_seconds'), 30);
+    for (const series of [
+      'kube_lego_last_successful_run_timestamp_seconds',
+      'kube_lego_last_run_acme_requests',
+      'kube_lego_last_run_api_requests',
+    ]) {
+      assert.equal(sample(text, series), undefined, series);
+    }
+    assert.ok(!/^kube_lego_last_run_directory_info/m.test(text));
+  });
+
   test('no status ConfigMap: the families are there, without samples', () => {
     const status = new JobStatusView(silentLogger);
     status.replace(undefined);

@@ -109,7 +109,12 @@ class FakeActPorts implements ActPorts {
   issue(certificate: DesiredCertificate, _logger: Logger): Promise<IssuedCertificate> {
     const key = secretKey(certificate.namespace, certificate.secretName);
     this.issued.push(key);
-    const outcome = this.outcomes.get(key) ?? { notAfter: at(90 * DAY), serialNumber: '0a1b' };
+    const outcome = this.outcomes.get(key) ?? {
+      notBefore: at(0),
+      notAfter: at(90 * DAY),
+      serialNumber: '0a1b',
+      directoryUrl: DIRECTORY,
+    };
     return outcome instanceof Error ? Promise.reject(outcome) : Promise.resolve(outcome);
   }
 
@@ -376,7 +381,12 @@ describe('reconcile: successes', () => {
       failedHosts: hosts,
     });
     const ports = new FakeActPorts();
-    ports.outcomes.set('shop/web-tls', { notAfter: at(90 * DAY), serialNumber: 'ff' });
+    ports.outcomes.set('shop/web-tls', {
+      notBefore: at(-HOUR),
+      notAfter: at(90 * DAY),
+      serialNumber: 'ff',
+      directoryUrl: DIRECTORY,
+    });
     const report = await act(
       await plan(
         new FakeCluster(
@@ -405,6 +415,12 @@ describe('reconcile: successes', () => {
     assert.equal(renewed.result, 'Renewed');
     assert.equal(renewed.reason, 'RenewalDue');
     assert.equal(renewed.notAfter, at(90 * DAY).toISOString());
+    assert.equal(renewed.notBefore, at(-HOUR).toISOString());
+    // When the next run will renew it: a third of its lifetime before notAfter (> 720h here).
+    assert.equal(renewed.renewalAt, at(90 * DAY - (90 * DAY + HOUR) / 3).toISOString());
+    assert.equal(renewed.directoryUrl, DIRECTORY);
+    assert.equal(report.run.directoryUrl, DIRECTORY);
+    assert.equal(report.run.lastSuccessAt, report.run.finishedAt);
     assert.equal(renewed.failures, 0);
     assert.ok(
       !('retryAfter' in renewed) && !('lastFailureAt' in renewed) && !('failedHosts' in renewed),
@@ -842,6 +858,8 @@ describe('reconcile: a plan built by hand', () => {
       invalid: [],
       skipped: [{ namespace: 'blog', name: 'old', reason: 'NoTlsEntries', message: 'none' }],
       previousStatus: { certificates: [], run: undefined, malformed: [] },
+      directoryUrl: DIRECTORY,
+      minimumValidityMs: SETTINGS.minimumValidityMs,
     };
     const ports = new FakeActPorts();
     const report = await act(runPlan, ports);

@@ -59,6 +59,7 @@ test('the chain has this order', () => {
       'certificateDataIsMissing',
       'certificateIsUnparseable',
       'privateKeyIsUnparseable',
+      'chainIsNotLeafFirst',
       'privateKeyDoesNotMatchCertificate',
       'certificateDoesNotCoverHosts',
       'certificateHasExpired',
@@ -93,6 +94,19 @@ describe('each check is the first to fail for its row', () => {
             data: {
               'tls.crt': goodPem,
               'tls.key': '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n',
+            },
+          }),
+        ),
+    },
+    {
+      check: 'chainIsNotLeafFirst',
+      reason: 'ChainNotLeafFirst',
+      input: () =>
+        input(
+          secret({
+            data: {
+              'tls.crt': certificate({ ...GOOD, key: 'rsa-b', ca: true }) + goodPem,
+              'tls.key': keyPem('rsa-a'),
             },
           }),
         ),
@@ -223,10 +237,10 @@ describe('variants of each condition', () => {
       reason: undefined,
     },
     {
-      name: 'a chain in the wrong order: the first certificate is taken as the leaf',
+      name: 'a chain in the wrong order: said so, not taken for a wrong key',
       input: () =>
         input(secret({ data: { 'tls.crt': otherPem + goodPem, 'tls.key': keyPem('rsa-a') } })),
-      reason: 'PrivateKeyMismatch',
+      reason: 'ChainNotLeafFirst',
     },
     {
       name: 'a PKCS#1 RSA key is read',

@@ -38,26 +38,45 @@ function ref(namespace: string, name: string, index = 0) {
 }
 
 describe('collectCertificates: which Ingresses are considered', () => {
-  const rows: { name: string; annotations: Record<string, string>; considered: boolean }[] = [
+  const rows: {
+    name: string;
+    annotations: Record<string, string>;
+    considered: boolean;
+    /** Another value than "true": listed as skipped with its reason. */
+    notTrue?: boolean;
+  }[] = [
     {
       name: 'annotation "true"',
       annotations: { 'kubernetes.io/tls-acme': 'true' },
       considered: true,
     },
     {
-      name: 'annotation "True" (kube-lego compares to "true")',
+      name: 'annotation "True" (kube-lego lower-cased the value: it counts)',
       annotations: { 'kubernetes.io/tls-acme': 'True' },
+      considered: true,
+    },
+    {
+      name: 'annotation "TRUE"',
+      annotations: { 'kubernetes.io/tls-acme': 'TRUE' },
+      considered: true,
+    },
+    {
+      name: 'annotation "yes"',
+      annotations: { 'kubernetes.io/tls-acme': 'yes' },
       considered: false,
+      notTrue: true,
     },
     {
       name: 'annotation "false"',
       annotations: { 'kubernetes.io/tls-acme': 'false' },
       considered: false,
+      notTrue: true,
     },
     {
       name: 'annotation " true"',
       annotations: { 'kubernetes.io/tls-acme': ' true' },
       considered: false,
+      notTrue: true,
     },
     { name: 'no annotation', annotations: {}, considered: false },
     {
@@ -77,10 +96,26 @@ describe('collectCertificates: which Ingresses are considered', () => {
         SETTINGS,
       );
       assert.equal(result.certificates.length, row.considered ? 1 : 0);
-      assert.deepEqual(result.skipped, [], 'ignored Ingresses are not reported as skipped');
+      if (row.notTrue) {
+        assert.deepEqual(
+          result.skipped.map((s) => [s.name, s.reason]),
+          [['web', 'AnnotationNotTrue']],
+        );
+        assert.match(result.skipped[0]!.message, /annotation is ".*", not "true"/);
+      } else {
+        assert.deepEqual(result.skipped, [], 'ignored Ingresses are not reported as skipped');
+      }
       assert.deepEqual(result.invalid, []);
     });
   }
+
+  test('another value on an Ingress without TLS entries is ignored silently', () => {
+    const result = collectCertificates(
+      [ingress('shop', 'web', [], { annotations: { 'kubernetes.io/tls-acme': '1' } })],
+      SETTINGS,
+    );
+    assert.deepEqual(result.skipped, []);
+  });
 
   test('the annotation key comes from the settings', () => {
     const result = collectCertificates(

@@ -315,6 +315,15 @@ test('runSummary: Failed when anything failed, else Succeeded', () => {
     result: 'Succeeded',
     entries: 3,
     ...counts,
+    lastSuccessAt: NOW.toISOString(),
   });
-  assert.equal(runSummary({ ...counts, failed: 1 }, 4, at(-MINUTE), NOW).result, 'Failed');
+  const previous = runSummary(counts, 3, at(-DAY - MINUTE), at(-DAY));
+  const failed = runSummary({ ...counts, failed: 1 }, 4, at(-MINUTE), NOW, {
+    directoryUrl: 'https://acme.example/directory',
+    previous,
+  });
+  assert.equal(failed.result, 'Failed');
+  // A failed run keeps the last success's time, and records its directory.
+  assert.equal(failed.lastSuccessAt, at(-DAY).toISOString());
+  assert.equal(failed.directoryUrl, 'https://acme.example/directory');
 });
