@@ -1,4 +1,5 @@
 /**
+ * Layer: unit.
  * The in-memory challenge table: whole-table replacement, malformed entries skipped with one log
  * line each (while they stay), key authorizations never logged.
  */

@@ -1,4 +1,5 @@
 /**
+ * Layer: component (socket-free; a fake of the ConfigMapApi port).
  * The list-then-watch loop against a fake of its port (ConfigMapApi): resume from the last
  * resourceVersion, re-list on 410, back off and keep the last copy on failures, drop a silent
  * watch, treat a missing ConfigMap as empty, stop promptly.

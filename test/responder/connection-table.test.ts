@@ -1,4 +1,5 @@
 /**
+ * Layer: unit.
  * The decision at the connection cap (responder/connection-table.ts), without sockets: which
  * connection is closed so that a new one is admitted, and when the new one is refused.
  */

@@ -1,4 +1,5 @@
 /**
+ * Layer: component (socket-free; kubeconfig files in a temporary folder).
  * Finding the API server: a JSON or YAML kubeconfig (files relative to it), KUBECONFIG's first
  * file, the pod's ServiceAccount (its token read again on each request), clear errors otherwise.
  */
