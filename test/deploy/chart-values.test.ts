@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { load } from 'js-yaml';
 import { KEY_TYPES } from '../../jobs/key-type.js';
-import { PROVIDERS } from '../../jobs/model.js';
+import { PROVIDER_ALIASES, PROVIDERS } from '../../jobs/model.js';
 import { LOG_LEVELS, LOG_TYPES } from '../../shared/logger.js';
 import { createNamespace } from '../env/context.js';
 import {
@@ -59,11 +59,6 @@ const BAD: { what: string; set: string[]; message: RegExp }[] = [
     what: 'a key type that does not exist (keyType: ec256)',
     set: ['--set', 'settings.keyType=ec256'],
     message: /at '\/settings\/keyType': value must be one of 'rsa', 'ecdsa-p256', 'ecdsa-p384'/,
-  },
-  {
-    what: 'an empty image.repository',
-    set: ['--set', 'image.repository='],
-    message: /at '\/image\/repository'/,
   },
   {
     what: 'a port out of range',
@@ -126,7 +121,11 @@ describe('values.schema.json', () => {
     assert.deepEqual(settings.keyType!.enum, [...KEY_TYPES]);
     assert.deepEqual(settings.logLevel!.enum, [...LOG_LEVELS]);
     assert.deepEqual(settings.logType!.enum, [...LOG_TYPES]);
-    assert.deepEqual(settings.defaultIngressProvider!.enum, ['', ...PROVIDERS]);
+    assert.deepEqual(settings.defaultIngressProvider!.enum, [
+      '',
+      ...PROVIDERS,
+      ...Object.keys(PROVIDER_ALIASES),
+    ]);
     assert.deepEqual(schema.properties!.image!.required, ['repository']);
   });
 });

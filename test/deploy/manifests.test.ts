@@ -124,6 +124,8 @@ describe('settings', () => {
       email: 'value-of-email@example.com',
       url: 'https://value-of-url.example/directory',
       acmeTimeout: '31s',
+      kubeTimeout: '29s',
+      stopGracePeriod: '19s',
       minimumValidity: '721h',
       selfCheckWait: '11s',
       backoffMaxElapsedTime: '6m',
@@ -542,6 +544,8 @@ describe('Helm options', () => {
       'acme-responder',
       'acme-status',
       'acme-tokens',
+      // Not a setting: the one Secret of certificates obtained but not yet stored.
+      'kube-lego-kept-certificates',
     ]);
   });
 
