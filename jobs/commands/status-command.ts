@@ -3,6 +3,7 @@
  * result — and the last run itself, with a warning when it is older than two check intervals
  * (a CronJob that stopped running is the renewal failure kube-lego users never saw).
  */
+import { isStagingDirectory } from '../../shared/acme-directory.js';
 import { formatDuration } from '../../shared/duration.js';
 import type { Logger } from '../../shared/logger.js';
 import type { JobSettings } from '../config.js';
@@ -37,7 +38,21 @@ export async function statusCommand(
       rows,
     ) + '\n',
   );
+  // Staging certificates look like real ones in a table: say so, by name.
+  const staging = snapshot.certificates.filter(
+    (c) => c.directoryUrl !== undefined && isStagingDirectory(c.directoryUrl),
+  );
+  if (staging.length > 0) {
+    process.stdout.write(
+      `\nSTAGING: ${staging.length} certificate(s) issued by a staging directory, not trusted by browsers: ${staging.map((c) => `${c.namespace}/${c.secretName}`).join(', ')}.\n`,
+    );
+  }
   const run = snapshot.run;
+  if (run?.directoryUrl) {
+    process.stdout.write(
+      `\nACME directory: ${run.directoryUrl}${isStagingDirectory(run.directoryUrl) ? ' (STAGING: certificates it issues are not trusted by browsers)' : ''}\n`,
+    );
+  }
   if (!run) {
     process.stdout.write('\nNo run has finished yet.\n');
     return 1;
@@ -46,6 +61,9 @@ export async function statusCommand(
   process.stdout.write(
     `\nLast run: ${run.result} at ${run.finishedAt} (${roundDuration(age)} ago): ${run.entries} entries, ${run.issued} issued, ${run.renewed} renewed, ${run.valid} valid, ${run.skipped} skipped, ${run.failed} failed.\n`,
   );
+  if (run.reason) {
+    process.stdout.write(`The run stopped early (${run.reason}): ${run.message ?? ''}\n`);
+  }
   if (age > 2 * settings.checkInterval) {
     process.stdout.write(
       `WARNING: the last run is older than twice LEGO_CHECK_INTERVAL (${formatDuration(settings.checkInterval)}); is the CronJob running?\n`,
