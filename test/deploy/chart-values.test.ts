@@ -17,7 +17,7 @@ import {
   CHART,
   find,
   helmBinary,
-  kubectlApply,
+  serverDryRun,
   ofKind,
   renderHelm,
   renderHelmNotes,
@@ -175,15 +175,7 @@ describe('the first run', () => {
 
     test('the rendered Job passes a server-side dry run with strict validation', async () => {
       const job = firstRun(renderHelm({ namespace }));
-      const result = await kubectlApply(
-        [job],
-        [
-          '--server-side',
-          '--dry-run=server',
-          '--validate=strict',
-          '--field-manager=kube-lego-test',
-        ],
-      );
+      const result = await serverDryRun([job]);
       assert.equal(result.code, 0, result.stderr);
       assert.doesNotMatch(result.stderr, /warning/i);
       assert.match(

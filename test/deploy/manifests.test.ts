@@ -19,7 +19,7 @@ import {
   ROOT,
   find,
   helmBinary,
-  kubectlApply,
+  serverDryRun,
   ofKind,
   podTemplates,
   renderHelm,
@@ -418,12 +418,7 @@ describe('against the API server', () => {
           }
         }
       }
-      const result = await kubectlApply(objects, [
-        '--server-side',
-        '--dry-run=server',
-        '--validate=strict',
-        '--field-manager=kube-lego-test',
-      ]);
+      const result = await serverDryRun(objects);
       assert.equal(result.code, 0, result.stderr);
       assert.doesNotMatch(result.stderr, /warning/i);
       const applied = result.stdout.trim().split('\n');

@@ -17,7 +17,7 @@ import { adminKubeConfig, createNamespace, testEnv } from '../env/context.js';
 import { annotatedIngress } from '../support/fixtures.js';
 import { jobEnv, runJob } from '../support/job-process.js';
 import { startResponderProcess, type ResponderProcess } from '../support/responder-process.js';
-import { find, kubectl, kubectlApply, ofKind, renderHelm, type KubeObject } from './render.js';
+import { find, kubectl, serverDryRun, ofKind, renderHelm, type KubeObject } from './render.js';
 
 const MONITORING = {
   'monitoring.serviceMonitor.enabled': 'true',
@@ -159,12 +159,7 @@ describe('the chart’s monitoring objects', () => {
       ...ofKind(inNamespace, 'PrometheusRule'),
     ];
     assert.equal(objects.length, 2);
-    const result = await kubectlApply(objects, [
-      '--server-side',
-      '--dry-run=server',
-      '--validate=strict',
-      '--field-manager=kube-lego-test',
-    ]);
+    const result = await serverDryRun(objects);
     assert.equal(result.code, 0, result.stderr);
     assert.doesNotMatch(result.stderr, /warning/i);
     assert.match(

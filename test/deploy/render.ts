@@ -189,6 +189,19 @@ export async function kubectlApply(objects: KubeObject[], extra: string[]): Prom
   });
 }
 
+/**
+ * A server-side apply of `objects` as a server dry run with strict field validation: every
+ * admission step runs and nothing is stored. Resolves with kubectl's result; never rejects.
+ */
+export function serverDryRun(objects: KubeObject[]): Promise<KubectlResult> {
+  return kubectlApply(objects, [
+    '--server-side',
+    '--dry-run=server',
+    '--validate=strict',
+    '--field-manager=kube-lego-test',
+  ]);
+}
+
 /** The objects of `kind`. */
 export function ofKind(objects: KubeObject[], kind: string): KubeObject[] {
   return objects.filter((o) => o.kind === kind);
