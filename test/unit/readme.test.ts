@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { jobSettings } from '../../jobs/config.js';
 import { CERTIFICATE_CHECKS } from '../../jobs/decide/certificate-checks.js';
+import { RUN_FAILURE_REASONS } from '../../jobs/decide/failure-class.js';
 import { ALL_REASONS, HOLD_REASONS, NEED_REASONS } from '../../jobs/decide/reasons.js';
 import { responderSettings } from '../../responder/settings.js';
 
@@ -49,5 +50,11 @@ test('the (re)issue list names every reason of the check chain, in the chain’s
 
 test('every stable reason the job gives is named in the README', () => {
   for (const reason of ALL_REASONS)
+    assert.ok(readme.includes(`\`${reason}\``), `${reason} is in the README`);
+});
+
+test('the failure path’s reasons are named in the README too', () => {
+  // SecretWriteRefused is a certificate's failure (failure-class.ts); the others end the run.
+  for (const reason of ['SecretWriteRefused', ...Object.values(RUN_FAILURE_REASONS)])
     assert.ok(readme.includes(`\`${reason}\``), `${reason} is in the README`);
 });
