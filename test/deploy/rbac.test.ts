@@ -498,6 +498,7 @@ describe('the job’s ServiceAccount', () => {
         serviceNameNginx: 'kube-lego-nginx',
         serviceNameGce: 'kube-lego-gce',
         ingressNameNginx: 'kube-lego-nginx',
+        httpRouteName: 'kube-lego-gateway',
         watchNamespace: '',
       },
       logger: silentLogger,
