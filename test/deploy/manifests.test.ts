@@ -505,7 +505,7 @@ describe('Helm options', () => {
     }[];
     assert.deepEqual(
       rules.map((r) => `${r.resources.join()}:${r.verbs.join()}`),
-      ['ingresses:list', 'secrets:get,list,create,update', 'events:create'],
+      ['ingresses:list', 'gateways:list', 'secrets:get,list,create,update', 'events:create'],
     );
     const gceName = renderHelm({ setString: { 'settings.serviceNameGce': 'acme-gce' } });
     const names = (
@@ -525,6 +525,7 @@ describe('Helm options', () => {
         'settings.secretName': 'acme-account',
         'settings.serviceNameNginx': 'acme-responder',
         'settings.ingressNameNginx': 'acme-challenges',
+        'settings.httpRouteName': 'acme-route',
       },
     });
     const names = (role: string) =>
@@ -537,6 +538,7 @@ describe('Helm options', () => {
       'acme-challenges',
       'acme-lease',
       'acme-responder',
+      'acme-route',
       'acme-status',
       'acme-tokens',
       // Not a setting: the one Secret of certificates obtained but not yet stored.
