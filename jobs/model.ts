@@ -114,7 +114,7 @@ export interface ListenerRef {
  */
 export function requesterName(requester: Requester): string {
   const name = `${requester.namespace}/${requester.name}`;
-  return requester.kind === 'Ingress' ? name : `${String(requester.kind)}:${name}`;
+  return requester.kind === 'Ingress' ? name : `${requester.kind}:${name}`;
 }
 
 /** A certificate the job must keep valid: one per (namespace, secretName). */

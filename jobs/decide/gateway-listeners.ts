@@ -168,7 +168,7 @@ function decideListener(
   if (group !== '' || kind !== 'Secret') {
     return reject(
       'CertificateRefNotSecret',
-      `${where} refers to a ${String(kind)} of group ${JSON.stringify(group)}: the job stores certificates in core Secrets only (group "", kind Secret).`,
+      `${where} refers to kind ${JSON.stringify(kind)} of group ${JSON.stringify(group)}: the job stores certificates in core Secrets only (group "", kind Secret).`,
     );
   }
   if (
