@@ -139,6 +139,8 @@ describe('settings', () => {
       metricsPort: '9091',
       supportedIngressProvider: 'gce',
       defaultIngressProvider: 'gce',
+      sources: 'gateway',
+      gatewayHttpPort: '8000',
       logLevel: 'warn',
       logType: 'json',
     };

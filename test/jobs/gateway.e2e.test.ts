@@ -30,6 +30,9 @@ import {
 } from '@kubernetes/client-node';
 import { adminKubeConfig, claimPort, testEnv } from '../env/context.js';
 import { startKubeApiServer, type KubeOnly } from '../env/kube-only.js';
+import type { DesiredCertificate } from '../../jobs/model.js';
+import { createChallengeRouters } from '../../jobs/routing/routers.js';
+import { silentLogger } from '../../shared/logger.js';
 import { assertValidTlsSecret } from '../support/certificates.js';
 import { jobEnv, runJob, startJob, type JobResult } from '../support/job-process.js';
 import { createNetworkNamespace, kubeconfigVia, type NetworkNamespace } from '../support/netns.js';
@@ -503,5 +506,114 @@ describe('a cluster without the Gateway API CRDs (the shared API server)', () =>
       aboutGateways(named).map((l) => l.level),
       ['warn'],
     );
+  });
+});
+
+describe('the HTTPRoute router against the API server (with the Gateway API CRDs)', () => {
+  const settings = {
+    namespace: '',
+    port: RESPONDER_PORT,
+    serviceSelector: 'kube-lego',
+    serviceNameNginx: 'kube-lego-nginx',
+    serviceNameGce: 'kube-lego-gce',
+    ingressNameNginx: 'kube-lego-nginx',
+    httpRouteName: 'kube-lego-gateway',
+    watchNamespace: '',
+  };
+  const certificate = (app: string): DesiredCertificate => ({
+    namespace: app,
+    secretName: 'site-tls',
+    hosts: ['r.gateway.example', 'www.r.gateway.example'],
+    commonName: 'r.gateway.example',
+    requesters: [
+      { kind: 'Gateway', namespace: app, name: 'edge', uid: 'u', index: 1, listener: 'https' },
+    ],
+    ingressClass: 'traefik',
+    provider: 'gateway',
+    httpListeners: [
+      { namespace: app, name: 'edge', listener: 'http' },
+      { namespace: app, name: 'edge', listener: 'http-alt' },
+    ],
+  });
+
+  test('open applies the labelled route for exactly the hosts and listeners; close and cleanup remove it; an unlabelled route of that name is left alone', async () => {
+    const lego = await createNamespace('route-lego');
+    const app = await createNamespace('route-app');
+    const routers = createChallengeRouters({
+      kubeConfig: kc,
+      settings: { ...settings, namespace: lego },
+      logger: silentLogger,
+    });
+    await routers.gateway.open(certificate(app));
+    const route = (await httpRoute(lego, 'kube-lego-gateway')) as {
+      metadata: { labels: Record<string, string> };
+      spec: { parentRefs: unknown[]; hostnames: string[]; rules: unknown[] };
+    };
+    assert.equal(route.metadata.labels['kube-lego.io/routing-provider'], 'gateway');
+    assert.equal(route.metadata.labels['app.kubernetes.io/managed-by'], 'kube-lego');
+    assert.deepEqual(route.spec.hostnames, ['r.gateway.example', 'www.r.gateway.example']);
+    assert.deepEqual(
+      route.spec.parentRefs,
+      ['http', 'http-alt'].map((sectionName) => ({
+        group: GROUP,
+        kind: 'Gateway',
+        namespace: app,
+        name: 'edge',
+        sectionName,
+      })),
+    );
+    assert.deepEqual(route.spec.rules, [
+      {
+        matches: [{ path: { type: 'PathPrefix', value: CHALLENGE_PREFIX } }],
+        backendRefs: [
+          { group: '', kind: 'Service', name: 'kube-lego-nginx', port: RESPONDER_PORT, weight: 1 },
+        ],
+      },
+    ]);
+    const grants = (await custom.listNamespacedCustomObject({
+      group: GROUP,
+      version: 'v1beta1',
+      namespace: app,
+      plural: 'referencegrants',
+    })) as { items: unknown[] };
+    assert.deepEqual(grants.items, [], 'no ReferenceGrant');
+
+    await routers.gateway.close(certificate(app));
+    assert.equal(await httpRoute(lego, 'kube-lego-gateway'), undefined);
+
+    // A crashed run's leftover: the next run's cleanup finds it by name and labels.
+    await routers.gateway.open(certificate(app));
+    const next = createChallengeRouters({
+      kubeConfig: kc,
+      settings: { ...settings, namespace: lego },
+      logger: silentLogger,
+    });
+    await next.gateway.cleanup();
+    assert.equal(await httpRoute(lego, 'kube-lego-gateway'), undefined);
+    assert.equal(
+      (await core.listNamespacedService({ namespace: lego })).items.length,
+      0,
+      'the responder Service is gone too',
+    );
+
+    // Someone else's HTTPRoute of that name, without our labels: never deleted.
+    await custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: 'v1',
+      namespace: lego,
+      plural: 'httproutes',
+      body: {
+        apiVersion: `${GROUP}/v1`,
+        kind: 'HTTPRoute',
+        metadata: { name: 'kube-lego-gateway' },
+        spec: { parentRefs: [{ name: 'edge', namespace: app }], rules: [{}] },
+      },
+    });
+    await createChallengeRouters({
+      kubeConfig: kc,
+      settings: { ...settings, namespace: lego },
+      logger: silentLogger,
+    }).gateway.cleanup();
+    assert.ok(await httpRoute(lego, 'kube-lego-gateway'), 'left alone');
   });
 });
