@@ -46,7 +46,9 @@ export async function runCommand(
     const plan = await gatherAndDecide(job.gather, job.decisionSettings, now());
     // Kept certificates matter only to certificates that are needed.
     await job.loadKept(
-      plan.decisions.some((d) => d.action.kind === 'Issue' || d.action.kind === 'BackingOff'),
+      plan.decisions
+        .filter((d) => d.action.kind === 'Issue' || d.action.kind === 'BackingOff')
+        .map((d) => d.certificate),
     );
     report = await reconcile(plan, job.actPorts(held.isHeld), logger, now, startedAt);
     if (stop.requested) return EXIT_STOPPED;
