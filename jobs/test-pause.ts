@@ -40,9 +40,11 @@ export function pauseFrom(
   return (point) => {
     if (point !== raw) return Promise.resolve();
     // The listener is in place before the line is logged, so a test reacting to it cannot be
-    // early.
+    // early. A signal listener does not keep Node's event loop alive: a timer does, meanwhile.
+    const alive = setInterval(() => undefined, 60_000);
     const resumed = new Promise<void>((resolve) =>
       process.once(RESUME_SIGNAL, () => {
+        clearInterval(alive);
         resolve();
       }),
     );
