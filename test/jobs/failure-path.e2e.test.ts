@@ -250,7 +250,7 @@ describe('1. never obtain a certificate that cannot be stored', () => {
       const attempts: number[] = [];
       for (let hour = 0; hour < 6; hour++) {
         const result = await runJob(s.env(at(hour)));
-        assertExit(result, 1);
+        assertExit(result, 0);
         orders.push(logged(result, 'certificate obtained; storing it').length);
         if (logged(result, 'issuing certificate').length > 0) attempts.push(hour);
         if (hour === 0) {
@@ -290,7 +290,7 @@ describe('1. never obtain a certificate that cannot be stored', () => {
       let obtained = 0;
       for (let hour = 0; hour < 8; hour++) {
         const result = await runJob(s.env(at(hour)));
-        assertExit(result, 1);
+        assertExit(result, 0);
         obtained += logged(result, 'certificate obtained; storing it').length;
         if (hour === 0)
           assert.equal(
@@ -622,7 +622,7 @@ describe('5. no key authorization in logs, Events or status', () => {
     });
     const validation = await wrongBodyServer('not-the-key-authorization');
     const result = await runJob(s.env({ LEGO_SELF_CHECK: 'false', LEGO_SELF_CHECK_WAIT: '0s' }));
-    assertExit(result, 1);
+    assertExit(result, 0);
     const failure = logged(result, 'certificate could not be obtained')[0];
     assert.equal(failure?.reason, 'AcmeUnauthorized', JSON.stringify(failure));
     assert.match(
@@ -686,7 +686,7 @@ describe('6. a clock the tests can move', () => {
       const result = await runJob(
         s.env({ ...at(hour), LEGO_SELF_CHECK: 'false', LEGO_SELF_CHECK_WAIT: '0s' }),
       );
-      assertExit(result, 1);
+      assertExit(result, 0);
       if (logged(result, 'issuing certificate').length > 0) orderedAt.push(hour);
     }
     assert.ok(orderedAt.length <= 6, `ordered at hours ${orderedAt.join(', ')}`);
