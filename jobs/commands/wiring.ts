@@ -22,12 +22,14 @@ import { loadKubeConfig } from '../../shared/kube/kube-config.js';
 import type { CertificateAuthority } from '../acme/certificate-authority.js';
 import type { JobSettings } from '../config.js';
 import {
+  collectKeptOrder,
   installKeptCertificate,
   issueCertificate,
   type IssueDependencies,
 } from '../issue/issue-certificate.js';
 import { KeptCertificateStore } from '../kube/kept-certificate-store.js';
-import { keptMatches, type KeptCertificate } from '../../shared/kept-certificates.js';
+import { keptUse, type KeptCertificate } from '../../shared/kept-certificates.js';
+import { pauseFrom } from '../test-pause.js';
 import { limitKubeRequests } from '../../shared/kube/request-timeout.js';
 import type { StopRequest } from '../run/stop-request.js';
 import type { DesiredCertificate, GatewayView } from '../model.js';
@@ -67,11 +69,13 @@ export interface JobParts {
   /** The act step's ports; `mayContinue` says whether the run still holds its Lease. */
   actPorts(mayContinue: () => boolean): ActPorts;
   /**
-   * Reads the kept certificates (shared/kept-certificates.ts) when `needed` (some certificate
-   * is to be issued or backing off): a run with nothing to do reads nothing.
-   * @throws KubeApiError when they cannot be read.
+   * Reads the kept certificates (shared/kept-certificates.ts) when some certificate is `wanted`
+   * (to be issued or backing off): a run with nothing to do reads nothing. An entry of a wanted
+   * certificate that can no longer serve it (hosts, key type or directory changed, expired) is
+   * removed with a log line.
+   * @throws KubeApiError when they cannot be read or an unusable one cannot be removed.
    */
-  loadKept(needed: boolean): Promise<void>;
+  loadKept(wanted: readonly DesiredCertificate[]): Promise<void>;
   /**
    * End of a run: removes the challenge routes of the providers in use and every challenge token
    * left (also by a run that crashed). Never throws; what cannot be removed is logged.
@@ -113,19 +117,22 @@ export function wireJob(
   const clients = kubeClients(settings);
   const keptStore = new KeptCertificateStore(clients.core, settings.namespace);
   let kept: KeptCertificate[] = [];
-  const keptFor = (certificate: DesiredCertificate): KeptCertificate | undefined =>
-    kept.find((k) =>
-      keptMatches(
-        k,
-        {
-          ...certificate,
-          keyType: settings.keyType,
-          rsaKeySize: settings.rsaKeySize,
-          directoryUrl: settings.url,
-        },
-        now(),
-      ),
+  const wantedOf = (certificate: DesiredCertificate) => ({
+    ...certificate,
+    keyType: settings.keyType,
+    rsaKeySize: settings.rsaKeySize,
+    directoryUrl: settings.url,
+  });
+  // The kept entry of a certificate and what it is good for; loadKept dropped the unusable ones.
+  const keptFor = (certificate: DesiredCertificate) => {
+    const entry = kept.find(
+      (k) => k.namespace === certificate.namespace && k.secretName === certificate.secretName,
     );
+    if (!entry) return undefined;
+    const use = keptUse(entry, wantedOf(certificate), now()).use;
+    return use === 'drop' ? undefined : { entry, use };
+  };
+  const pause = pauseFrom(process.env, logger);
   const secrets = new SecretStore(clients.core);
   const status = new StatusStore(clients.core, settings.namespace, settings.statusConfigMap);
   const challenges = new ChallengeStore(
@@ -163,22 +170,32 @@ export function wireJob(
   // The issue port: one certificate, ordered and stored (jobs/issue/issue-certificate.ts).
   const issue: ActPorts['issue'] = async (certificate, log) => {
     const waiting = keptFor(certificate);
-    if (waiting)
-      return installKeptCertificate(certificate, waiting, {
-        secrets,
-        authority: { directoryUrl: settings.url },
-        now,
-        logger: log,
-        removeKept: (namespace, secretName) => keptStore.remove(namespace, secretName),
+    const removeKept = (namespace: string, secretName: string) =>
+      keptStore.remove(namespace, secretName).then(() => {
+        kept = kept.filter((k) => k.namespace !== namespace || k.secretName !== secretName);
       });
+    if (waiting?.entry.certificatePem !== undefined)
+      return installKeptCertificate(
+        certificate,
+        { ...waiting.entry, certificatePem: waiting.entry.certificatePem },
+        {
+          secrets,
+          authority: { directoryUrl: settings.url },
+          now,
+          logger: log,
+          removeKept,
+        },
+      );
     const { authority, createCsr } = await loadAcme();
     let committed = false;
-    const order = issueCertificate(certificate, {
+    const deps: IssueDependencies = {
       abandon: stop.abandon,
       onCommitted: () => {
         committed = true;
       },
       keep: (entry) => keptStore.keep(entry),
+      removeKept,
+      pauseBeforeStore: () => pause('before-store'),
       authority,
       createCsr,
       challenges,
@@ -203,7 +220,18 @@ export function wireJob(
             ),
       logger: log,
       now,
-    });
+    };
+    if (waiting?.entry.orderUrl !== undefined) {
+      // Issued already (or at least finalizable): downloading it costs no new order.
+      const { entry } = waiting;
+      const collected = await collectKeptOrder(
+        certificate,
+        { ...entry, orderUrl: waiting.entry.orderUrl },
+        deps,
+      );
+      if (collected) return collected;
+    }
+    const order = issueCertificate(certificate, deps);
     return stop.withinGrace(order, () => committed);
   };
 
@@ -237,12 +265,29 @@ export function wireJob(
       stopRequested: () => stop.requested,
       hasKept: (certificate) => keptFor(certificate) !== undefined,
     }),
-    loadKept: async (needed) => {
-      if (!needed) return;
+    loadKept: async (wanted) => {
+      if (wanted.length === 0) return;
       const read = await keptStore.list();
       for (const key of read.malformed)
         logger.warn('kept certificate entry skipped: unreadable', { entry: key.slice(0, 100) });
-      kept = read.entries;
+      kept = [];
+      for (const entry of read.entries) {
+        const certificate = wanted.find(
+          (c) => c.namespace === entry.namespace && c.secretName === entry.secretName,
+        );
+        const use = certificate ? keptUse(entry, wantedOf(certificate), now()) : undefined;
+        if (use?.use !== 'drop') {
+          kept.push(entry);
+          continue;
+        }
+        logger.info('kept certificate dropped: it can no longer serve its Secret', {
+          namespace: entry.namespace,
+          secret: entry.secretName,
+          keptAt: entry.keptAt,
+          why: use.message,
+        });
+        await keptStore.remove(entry.namespace, entry.secretName);
+      }
     },
     cleanup: async () => {
       // Only providers in use: gce's cleanup lists Services cluster-wide, which RBAC may not

@@ -215,7 +215,8 @@ describe('the CronJob', () => {
     assert.equal(spec.startingDeadlineSeconds, 3600);
     assert.equal(spec.successfulJobsHistoryLimit, 3);
     assert.equal(spec.failedJobsHistoryLimit, 3);
-    assert.equal(spec.jobTemplate.spec.backoffLimit, 2);
+    // No Job retries: a non-zero exit means the run itself could not work (README, exit codes).
+    assert.equal(spec.jobTemplate.spec.backoffLimit, 0);
     assert.equal(spec.jobTemplate.spec.activeDeadlineSeconds, 3600);
     const [job] = podTemplates(kustomize).filter((t) => t.owner.startsWith('CronJob'));
     assert.equal(job!.template.spec.restartPolicy, 'Never');
@@ -507,7 +508,12 @@ describe('Helm options', () => {
     }[];
     assert.deepEqual(
       rules.map((r) => `${r.resources.join()}:${r.verbs.join()}`),
-      ['ingresses:list', 'gateways:list', 'secrets:get,list,create,update', 'events:create'],
+      [
+        'ingresses:list',
+        'gateways:list',
+        'secrets:get,list,create,update',
+        'events:create,get,patch',
+      ],
     );
     const gceName = renderHelm({ setString: { 'settings.serviceNameGce': 'acme-gce' } });
     const names = (

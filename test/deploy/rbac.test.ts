@@ -147,6 +147,8 @@ const JOB_MAY: Access[] = [
   ['create', '', 'secrets', 'APP'],
   ['update', '', 'secrets', 'APP', 'web-tls'],
   ['create', '', 'events', 'APP'],
+  ['get', '', 'events', 'APP', 'web.0123456789abcdef'],
+  ['patch', '', 'events', 'APP', 'web.0123456789abcdef'],
   // gce, in users' namespaces
   ['get', NET, 'ingresses', 'APP', 'web'],
   ['patch', NET, 'ingresses', 'APP', 'web'],
