@@ -63,6 +63,66 @@ export interface CertificateStatus {
   retryAfter?: string;
   /** The host set the failures were counted for: a changed set starts afresh. */
   failedHosts?: string[];
+  /*
+   * Optional fields, absent in entries written before they existed; readers treat absence as
+   * unknown. Later additions (a preflight result, an ARI window) follow the same rule: optional,
+   * validated in {@link decodeStatus}, dropped there when unreadable rather than failing the entry.
+   */
+  /**
+   * The last failed attempt's stable reason and message (with `lastFailureAt`). Unlike `reason`
+   * and `message`, which say what the last run decided (`BackingOff` on a run that waited), these
+   * change only when an attempt fails: a back-off run leaves them as they were. Cleared with
+   * the rest of the failure memory by a success or a valid certificate (`history` keeps them).
+   */
+  lastFailureReason?: string;
+  lastFailureMessage?: string;
+  /** When a certificate was last stored (issued or renewed), ISO 8601. */
+  lastSuccessAt?: string;
+  /** The stored certificate's key, as `RSA 2048` or `ECDSA P-256`. */
+  keyType?: string;
+  /**
+   * The last attempts, oldest first, at most {@link HISTORY_LIMIT}: only runs that ordered (or
+   * installed) a certificate add one; a back-off or a valid certificate adds nothing.
+   */
+  history?: AttemptRecord[];
+}
+
+/** One attempt to obtain a certificate, as kept in {@link CertificateStatus.history}. */
+export interface AttemptRecord {
+  /** When the attempt was made, ISO 8601. */
+  at: string;
+  result: 'Issued' | 'Renewed' | 'Failed';
+  /** Why it was made (`SecretMissing`, `RenewalRequested`, …) or, when it failed, why it failed. */
+  reason: string;
+  /** At most {@link SHORT_MESSAGE_LENGTH} characters. */
+  message: string;
+  /** The ACME directory it was made against (LEGO_URL), when known. */
+  directoryUrl?: string;
+}
+
+/** Attempts kept per certificate: enough to see a pattern, small enough for 5,000 entries. */
+export const HISTORY_LIMIT = 5;
+
+/** Longest message kept in an {@link AttemptRecord}; a longer one is cut with `…`. */
+export const SHORT_MESSAGE_LENGTH = 200;
+
+/** `message` on one line and at most `limit` characters (cut with `…`). */
+export function shortMessage(message: string, limit = SHORT_MESSAGE_LENGTH): string {
+  const line = message.replace(/\s+/g, ' ').trim();
+  return line.length <= limit ? line : `${line.slice(0, Math.max(0, limit - 1))}…`;
+}
+
+/**
+ * `history` with `attempt` appended (its message shortened), keeping the last
+ * {@link HISTORY_LIMIT}. `history` may be `undefined` (an entry written before it existed).
+ */
+export function appendAttempt(
+  history: readonly AttemptRecord[] | undefined,
+  attempt: AttemptRecord,
+): AttemptRecord[] {
+  return [...(history ?? []), { ...attempt, message: shortMessage(attempt.message) }].slice(
+    -HISTORY_LIMIT,
+  );
 }
 
 export interface RunStatus {
@@ -134,10 +194,25 @@ export function encodeStatus(
     data[key] = value;
   }
   if (size <= PLAIN_BUDGET_BYTES) return data;
-  return {
-    [RUN_KEY]: data[RUN_KEY] ?? '',
-    [COMPRESSED_KEY]: gzipSync(JSON.stringify(certificates), { level: 9 }).toString('base64'),
-  };
+  // Histories are what may be given up to stay under the ConfigMap's 1 MiB: first all but the
+  // last attempt, then all of it; the failure memory and the rest of each entry always stay.
+  let compressed = '';
+  for (const keep of [HISTORY_LIMIT, 1, 0]) {
+    compressed = gzipSync(JSON.stringify(certificates.map((c) => withHistory(c, keep))), {
+      level: 9,
+    }).toString('base64');
+    if (compressed.length <= COMPRESSED_BUDGET_BYTES) break;
+  }
+  return { [RUN_KEY]: data[RUN_KEY] ?? '', [COMPRESSED_KEY]: compressed };
+}
+
+/** Above this many bytes of compressed entries, older attempts are left out of the histories. */
+export const COMPRESSED_BUDGET_BYTES = 768 * 1024;
+
+function withHistory(status: CertificateStatus, keep: number): CertificateStatus {
+  if (status.history === undefined || status.history.length <= keep) return status;
+  const { history, ...rest } = status;
+  return keep === 0 ? rest : { ...rest, history: history.slice(-keep) };
 }
 
 /**
@@ -176,8 +251,11 @@ export function decodeStatus(data: Record<string, string> | undefined): {
     ) {
       const entry = parsed as Partial<CertificateStatus> &
         Pick<CertificateStatus, 'namespace' | 'secretName' | 'hosts' | 'result' | 'notAfter'>;
+      const { history, ...rest } = entry;
+      const attempts = readHistory(history);
       certificates.push({
-        ...entry,
+        ...rest,
+        ...(attempts ? { history: attempts } : {}),
         ingresses: entry.ingresses ?? [],
         reason: entry.reason ?? '',
         message: entry.message ?? '',
@@ -192,6 +270,19 @@ export function decodeStatus(data: Record<string, string> | undefined): {
     statusKey(a.namespace, a.secretName).localeCompare(statusKey(b.namespace, b.secretName)),
   );
   return { certificates, run, malformed };
+}
+
+/** The readable records of a `history` value; `undefined` when it is not a list. */
+function readHistory(value: unknown): AttemptRecord[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  return value.filter(
+    (item): item is AttemptRecord =>
+      isRecord(item) &&
+      typeof item.at === 'string' &&
+      typeof item.result === 'string' &&
+      typeof item.reason === 'string' &&
+      typeof item.message === 'string',
+  );
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

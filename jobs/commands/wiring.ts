@@ -35,6 +35,7 @@ import { ChallengeStore } from '../kube/challenge-store.js';
 import { EventRecorder } from '../kube/event-recorder.js';
 import { listIngresses } from '../kube/ingress-source.js';
 import { countKubeRequests, type RequestCounter } from '../kube/request-counter.js';
+import { RequestAnnotations } from '../kube/request-annotations.js';
 import { RunLease } from '../kube/run-lease.js';
 import { SecretStore } from '../kube/secret-store.js';
 import { StatusStore } from '../kube/status-store.js';
@@ -59,6 +60,8 @@ export interface JobParts {
   gather: GatherPorts;
   decisionSettings: DecisionSettings;
   status: StatusStore;
+  /** The operator's request annotations on Ingresses (retry, renew). */
+  requests: RequestAnnotations;
   /** The run's Lease, with an identity unique to this process. */
   lease: RunLease;
   /** The act step's ports; `mayContinue` says whether the run still holds its Lease. */
@@ -131,6 +134,7 @@ export function wireJob(
     settings.challengeConfigMap,
   );
   const events = new EventRecorder(clients.core, now);
+  const requests = new RequestAnnotations(clients.networking);
   const routers = createChallengeRouters({ kubeConfig: clients.config, settings, logger });
   const identity = `${process.env.HOSTNAME ?? hostname()}-${randomBytes(3).toString('hex')}`;
   const lease = new RunLease(
@@ -202,6 +206,7 @@ export function wireJob(
     },
     decisionSettings: decisionSettings(settings),
     status,
+    requests,
     lease,
     actPorts: (mayContinue) => ({
       issue,
@@ -216,6 +221,7 @@ export function wireJob(
       mayContinue,
       stopRequested: () => stop.requested,
       hasKept: (certificate) => keptFor(certificate) !== undefined,
+      clearRequest: (holder, value) => requests.clear(holder, value),
     }),
     loadKept: async (needed) => {
       if (!needed) return;

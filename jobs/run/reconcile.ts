@@ -21,6 +21,7 @@ import {
   issuedOutcome,
   orderStartLog,
   outcomeWithoutOrder,
+  REQUEST_NOT_CLEARED,
   runSummary,
   type CertificateDecision as PlannedDecision,
   type CertificateOutcome,
@@ -28,6 +29,12 @@ import {
   type LogLine,
   type RunCounts,
 } from '../decide/outcome.js';
+import {
+  REQUEST_ANNOTATIONS,
+  requestedSecrets,
+  withoutRequestedSecret,
+  type RequestHolder,
+} from '../decide/operator-requests.js';
 import type { IssuedCertificate } from '../issue/issue-certificate.js';
 import type { DesiredCertificate, EntryRef, EventType, Requester } from '../model.js';
 import type { RunPlan } from './snapshot.js';
@@ -47,6 +54,13 @@ export interface ActPorts {
    * installs it without ordering, so a back-off does not hold it back.
    */
   hasKept(certificate: DesiredCertificate): boolean;
+  /**
+   * Sets the request annotation of `holder.kind` on `holder.requester` to `value` (removes it
+   * when `undefined`), provided it still reads `holder.value`
+   * (jobs/kube/request-annotations.ts).
+   * @throws when it cannot (changed meanwhile, forbidden, …): the request is then not honoured.
+   */
+  clearRequest(holder: RequestHolder, value: string | undefined): Promise<void>;
 }
 
 export interface RunReport {
@@ -100,6 +114,29 @@ export async function reconcile(
     await record([targetOf(entry.ref)], event);
   }
 
+  // The request annotations as this run left them (a requester may hold requests for several
+  // certificates: each removal starts from the value the previous one wrote).
+  const requestValues = new Map<string, string | undefined>();
+  /** Removes `secretName` from the holders' annotations; the first failure's sentence, if any. */
+  const clearRequests = async (
+    holders: readonly RequestHolder[],
+    secretName: string,
+  ): Promise<string | undefined> => {
+    for (const holder of holders) {
+      const key = `${holder.kind}/${holder.requester.namespace}/${holder.requester.name}`;
+      const current = requestValues.has(key) ? requestValues.get(key) : holder.value;
+      if (current === undefined || !requestedSecrets(current).includes(secretName)) continue;
+      const next = withoutRequestedSecret(current, secretName);
+      try {
+        await ports.clearRequest({ ...holder, value: current }, next);
+        requestValues.set(key, next);
+      } catch (error) {
+        return `The ${REQUEST_ANNOTATIONS[holder.kind]} annotation of ${holder.requester.kind} ${holder.requester.namespace}/${holder.requester.name} could not be updated (${describeError(error)}), so the request is not honoured in this run.`;
+      }
+    }
+    return undefined;
+  };
+
   // Set by the first failure of the whole run (classifyFailure scope 'run').
   let runFailure: { reason: RunFailureReason; message: string } | undefined;
   for (const planned of plan.decisions) {
@@ -137,11 +174,31 @@ export async function reconcile(
       action.kind === 'Issue' && notAttempted
         ? notAttemptedOutcome(decision, notAttempted, checkedAt)
         : outcomeWithoutOrder(decision, action.kind === 'Issue' && ports.mayContinue(), checkedAt);
+    const requests = decision.requests ?? [];
+    if (outcome === undefined && action.kind === 'Issue' && requests.length > 0) {
+      // Cleared before ordering: a request that cannot be cleared must not order every run.
+      log.info('honouring the operator’s request', {
+        requests: [...new Set(requests.map((r) => r.kind))].join(','),
+        reason: action.reason,
+      });
+      const notCleared = await clearRequests(requests, certificate.secretName);
+      if (notCleared)
+        outcome = notAttemptedOutcome(
+          decision,
+          { reason: REQUEST_NOT_CLEARED, message: notCleared },
+          checkedAt,
+        );
+    }
     if (outcome === undefined && action.kind === 'Issue') {
       write(log, orderStartLog(action));
       try {
         const issued = await ports.issue(certificate, log);
-        outcome = issuedOutcome({ ...decision, action }, issued, checkedAt, plan.minimumValidityMs);
+        outcome = issuedOutcome(
+          { ...decision, action },
+          { ...issued, keyType: plan.keyType },
+          checkedAt,
+          plan.minimumValidityMs,
+        );
       } catch (error) {
         const failure = classifyFailure(error);
         if (failure.scope === 'run') {
@@ -154,11 +211,17 @@ export async function reconcile(
           });
           outcome = notAttemptedOutcome(decision, runFailure, checkedAt);
         } else {
-          outcome = failedOutcome(decision, failure, now(), checkedAt);
+          outcome = failedOutcome(decision, failure, now(), checkedAt, plan.directoryUrl);
         }
       }
     }
     if (outcome === undefined) continue;
+    if (action.kind === 'Valid' && requests.length > 0) {
+      // Nothing to retry: the request is done with.
+      const notCleared = await clearRequests(requests, certificate.secretName);
+      if (notCleared) log.warn('could not clear the operator’s request', { error: notCleared });
+      else log.info('request cleared: the certificate is valid, nothing to retry');
+    }
     counts[outcome.tally]++;
     write(log, outcome.log);
     await record(certificate.requesters.map(targetOf), outcome.event);

@@ -7,6 +7,8 @@ import { renewalDueAt } from '../decide/renewal-threshold.js';
 import { decideAction, type CertificateInput, type DecideSettings } from '../decide/action.js';
 import { parseSecret } from '../decide/certificate-facts.js';
 import { collectCertificates, type CollectSettings } from '../decide/desired-certificates.js';
+import { findRequests } from '../decide/operator-requests.js';
+import { formatKey, keyPolicyDescription } from '../key-type.js';
 import type { CertificateDecision } from '../decide/outcome.js';
 import type {
   DesiredCertificate,
@@ -47,6 +49,8 @@ export interface RunPlan {
   directoryUrl: string;
   /** LEGO_MINIMUM_VALIDITY: each status entry records when its certificate will be renewed. */
   minimumValidityMs: number;
+  /** The key a new certificate gets (LEGO_KEY_TYPE), as `RSA 2048`: recorded in its status. */
+  keyType: string;
 }
 
 /**
@@ -70,6 +74,7 @@ export async function gatherAndDecide(
     previousStatus: gathered.status,
     directoryUrl: settings.directoryUrl,
     minimumValidityMs: settings.minimumValidityMs,
+    keyType: formatKey(keyPolicyDescription(settings.keyPolicy)),
   };
 }
 
@@ -88,8 +93,8 @@ export async function gather(ports: GatherPorts): Promise<Gathered> {
 
 /**
  * Gather, completed for the collected certificates: one {@link CertificateInput} each, its
- * Secret parsed once (a Secret missing from the TLS list is read singly) and its previous status
- * attached by key.
+ * Secret parsed once (a Secret missing from the TLS list is read singly), its previous status
+ * attached by key, and the operator's requests read from its Ingresses' annotations.
  * @throws KubeApiError when a single read fails.
  */
 export async function gatherInputs(
@@ -100,6 +105,7 @@ export async function gatherInputs(
   const previousByKey = new Map(
     gathered.status.certificates.map((c) => [statusKey(c.namespace, c.secretName), c]),
   );
+  const ingressesByName = new Map(gathered.ingresses.map((i) => [`${i.namespace}/${i.name}`, i]));
   const inputs: CertificateInput[] = [];
   for (const certificate of certificates) {
     const secret =
@@ -109,6 +115,11 @@ export async function gatherInputs(
       certificate,
       secret: secret === undefined ? undefined : parseSecret(secret),
       previous: previousByKey.get(statusKey(certificate.namespace, certificate.secretName)),
+      requests: findRequests(certificate, (requester) =>
+        requester.kind === 'Ingress'
+          ? ingressesByName.get(`${requester.namespace}/${requester.name}`)?.annotations
+          : undefined,
+      ),
     });
   }
   return inputs;
@@ -125,6 +136,7 @@ export function decide(
     secret: input.secret?.view,
     facts: input.secret?.facts,
     previous: input.previous,
+    ...(input.requests && input.requests.length > 0 ? { requests: [...input.requests] } : {}),
     ...(input.secret?.facts
       ? {
           renewalAt: renewalDueAt(

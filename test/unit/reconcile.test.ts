@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { decideAction } from '../../jobs/decide/action.js';
+import type { RequestHolder } from '../../jobs/decide/operator-requests.js';
 import type { IssuedCertificate } from '../../jobs/issue/issue-certificate.js';
 import { secretKey } from '../../jobs/kube/secret-store.js';
 import type { RecordedStatus } from '../../jobs/kube/status-store.js';
@@ -140,6 +141,19 @@ class FakeActPorts implements ActPorts {
 
   hasKept(_certificate: DesiredCertificate): boolean {
     return false;
+  }
+
+  /** Each request annotation written: `kind namespace/ingress: before -> after`. */
+  readonly clearedRequests: string[] = [];
+  /** Makes every clearRequest fail (as without `patch` on Ingresses). */
+  clearError: Error | undefined;
+
+  clearRequest(holder: RequestHolder, value: string | undefined): Promise<void> {
+    if (this.clearError) return Promise.reject(this.clearError);
+    this.clearedRequests.push(
+      `${holder.kind} ${holder.requester.namespace}/${holder.requester.name}: ${holder.value} -> ${value ?? '(removed)'}`,
+    );
+    return Promise.resolve();
   }
 
   stopRequested(): string | undefined {
@@ -280,6 +294,17 @@ describe('reconcile: a failing certificate', () => {
       lastFailureAt: NOW.toISOString(),
       retryAfter: at(3 * HOUR).toISOString(),
       failedHosts: A_HOSTS,
+      lastFailureReason: 'AcmeRateLimited',
+      lastFailureMessage: 'too many certificates already issued',
+      history: [
+        {
+          at: NOW.toISOString(),
+          result: 'Failed',
+          reason: 'AcmeRateLimited',
+          message: 'too many certificates already issued',
+          directoryUrl: DIRECTORY,
+        },
+      ],
     });
   });
 
@@ -857,6 +882,7 @@ describe('reconcile: a plan built by hand', () => {
       ],
       invalid: [],
       skipped: [{ namespace: 'blog', name: 'old', reason: 'NoTlsEntries', message: 'none' }],
+      keyType: 'RSA 2048',
       previousStatus: { certificates: [], run: undefined, malformed: [] },
       directoryUrl: DIRECTORY,
       minimumValidityMs: SETTINGS.minimumValidityMs,
