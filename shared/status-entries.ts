@@ -15,6 +15,34 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 /** Key of the last run's summary. Never collides: certificate keys always contain a dot. */
 export const RUN_KEY = 'run';
 
+/**
+ * The operator's requests for the next run (the `retry` and `renew` commands, or `kubectl patch`):
+ * `retry` forgets a failing certificate's back-off, `renew` re-issues a valid certificate. Each is
+ * one key, {@link requestKey}, whose value is free text (the commands write the time); the run
+ * that honours a request removes its key. Request keys start with `_`, which no namespace — and
+ * so no certificate key — can.
+ */
+export const REQUEST_KINDS = ['retry', 'renew'] as const;
+export type RequestKind = (typeof REQUEST_KINDS)[number];
+
+/** A pending request as read from the ConfigMap. */
+export interface PendingRequest {
+  kind: RequestKind;
+  /** Its key: `{@link requestKey}(kind, namespace, secretName)` of the certificate it is for. */
+  key: string;
+  /** The value as read (the run removes the key only while it still has this value). */
+  value: string;
+}
+
+/** The key of a `kind` request for a certificate: `_retry.<namespace>.<secret>`. */
+export function requestKey(kind: RequestKind, namespace: string, secretName: string): string {
+  return `_${kind}.${statusKey(namespace, secretName, 252 - kind.length)}`;
+}
+
+function requestKindOf(key: string): RequestKind | undefined {
+  return REQUEST_KINDS.find((kind) => key.startsWith(`_${kind}.`));
+}
+
 /** What the last run concluded about one certificate. */
 export type CertificateResult =
   | 'Valid' // present and needs nothing
@@ -158,13 +186,13 @@ export interface RunStatus {
 }
 
 /** The ConfigMap key of a certificate. */
-export function statusKey(namespace: string, secretName: string): string {
+export function statusKey(namespace: string, secretName: string, limit = 253): string {
   const key = `${namespace}.${secretName}`;
   // ConfigMap keys are at most 253 characters; a namespace (63) and a Secret name (253) may be
   // longer together. Such a key keeps its start and ends in a hash of the whole; readers use the
-  // `namespace` and `secretName` fields, never the key.
-  if (key.length <= 253) return key;
-  return `${key.slice(0, 236)}.${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
+  // `namespace` and `secretName` fields, never the key. (`limit` leaves room for a prefix.)
+  if (key.length <= limit) return key;
+  return `${key.slice(0, limit - 17)}.${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
 }
 
 /**
@@ -222,12 +250,20 @@ function withHistory(status: CertificateStatus, keep: number): CertificateStatus
 export function decodeStatus(data: Record<string, string> | undefined): {
   certificates: CertificateStatus[];
   run: RunStatus | undefined;
+  /** The operator's pending requests ({@link REQUEST_KINDS}), in key order. */
+  requests: PendingRequest[];
   malformed: string[];
 } {
   const certificates: CertificateStatus[] = [];
   const malformed: string[] = [];
+  const requests: PendingRequest[] = [];
   let run: RunStatus | undefined;
   for (const [key, value] of entriesOf(data, malformed)) {
+    const kind = requestKindOf(key);
+    if (kind !== undefined) {
+      requests.push({ kind, key, value });
+      continue;
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(value);
@@ -269,7 +305,8 @@ export function decodeStatus(data: Record<string, string> | undefined): {
   certificates.sort((a, b) =>
     statusKey(a.namespace, a.secretName).localeCompare(statusKey(b.namespace, b.secretName)),
   );
-  return { certificates, run, malformed };
+  requests.sort((a, b) => a.key.localeCompare(b.key));
+  return { certificates, run, requests, malformed };
 }
 
 /** The readable records of a `history` value; `undefined` when it is not a list. */

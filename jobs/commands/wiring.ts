@@ -35,7 +35,6 @@ import { ChallengeStore } from '../kube/challenge-store.js';
 import { EventRecorder } from '../kube/event-recorder.js';
 import { listIngresses } from '../kube/ingress-source.js';
 import { countKubeRequests, type RequestCounter } from '../kube/request-counter.js';
-import { RequestAnnotations } from '../kube/request-annotations.js';
 import { RunLease } from '../kube/run-lease.js';
 import { SecretStore } from '../kube/secret-store.js';
 import { StatusStore } from '../kube/status-store.js';
@@ -60,8 +59,6 @@ export interface JobParts {
   gather: GatherPorts;
   decisionSettings: DecisionSettings;
   status: StatusStore;
-  /** The operator's request annotations on Ingresses (retry, renew). */
-  requests: RequestAnnotations;
   /** The run's Lease, with an identity unique to this process. */
   lease: RunLease;
   /** The act step's ports; `mayContinue` says whether the run still holds its Lease. */
@@ -134,7 +131,6 @@ export function wireJob(
     settings.challengeConfigMap,
   );
   const events = new EventRecorder(clients.core, now);
-  const requests = new RequestAnnotations(clients.networking);
   const routers = createChallengeRouters({ kubeConfig: clients.config, settings, logger });
   const identity = `${process.env.HOSTNAME ?? hostname()}-${randomBytes(3).toString('hex')}`;
   const lease = new RunLease(
@@ -206,7 +202,6 @@ export function wireJob(
     },
     decisionSettings: decisionSettings(settings),
     status,
-    requests,
     lease,
     actPorts: (mayContinue) => ({
       issue,
@@ -221,7 +216,7 @@ export function wireJob(
       mayContinue,
       stopRequested: () => stop.requested,
       hasKept: (certificate) => keptFor(certificate) !== undefined,
-      clearRequest: (holder, value) => requests.clear(holder, value),
+      clearRequest: (request) => status.clearRequest(request),
     }),
     loadKept: async (needed) => {
       if (!needed) return;

@@ -6,7 +6,7 @@ import type { CertificateStatus } from '../../shared/status-entries.js';
 import type { KeyPolicy } from '../key-type.js';
 import type { DesiredCertificate } from '../model.js';
 import { checkBackoff } from './issuance-backoff.js';
-import type { RequestHolder } from './operator-requests.js';
+import type { PendingRequest } from '../../shared/status-entries.js';
 import { evaluateCertificate, type CertificateReason } from './certificate-checks.js';
 import { TLS_SECRET_TYPE } from '../tls-secret.js';
 import type { ParsedSecret } from './certificate-facts.js';
@@ -23,7 +23,7 @@ export interface CertificateInput {
   /** The certificate's entry from the last run's status ConfigMap, if any. */
   previous: CertificateStatus | undefined;
   /** Pending operator requests for it (retry, renew); absent or empty: none. */
-  requests?: readonly RequestHolder[];
+  requests?: readonly PendingRequest[];
 }
 
 /** The settings the decision reads. */

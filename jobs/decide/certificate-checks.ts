@@ -25,8 +25,8 @@ export interface CheckInput {
   /** LEGO_MINIMUM_VALIDITY in milliseconds. */
   minimumValidityMs: number;
   /**
-   * An operator asked for a new certificate (the `kube-lego.io/renew` annotation,
-   * jobs/decide/operator-requests.ts); absent means not.
+   * An operator asked for a new certificate (a `renew` request, jobs/decide/operator-requests.ts);
+   * absent means not.
    */
   renewalRequested?: boolean;
 }
@@ -213,14 +213,14 @@ export const keyDoesNotMatchPolicy: CertificateCheck = ({ secret, keyPolicy }) =
 
 /**
  * An operator asked for a new certificate although nothing else calls for one (`kube-lego
- * renew`, or the `kube-lego.io/renew` annotation). Last in the chain: when another check also
+ * renew`: a request in the status ConfigMap). Last in the chain: when another check also
  * fails, its reason is the more useful one to report.
  */
 export const renewalWasRequested: CertificateCheck = ({ renewalRequested }) =>
   renewalRequested === true
     ? {
         reason: 'RenewalRequested',
-        message: 'A renewal was requested (the kube-lego.io/renew annotation).',
+        message: 'A renewal was requested (kube-lego renew).',
       }
     : undefined;
 

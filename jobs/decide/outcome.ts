@@ -17,7 +17,7 @@ import {
   type RunStatus,
 } from '../../shared/status-entries.js';
 import { formatKey } from '../key-type.js';
-import type { RequestHolder } from './operator-requests.js';
+import type { PendingRequest } from '../../shared/status-entries.js';
 import type { CertificateFacts } from './certificate-facts.js';
 import type { DesiredCertificate, EventType, InvalidEntry, SecretView } from '../model.js';
 import { requesterName } from '../model.js';
@@ -38,9 +38,10 @@ export interface CertificateDecision {
   renewalAt?: Date;
   /**
    * Pending operator requests (retry, renew) the decision honoured; the act step removes them
-   * before ordering (jobs/decide/operator-requests.ts). Absent or empty: none.
+   * from the status ConfigMap before ordering (jobs/decide/operator-requests.ts). Absent or
+   * empty: none.
    */
-  requests?: RequestHolder[];
+  requests?: PendingRequest[];
   action: Action;
 }
 
@@ -164,8 +165,8 @@ export const LEASE_LOST = 'LeaseLost' satisfies OrderReason;
 
 /**
  * Reason of a certificate not ordered because the operator's request for it (retry, renew) could
- * not be removed from its Ingress: a request is honoured only once it is cleared, so that a
- * request the job cannot clear (no `patch` on Ingresses) never orders a certificate every run.
+ * not be removed from the status ConfigMap: a request is honoured only once it is removed, so
+ * that a request that cannot be removed never orders a certificate on every run.
  */
 export const REQUEST_NOT_CLEARED = 'RequestNotCleared' satisfies OrderReason;
 

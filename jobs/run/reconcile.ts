@@ -8,7 +8,11 @@
  */
 import { describeError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import type { CertificateStatus, RunStatus } from '../../shared/status-entries.js';
+import type {
+  CertificateStatus,
+  PendingRequest,
+  RunStatus,
+} from '../../shared/status-entries.js';
 import {
   classifyFailure,
   RUN_FAILURE_REASONS,
@@ -29,12 +33,6 @@ import {
   type LogLine,
   type RunCounts,
 } from '../decide/outcome.js';
-import {
-  REQUEST_ANNOTATIONS,
-  requestedSecrets,
-  withoutRequestedSecret,
-  type RequestHolder,
-} from '../decide/operator-requests.js';
 import type { IssuedCertificate } from '../issue/issue-certificate.js';
 import type { DesiredCertificate, EntryRef, EventType, Requester } from '../model.js';
 import type { RunPlan } from './snapshot.js';
@@ -55,12 +53,11 @@ export interface ActPorts {
    */
   hasKept(certificate: DesiredCertificate): boolean;
   /**
-   * Sets the request annotation of `holder.kind` on `holder.requester` to `value` (removes it
-   * when `undefined`), provided it still reads `holder.value`
-   * (jobs/kube/request-annotations.ts).
-   * @throws when it cannot (changed meanwhile, forbidden, …): the request is then not honoured.
+   * Removes an operator's request from the status ConfigMap, provided it still has the value
+   * read (jobs/kube/status-store.ts).
+   * @throws when it cannot (changed meanwhile, API error): the request is then not honoured.
    */
-  clearRequest(holder: RequestHolder, value: string | undefined): Promise<void>;
+  clearRequest(request: PendingRequest): Promise<void>;
 }
 
 export interface RunReport {
@@ -114,24 +111,15 @@ export async function reconcile(
     await record([targetOf(entry.ref)], event);
   }
 
-  // The request annotations as this run left them (a requester may hold requests for several
-  // certificates: each removal starts from the value the previous one wrote).
-  const requestValues = new Map<string, string | undefined>();
-  /** Removes `secretName` from the holders' annotations; the first failure's sentence, if any. */
+  /** Removes the requests; the sentence saying why one could not be, if any. */
   const clearRequests = async (
-    holders: readonly RequestHolder[],
-    secretName: string,
+    requests: readonly PendingRequest[],
   ): Promise<string | undefined> => {
-    for (const holder of holders) {
-      const key = `${holder.kind}/${holder.requester.namespace}/${holder.requester.name}`;
-      const current = requestValues.has(key) ? requestValues.get(key) : holder.value;
-      if (current === undefined || !requestedSecrets(current).includes(secretName)) continue;
-      const next = withoutRequestedSecret(current, secretName);
+    for (const request of requests) {
       try {
-        await ports.clearRequest({ ...holder, value: current }, next);
-        requestValues.set(key, next);
+        await ports.clearRequest(request);
       } catch (error) {
-        return `The ${REQUEST_ANNOTATIONS[holder.kind]} annotation of ${holder.requester.kind} ${holder.requester.namespace}/${holder.requester.name} could not be updated (${describeError(error)}), so the request is not honoured in this run.`;
+        return `The ${request.kind} request (key ${request.key} of the status ConfigMap) could not be removed (${describeError(error)}), so it is not honoured in this run.`;
       }
     }
     return undefined;
@@ -181,7 +169,7 @@ export async function reconcile(
         requests: [...new Set(requests.map((r) => r.kind))].join(','),
         reason: action.reason,
       });
-      const notCleared = await clearRequests(requests, certificate.secretName);
+      const notCleared = await clearRequests(requests);
       if (notCleared)
         outcome = notAttemptedOutcome(
           decision,
@@ -218,7 +206,7 @@ export async function reconcile(
     if (outcome === undefined) continue;
     if (action.kind === 'Valid' && requests.length > 0) {
       // Nothing to retry: the request is done with.
-      const notCleared = await clearRequests(requests, certificate.secretName);
+      const notCleared = await clearRequests(requests);
       if (notCleared) log.warn('could not clear the operator’s request', { error: notCleared });
       else log.info('request cleared: the certificate is valid, nothing to retry');
     }

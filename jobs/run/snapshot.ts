@@ -94,7 +94,7 @@ export async function gather(ports: GatherPorts): Promise<Gathered> {
 /**
  * Gather, completed for the collected certificates: one {@link CertificateInput} each, its
  * Secret parsed once (a Secret missing from the TLS list is read singly), its previous status
- * attached by key, and the operator's requests read from its Ingresses' annotations.
+ * attached by key, and the operator's pending requests for it.
  * @throws KubeApiError when a single read fails.
  */
 export async function gatherInputs(
@@ -105,7 +105,6 @@ export async function gatherInputs(
   const previousByKey = new Map(
     gathered.status.certificates.map((c) => [statusKey(c.namespace, c.secretName), c]),
   );
-  const ingressesByName = new Map(gathered.ingresses.map((i) => [`${i.namespace}/${i.name}`, i]));
   const inputs: CertificateInput[] = [];
   for (const certificate of certificates) {
     const secret =
@@ -115,11 +114,7 @@ export async function gatherInputs(
       certificate,
       secret: secret === undefined ? undefined : parseSecret(secret),
       previous: previousByKey.get(statusKey(certificate.namespace, certificate.secretName)),
-      requests: findRequests(certificate, (requester) =>
-        requester.kind === 'Ingress'
-          ? ingressesByName.get(`${requester.namespace}/${requester.name}`)?.annotations
-          : undefined,
-      ),
+      requests: findRequests(certificate, gathered.status.requests ?? []),
     });
   }
   return inputs;
