@@ -36,7 +36,7 @@ export interface PendingRequest {
 
 /** The key of a `kind` request for a certificate: `_retry.<namespace>.<secret>`. */
 export function requestKey(kind: RequestKind, namespace: string, secretName: string): string {
-  return `_${kind}.${statusKey(namespace, secretName, 252 - kind.length)}`;
+  return `_${kind}.${statusKey(namespace, secretName, 253 - kind.length - 2)}`;
 }
 
 function requestKindOf(key: string): RequestKind | undefined {

@@ -9,7 +9,8 @@ import type { Logger } from '../../shared/logger.js';
 import type { JobSettings } from '../config.js';
 import type { RequestKind } from '../decide/operator-requests.js';
 import { parseCertificateRef } from './certificate-ref.js';
-import { selectRequestTargets, type RequestScope, type RequestTarget } from './request-targets.js';
+import type { CertificateStatus } from '../../shared/status-entries.js';
+import { selectRequestTargets, type RequestScope } from './request-targets.js';
 import { wireJob, type CommandContext } from './wiring.js';
 
 /** The command line of `retry`/`renew`: one certificate or every one that qualifies. */
@@ -39,18 +40,20 @@ export async function requestCommand(
   for (const refusal of refusals) process.stdout.write(`${refusal.message}\n`);
   if ('all' in scope && targets.length === 0)
     process.stdout.write(
-      kind === 'retry' ? 'No certificate is failing: nothing to retry.\n' : 'No certificate to renew.\n',
+      kind === 'retry'
+        ? 'No certificate is failing: nothing to retry.\n'
+        : 'No certificate to renew.\n',
     );
   let requested = 0;
   for (const target of targets) {
     try {
-      const key = await job.status.addRequest(kind, target.status, context.now().toISOString());
+      const key = await job.status.addRequest(kind, target, context.now().toISOString());
       requested++;
       process.stdout.write(`${describeRequest(kind, target, key, settings)}\n`);
     } catch (error) {
       failed = true;
       process.stdout.write(
-        `${target.status.namespace}/${target.status.secretName}: the request could not be written: ${describeError(error)}\n`,
+        `${target.namespace}/${target.secretName}: the request could not be written: ${describeError(error)}\n`,
       );
     }
   }
@@ -80,11 +83,10 @@ function scopeOf(kind: RequestKind, options: RequestOptions): RequestScope {
 /** One line per request written, with what the operator is acting on. */
 function describeRequest(
   kind: RequestKind,
-  target: RequestTarget,
+  c: CertificateStatus,
   key: string,
   settings: Pick<JobSettings, 'namespace' | 'statusConfigMap'>,
 ): string {
-  const c = target.status;
   const where = `recorded as ${key} in ConfigMap ${settings.namespace}/${settings.statusConfigMap}`;
   const head = `${kind === 'retry' ? 'Retry' : 'Renewal'} requested for ${c.namespace}/${c.secretName} (${c.hosts.join(', ')}): ${where}.`;
   if (c.failures > 0) {

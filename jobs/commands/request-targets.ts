@@ -1,6 +1,6 @@
 /**
- * Which certificates a `retry` or `renew` command leaves a request for, and on which Ingress:
- * a pure choice over the recorded status (shared/status-entries.ts), so a table test pins it.
+ * Which certificates a `retry` or `renew` command leaves a request for: a pure choice over the
+ * recorded status (shared/status-entries.ts), so a table test pins it.
  */
 import { statusKey, type CertificateStatus } from '../../shared/status-entries.js';
 import type { RequestKind } from '../decide/operator-requests.js';
@@ -8,12 +8,6 @@ import type { CertificateRef } from './certificate-ref.js';
 
 /** What the command was asked for: one certificate, or all that qualify. */
 export type RequestScope = { certificate: CertificateRef } | { all: true };
-
-/** A certificate to annotate: the Ingress that gets the request, and the entry for the message. */
-export interface RequestTarget {
-  status: CertificateStatus;
-  ingress: { namespace: string; name: string };
-}
 
 /** A certificate asked for by name that gets no request, and why (a sentence). */
 export interface RequestRefusal {
@@ -28,18 +22,16 @@ export interface RequestRefusal {
  * - retry: certificates with failures (`failures` > 0); one asked for by name that is not
  *   failing is refused as harmless (nothing to retry);
  * - renew: every certificate except invalid entries (`Invalid`: nothing can be issued for them).
- * The request goes on the first Ingress that asks for the certificate (the run honours a request
- * on any of them). A certificate not in the status, or asked for by no Ingress, is refused.
- * Never throws.
+ * A certificate not in the status is refused (the run would not know it). Never throws.
  */
 export function selectRequestTargets(
   kind: RequestKind,
   scope: RequestScope,
   certificates: readonly CertificateStatus[],
-): { targets: RequestTarget[]; refusals: RequestRefusal[] } {
+): { targets: CertificateStatus[]; refusals: RequestRefusal[] } {
   const qualifies = (c: CertificateStatus) =>
     kind === 'retry' ? c.failures > 0 : c.result !== 'Invalid';
-  const targets: RequestTarget[] = [];
+  const targets: CertificateStatus[] = [];
   const refusals: RequestRefusal[] = [];
   const consider = (c: CertificateStatus, named: boolean) => {
     const name = `${c.namespace}/${c.secretName}`;
@@ -60,16 +52,7 @@ export function selectRequestTargets(
         );
       return;
     }
-    const ingress = firstIngress(c);
-    if (!ingress) {
-      refusals.push({
-        certificate: name,
-        message: `${name} is asked for by no Ingress in the status (${c.ingresses.join(', ') || 'none'}); annotate its requester by hand.`,
-        harmless: false,
-      });
-      return;
-    }
-    targets.push({ status: c, ingress });
+    targets.push(c);
   };
   if ('certificate' in scope) {
     const key = statusKey(scope.certificate.namespace, scope.certificate.secretName);
@@ -85,14 +68,4 @@ export function selectRequestTargets(
     for (const c of certificates) consider(c, false);
   }
   return { targets, refusals };
-}
-
-/** The first requester that is an Ingress (`namespace/name`; other kinds are `Kind:…`). */
-function firstIngress(c: CertificateStatus): { namespace: string; name: string } | undefined {
-  for (const requester of c.ingresses) {
-    if (requester.includes(':')) continue;
-    const [namespace, name] = requester.split('/');
-    if (namespace && name) return { namespace, name };
-  }
-  return undefined;
 }

@@ -40,7 +40,8 @@ export async function statusCommand(
   context: CommandContext,
   options: StatusOptions = {},
 ): Promise<number> {
-  const ref = options.certificate === undefined ? undefined : parseCertificateRef(options.certificate);
+  const ref =
+    options.certificate === undefined ? undefined : parseCertificateRef(options.certificate);
   const output = options.output ?? 'table';
   const snapshot = await wireJob(settings, logger, context).status.read();
   const now = context.now();
@@ -48,9 +49,7 @@ export async function statusCommand(
 
   if (ref) {
     const key = statusKey(ref.namespace, ref.secretName);
-    const entry = snapshot.certificates.find(
-      (c) => statusKey(c.namespace, c.secretName) === key,
-    );
+    const entry = snapshot.certificates.find((c) => statusKey(c.namespace, c.secretName) === key);
     if (!entry) {
       process.stderr.write(
         `kube-lego: no certificate ${ref.namespace}/${ref.secretName} in the status ConfigMap ${settings.namespace}/${settings.statusConfigMap}; \`status\` lists the certificates the last run saw.\n`,

@@ -120,18 +120,20 @@ export class StatusStore {
   async clearRequest(request: PendingRequest): Promise<void> {
     // RFC 6901: `~` and `/` in a key are written `~0` and `~1` (keys here have neither).
     const path = `/data/${request.key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
-    await kubeCall(`remove ${request.kind} request from ConfigMap ${this.namespace}/${this.name}`, () =>
-      this.api.patchNamespacedConfigMap(
-        {
-          namespace: this.namespace,
-          name: this.name,
-          body: [
-            { op: 'test', path, value: request.value },
-            { op: 'remove', path },
-          ],
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
-      ),
+    await kubeCall(
+      `remove ${request.kind} request from ConfigMap ${this.namespace}/${this.name}`,
+      () =>
+        this.api.patchNamespacedConfigMap(
+          {
+            namespace: this.namespace,
+            name: this.name,
+            body: [
+              { op: 'test', path, value: request.value },
+              { op: 'remove', path },
+            ],
+          },
+          setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+        ),
     );
   }
 

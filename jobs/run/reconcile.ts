@@ -8,11 +8,7 @@
  */
 import { describeError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import type {
-  CertificateStatus,
-  PendingRequest,
-  RunStatus,
-} from '../../shared/status-entries.js';
+import type { CertificateStatus, PendingRequest, RunStatus } from '../../shared/status-entries.js';
 import {
   classifyFailure,
   RUN_FAILURE_REASONS,
