@@ -1,5 +1,6 @@
 /**
- * The job's entry point: `run` (the default; what the CronJob runs), `plan` and `status`.
+ * The job's entry point: `run` (the default; what the CronJob runs), `plan`, `status`, and the
+ * operator's requests `retry` and `renew`.
  * Exit codes: 0 every entry is fine (or another run holds the Lease), 1 any entry failed or the
  * run failed as a whole, 2 bad configuration, 3 stopped by SIGTERM or SIGINT. Only this file
  * calls process.exit.
@@ -11,6 +12,9 @@ import { resolveSettings } from '../shared/config/setting.js';
 import { ConfigError, describeError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { jobSettings, type JobSettings } from './config.js';
+// Light: the formats only (no Kubernetes client).
+import { OUTPUT_FORMATS } from './commands/status-view.js';
+import type { StatusOptions } from './commands/status-command.js';
 import type { CommandContext } from './commands/wiring.js';
 import { StopRequest } from './run/stop-request.js';
 import { clockFrom } from './test-clock.js';
@@ -27,8 +31,17 @@ const runCommand = async (...args: Parameters<Command>) =>
   (await import('./commands/run-command.js')).runCommand(...args);
 const planCommand = async (...args: Parameters<Command>) =>
   (await import('./commands/plan-command.js')).planCommand(...args);
-const statusCommand = async (...args: Parameters<Command>) =>
+const statusCommand = async (...args: [...Parameters<Command>, StatusOptions]) =>
   (await import('./commands/status-command.js')).statusCommand(...args);
+const retryCommand = async (
+  ...args: [
+    ...Parameters<Command>,
+    { certificate?: string | undefined; allFailed?: boolean | undefined },
+  ]
+) => (await import('./commands/retry-command.js')).retryCommand(...args);
+const renewCommand = async (
+  ...args: [...Parameters<Command>, { certificate?: string | undefined; all?: boolean | undefined }]
+) => (await import('./commands/renew-command.js')).renewCommand(...args);
 
 // Installed before anything else: a signal during start-up must not kill the process outright.
 let stop: StopRequest | undefined;
@@ -61,9 +74,41 @@ async function main(argv: string[]): Promise<number> {
           chosen = planCommand;
         },
       )
-      .command('status', 'Print the managed certificates with expiry and last result', {}, () => {
-        chosen = statusCommand;
-      }),
+      .command(
+        'status [certificate]',
+        'Print the managed certificates with expiry, last result and failure; one <namespace>/<secret> in full',
+        (y) =>
+          y
+            .positional('certificate', { type: 'string', describe: '<namespace>/<secret>' })
+            .option('output', { alias: 'o', choices: OUTPUT_FORMATS, default: 'table' as const }),
+        (a) => {
+          chosen = (s, l, c) =>
+            statusCommand(s, l, c, { certificate: a.certificate, output: a.output });
+        },
+      )
+      .command(
+        'retry [certificate]',
+        'Forget the back-off of <namespace>/<secret> (or --all-failed): the next run tries at once',
+        (y) =>
+          y
+            .positional('certificate', { type: 'string', describe: '<namespace>/<secret>' })
+            .option('all-failed', { type: 'boolean', describe: 'every failing certificate' }),
+        (a) => {
+          chosen = (s, l, c) =>
+            retryCommand(s, l, c, { certificate: a.certificate, allFailed: a.allFailed });
+        },
+      )
+      .command(
+        'renew [certificate]',
+        'Re-issue <namespace>/<secret> (or --all) on the next run, although it is valid',
+        (y) =>
+          y
+            .positional('certificate', { type: 'string', describe: '<namespace>/<secret>' })
+            .option('all', { type: 'boolean', describe: 'every managed certificate' }),
+        (a) => {
+          chosen = (s, l, c) => renewCommand(s, l, c, { certificate: a.certificate, all: a.all });
+        },
+      ),
     argv,
     jobSettings,
   );

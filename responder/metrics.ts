@@ -292,13 +292,15 @@ export function certificateFamilies(
 function failingReason(c: CertificateStatus): string | undefined {
   switch (c.result) {
     case 'Invalid':
-    case 'BackingOff':
       return c.reason || c.result;
+    case 'BackingOff':
+      // The cause, not the back-off: the last failure's reason survives back-off runs.
+      return c.lastFailureReason || c.reason || c.result;
     case 'Failed':
       // Its own failure is recorded at or after the decision to order it (lastFailureAt ≥
       // checkedAt); a certificate the run did not attempt keeps an older one, or none.
       return c.lastFailureAt !== undefined && Date.parse(c.lastFailureAt) >= Date.parse(c.checkedAt)
-        ? c.reason || c.result
+        ? c.lastFailureReason || c.reason || c.result
         : undefined;
     default:
       return undefined;

@@ -15,6 +15,34 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 /** Key of the last run's summary. Never collides: certificate keys always contain a dot. */
 export const RUN_KEY = 'run';
 
+/**
+ * The operator's requests for the next run (the `retry` and `renew` commands, or `kubectl patch`):
+ * `retry` forgets a failing certificate's back-off, `renew` re-issues a valid certificate. Each is
+ * one key, {@link requestKey}, whose value is free text (the commands write the time); the run
+ * that honours a request removes its key. Request keys start with `_`, which no namespace — and
+ * so no certificate key — can.
+ */
+export const REQUEST_KINDS = ['retry', 'renew'] as const;
+export type RequestKind = (typeof REQUEST_KINDS)[number];
+
+/** A pending request as read from the ConfigMap. */
+export interface PendingRequest {
+  kind: RequestKind;
+  /** Its key: `{@link requestKey}(kind, namespace, secretName)` of the certificate it is for. */
+  key: string;
+  /** The value as read (the run removes the key only while it still has this value). */
+  value: string;
+}
+
+/** The key of a `kind` request for a certificate: `_retry.<namespace>.<secret>`. */
+export function requestKey(kind: RequestKind, namespace: string, secretName: string): string {
+  return `_${kind}.${statusKey(namespace, secretName, 253 - kind.length - 2)}`;
+}
+
+function requestKindOf(key: string): RequestKind | undefined {
+  return REQUEST_KINDS.find((kind) => key.startsWith(`_${kind}.`));
+}
+
 /** What the last run concluded about one certificate. */
 export type CertificateResult =
   | 'Valid' // present and needs nothing
@@ -63,6 +91,66 @@ export interface CertificateStatus {
   retryAfter?: string;
   /** The host set the failures were counted for: a changed set starts afresh. */
   failedHosts?: string[];
+  /*
+   * Optional fields, absent in entries written before they existed; readers treat absence as
+   * unknown. Later additions (a preflight result, an ARI window) follow the same rule: optional,
+   * validated in {@link decodeStatus}, dropped there when unreadable rather than failing the entry.
+   */
+  /**
+   * The last failed attempt's stable reason and message (with `lastFailureAt`). Unlike `reason`
+   * and `message`, which say what the last run decided (`BackingOff` on a run that waited), these
+   * change only when an attempt fails: a back-off run leaves them as they were. Cleared with
+   * the rest of the failure memory by a success or a valid certificate (`history` keeps them).
+   */
+  lastFailureReason?: string;
+  lastFailureMessage?: string;
+  /** When a certificate was last stored (issued or renewed), ISO 8601. */
+  lastSuccessAt?: string;
+  /** The stored certificate's key, as `RSA 2048` or `ECDSA P-256`. */
+  keyType?: string;
+  /**
+   * The last attempts, oldest first, at most {@link HISTORY_LIMIT}: only runs that ordered (or
+   * installed) a certificate add one; a back-off or a valid certificate adds nothing.
+   */
+  history?: AttemptRecord[];
+}
+
+/** One attempt to obtain a certificate, as kept in {@link CertificateStatus.history}. */
+export interface AttemptRecord {
+  /** When the attempt was made, ISO 8601. */
+  at: string;
+  result: 'Issued' | 'Renewed' | 'Failed';
+  /** Why it was made (`SecretMissing`, `RenewalRequested`, …) or, when it failed, why it failed. */
+  reason: string;
+  /** At most {@link SHORT_MESSAGE_LENGTH} characters. */
+  message: string;
+  /** The ACME directory it was made against (LEGO_URL), when known. */
+  directoryUrl?: string;
+}
+
+/** Attempts kept per certificate: enough to see a pattern, small enough for 5,000 entries. */
+export const HISTORY_LIMIT = 5;
+
+/** Longest message kept in an {@link AttemptRecord}; a longer one is cut with `…`. */
+export const SHORT_MESSAGE_LENGTH = 200;
+
+/** `message` on one line and at most `limit` characters (cut with `…`). */
+export function shortMessage(message: string, limit = SHORT_MESSAGE_LENGTH): string {
+  const line = message.replace(/\s+/g, ' ').trim();
+  return line.length <= limit ? line : `${line.slice(0, Math.max(0, limit - 1))}…`;
+}
+
+/**
+ * `history` with `attempt` appended (its message shortened), keeping the last
+ * {@link HISTORY_LIMIT}. `history` may be `undefined` (an entry written before it existed).
+ */
+export function appendAttempt(
+  history: readonly AttemptRecord[] | undefined,
+  attempt: AttemptRecord,
+): AttemptRecord[] {
+  return [...(history ?? []), { ...attempt, message: shortMessage(attempt.message) }].slice(
+    -HISTORY_LIMIT,
+  );
 }
 
 export interface RunStatus {
@@ -98,13 +186,13 @@ export interface RunStatus {
 }
 
 /** The ConfigMap key of a certificate. */
-export function statusKey(namespace: string, secretName: string): string {
+export function statusKey(namespace: string, secretName: string, limit = 253): string {
   const key = `${namespace}.${secretName}`;
   // ConfigMap keys are at most 253 characters; a namespace (63) and a Secret name (253) may be
   // longer together. Such a key keeps its start and ends in a hash of the whole; readers use the
-  // `namespace` and `secretName` fields, never the key.
-  if (key.length <= 253) return key;
-  return `${key.slice(0, 236)}.${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
+  // `namespace` and `secretName` fields, never the key. (`limit` leaves room for a prefix.)
+  if (key.length <= limit) return key;
+  return `${key.slice(0, limit - 17)}.${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
 }
 
 /**
@@ -134,10 +222,25 @@ export function encodeStatus(
     data[key] = value;
   }
   if (size <= PLAIN_BUDGET_BYTES) return data;
-  return {
-    [RUN_KEY]: data[RUN_KEY] ?? '',
-    [COMPRESSED_KEY]: gzipSync(JSON.stringify(certificates), { level: 9 }).toString('base64'),
-  };
+  // Histories are what may be given up to stay under the ConfigMap's 1 MiB: first all but the
+  // last attempt, then all of it; the failure memory and the rest of each entry always stay.
+  let compressed = '';
+  for (const keep of [HISTORY_LIMIT, 1, 0]) {
+    compressed = gzipSync(JSON.stringify(certificates.map((c) => withHistory(c, keep))), {
+      level: 9,
+    }).toString('base64');
+    if (compressed.length <= COMPRESSED_BUDGET_BYTES) break;
+  }
+  return { [RUN_KEY]: data[RUN_KEY] ?? '', [COMPRESSED_KEY]: compressed };
+}
+
+/** Above this many bytes of compressed entries, older attempts are left out of the histories. */
+export const COMPRESSED_BUDGET_BYTES = 768 * 1024;
+
+function withHistory(status: CertificateStatus, keep: number): CertificateStatus {
+  if (status.history === undefined || status.history.length <= keep) return status;
+  const { history, ...rest } = status;
+  return keep === 0 ? rest : { ...rest, history: history.slice(-keep) };
 }
 
 /**
@@ -147,12 +250,20 @@ export function encodeStatus(
 export function decodeStatus(data: Record<string, string> | undefined): {
   certificates: CertificateStatus[];
   run: RunStatus | undefined;
+  /** The operator's pending requests ({@link REQUEST_KINDS}), in key order. */
+  requests: PendingRequest[];
   malformed: string[];
 } {
   const certificates: CertificateStatus[] = [];
   const malformed: string[] = [];
+  const requests: PendingRequest[] = [];
   let run: RunStatus | undefined;
   for (const [key, value] of entriesOf(data, malformed)) {
+    const kind = requestKindOf(key);
+    if (kind !== undefined) {
+      requests.push({ kind, key, value });
+      continue;
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(value);
@@ -176,8 +287,11 @@ export function decodeStatus(data: Record<string, string> | undefined): {
     ) {
       const entry = parsed as Partial<CertificateStatus> &
         Pick<CertificateStatus, 'namespace' | 'secretName' | 'hosts' | 'result' | 'notAfter'>;
+      const { history, ...rest } = entry;
+      const attempts = readHistory(history);
       certificates.push({
-        ...entry,
+        ...rest,
+        ...(attempts ? { history: attempts } : {}),
         ingresses: entry.ingresses ?? [],
         reason: entry.reason ?? '',
         message: entry.message ?? '',
@@ -191,7 +305,21 @@ export function decodeStatus(data: Record<string, string> | undefined): {
   certificates.sort((a, b) =>
     statusKey(a.namespace, a.secretName).localeCompare(statusKey(b.namespace, b.secretName)),
   );
-  return { certificates, run, malformed };
+  requests.sort((a, b) => a.key.localeCompare(b.key));
+  return { certificates, run, requests, malformed };
+}
+
+/** The readable records of a `history` value; `undefined` when it is not a list. */
+function readHistory(value: unknown): AttemptRecord[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  return value.filter(
+    (item): item is AttemptRecord =>
+      isRecord(item) &&
+      typeof item.at === 'string' &&
+      typeof item.result === 'string' &&
+      typeof item.reason === 'string' &&
+      typeof item.message === 'string',
+  );
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -264,6 +264,7 @@ export function wireJob(
       mayContinue,
       stopRequested: () => stop.requested,
       hasKept: (certificate) => keptFor(certificate) !== undefined,
+      clearRequest: (request) => status.clearRequest(request),
     }),
     loadKept: async (wanted) => {
       if (wanted.length === 0) return;

@@ -6,6 +6,7 @@ import type { CertificateStatus } from '../../shared/status-entries.js';
 import type { KeyPolicy } from '../key-type.js';
 import type { DesiredCertificate } from '../model.js';
 import { checkBackoff } from './issuance-backoff.js';
+import type { PendingRequest } from '../../shared/status-entries.js';
 import { evaluateCertificate, type CertificateReason } from './certificate-checks.js';
 import { TLS_SECRET_TYPE } from '../tls-secret.js';
 import type { ParsedSecret } from './certificate-facts.js';
@@ -21,6 +22,8 @@ export interface CertificateInput {
   secret: ParsedSecret | undefined;
   /** The certificate's entry from the last run's status ConfigMap, if any. */
   previous: CertificateStatus | undefined;
+  /** Pending operator requests for it (retry, renew); absent or empty: none. */
+  requests?: readonly PendingRequest[];
 }
 
 /** The settings the decision reads. */
@@ -62,15 +65,19 @@ export type Action =
  *    (`SecretTypeMismatch`): the user's Secret is not overwritten, and nothing is ordered, since
  *    an order whose result cannot be stored would be repeated every run and burn Let's Encrypt's
  *    rate limits;
- * 3. an earlier failure's back-off still runs ({@link checkBackoff}) → `BackingOff`;
+ * 3. an earlier failure's back-off still runs ({@link checkBackoff}) → `BackingOff`, unless an
+ *    operator asked to retry or renew (jobs/decide/operator-requests.ts): the request is the
+ *    operator's word that the cause was fixed;
  * 4. otherwise → `Issue`, with `renewal` true when the Secret already holds a `tls.crt`.
  * Never throws.
  */
 export function decideAction(input: ActionInput, now: Date): Action {
   const { certificate, secret, previous } = input;
+  const requests = input.requests ?? [];
   const evaluation = evaluateCertificate(
     {
       secret,
+      renewalRequested: requests.some((r) => r.kind === 'renew'),
       hosts: certificate.hosts,
       directoryUrl: input.directoryUrl,
       keyPolicy: input.keyPolicy,
@@ -95,7 +102,10 @@ export function decideAction(input: ActionInput, now: Date): Action {
       needed,
     };
   }
-  const backoff = checkBackoff(previous, certificate.hosts, now);
+  const backoff =
+    requests.length > 0
+      ? ({ blocked: false } as const)
+      : checkBackoff(previous, certificate.hosts, now);
   if (backoff.blocked) {
     return {
       kind: 'BackingOff',

@@ -24,6 +24,11 @@ export interface CheckInput {
   keyPolicy: KeyPolicy;
   /** LEGO_MINIMUM_VALIDITY in milliseconds. */
   minimumValidityMs: number;
+  /**
+   * An operator asked for a new certificate (a `renew` request, jobs/decide/operator-requests.ts);
+   * absent means not.
+   */
+  renewalRequested?: boolean;
 }
 
 /** Stable reasons why a certificate is needed, in chain order (`NEED_REASONS` in reasons.ts). */
@@ -207,6 +212,19 @@ export const keyDoesNotMatchPolicy: CertificateCheck = ({ secret, keyPolicy }) =
 };
 
 /**
+ * An operator asked for a new certificate although nothing else calls for one (`kube-lego
+ * renew`: a request in the status ConfigMap). Last in the chain: when another check also
+ * fails, its reason is the more useful one to report.
+ */
+export const renewalWasRequested: CertificateCheck = ({ renewalRequested }) =>
+  renewalRequested === true
+    ? {
+        reason: 'RenewalRequested',
+        message: 'A renewal was requested (kube-lego renew).',
+      }
+    : undefined;
+
+/**
  * The chain, in order, each check with the reason it gives. A unit test pins this order and
  * these reasons; change them only on purpose (and NEED_REASONS with them).
  */
@@ -246,6 +264,7 @@ export const CERTIFICATE_CHECKS = [
     check: issuedThroughOtherDirectory,
   },
   { name: 'keyDoesNotMatchPolicy', reason: 'KeyTypeChanged', check: keyDoesNotMatchPolicy },
+  { name: 'renewalWasRequested', reason: 'RenewalRequested', check: renewalWasRequested },
 ] as const satisfies readonly { name: string; reason: NeedReason; check: CertificateCheck }[];
 
 /**

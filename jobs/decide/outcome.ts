@@ -10,11 +10,14 @@ import { AcmeError, describeError, KubeLegoError } from '../../shared/errors.js'
 import { SECRET_ANNOTATIONS } from '../tls-secret.js';
 import { renewalDueAt } from './renewal-threshold.js';
 import type { LogFields } from '../../shared/logger.js';
-import type {
-  CertificateResult,
-  CertificateStatus,
-  RunStatus,
+import {
+  appendAttempt,
+  type CertificateResult,
+  type CertificateStatus,
+  type RunStatus,
 } from '../../shared/status-entries.js';
+import { formatKey } from '../key-type.js';
+import type { PendingRequest } from '../../shared/status-entries.js';
 import type { CertificateFacts } from './certificate-facts.js';
 import type { DesiredCertificate, EventType, InvalidEntry, SecretView } from '../model.js';
 import { requesterName } from '../model.js';
@@ -33,6 +36,12 @@ export interface CertificateDecision {
   previous: CertificateStatus | undefined;
   /** When the stored certificate is due for renewal ({@link renewalDueAt}); absent without one. */
   renewalAt?: Date;
+  /**
+   * Pending operator requests (retry, renew) the decision honoured; the act step removes them
+   * from the status ConfigMap before ordering (jobs/decide/operator-requests.ts). Absent or
+   * empty: none.
+   */
+  requests?: PendingRequest[];
   action: Action;
 }
 
@@ -155,6 +164,13 @@ export function outcomeWithoutOrder(
 export const LEASE_LOST = 'LeaseLost' satisfies OrderReason;
 
 /**
+ * Reason of a certificate not ordered because the operator's request for it (retry, renew) could
+ * not be removed from the status ConfigMap: a request is honoured only once it is removed, so
+ * that a request that cannot be removed never orders a certificate on every run.
+ */
+export const REQUEST_NOT_CLEARED = 'RequestNotCleared' satisfies OrderReason;
+
+/**
  * A needed certificate that was not ordered because the run failed as a whole or was stopped
  * (jobs/decide/failure-class.ts): result `Failed` with the run's reason, no Event (nothing is
  * wrong with it), and its failure memory (count, back-off) left as it was.
@@ -195,7 +211,14 @@ export function orderStartLog(action: Extract<Action, { kind: 'Issue' }>): LogLi
  */
 export function issuedOutcome(
   decision: CertificateDecision & { action: Extract<Action, { kind: 'Issue' }> },
-  issued: { notAfter: Date; serialNumber: string; notBefore?: Date; directoryUrl?: string },
+  issued: {
+    notAfter: Date;
+    serialNumber: string;
+    notBefore?: Date;
+    directoryUrl?: string;
+    /** The new key, as `RSA 2048` (the key policy's): recorded as the entry's `keyType`. */
+    keyType?: string;
+  },
   now: Date,
   minimumValidityMs?: number,
 ): CertificateOutcome {
@@ -220,6 +243,15 @@ export function issuedOutcome(
     event: { type: 'Normal', reason: result, message },
     status: {
       ...withoutFailures(baseStatus(decision, now)),
+      lastSuccessAt: now.toISOString(),
+      history: appendAttempt(decision.previous?.history, {
+        at: now.toISOString(),
+        result,
+        reason: action.reason,
+        message: `Valid until ${issued.notAfter.toISOString()}.`,
+        ...(issued.directoryUrl ? { directoryUrl: issued.directoryUrl } : {}),
+      }),
+      ...(issued.keyType ? { keyType: issued.keyType } : {}),
       notAfter: issued.notAfter.toISOString(),
       ...(issued.notBefore
         ? {
@@ -246,13 +278,17 @@ export function issuedOutcome(
 /**
  * The outcome of an order that failed at `failedAt`: `Failed` with the failure's reason, one more
  * failure counted and the next attempt pushed back ({@link nextFailureStatus}); a Warning
- * `IssuanceFailed` Event. `checkedAt` (default `failedAt`) is when the decision was taken.
+ * `IssuanceFailed` Event. `checkedAt` (default `failedAt`) is when the decision was taken. The
+ * failure's reason and message are also kept apart (`lastFailureReason`, `lastFailureMessage`),
+ * where later back-off runs leave them, and added to the entry's history with `directoryUrl`
+ * (LEGO_URL) when given.
  */
 export function failedOutcome(
   decision: CertificateDecision,
   failure: IssuanceFailure,
   failedAt: Date,
   checkedAt: Date = failedAt,
+  directoryUrl?: string,
 ): CertificateOutcome {
   const fields = nextFailureStatus(
     decision.previous,
@@ -277,7 +313,19 @@ export function failedOutcome(
       reason: ISSUANCE_FAILED,
       message: `${failure.message} Next attempt not before ${fields.retryAfter}.`,
     },
-    status: { ...baseStatus(decision, checkedAt), ...fields },
+    status: {
+      ...baseStatus(decision, checkedAt),
+      ...fields,
+      lastFailureReason: failure.reason,
+      lastFailureMessage: failure.message,
+      history: appendAttempt(decision.previous?.history, {
+        at: failedAt.toISOString(),
+        result: 'Failed',
+        reason: failure.reason,
+        message: failure.message,
+        ...(directoryUrl ? { directoryUrl } : {}),
+      }),
+    },
   };
 }
 
@@ -404,6 +452,7 @@ function baseStatus(decision: CertificateDecision, now: Date): CertificateStatus
     ...(facts ? { notBefore: facts.notBefore.toISOString() } : {}),
     ...(facts && renewalAt ? { renewalAt: renewalAt.toISOString() } : {}),
     ...(directoryUrl ? { directoryUrl } : {}),
+    ...(facts ? { keyType: formatKey(facts.key) } : {}),
     result: 'Valid',
     reason: '',
     message: '',
@@ -413,13 +462,24 @@ function baseStatus(decision: CertificateDecision, now: Date): CertificateStatus
     ...(previous?.lastFailureAt ? { lastFailureAt: previous.lastFailureAt } : {}),
     ...(previous?.retryAfter ? { retryAfter: previous.retryAfter } : {}),
     ...(previous?.failedHosts ? { failedHosts: previous.failedHosts } : {}),
+    // What happened before is kept by every run that does not add to it (a back-off, a valid
+    // certificate, a run that stopped): only an attempt changes these.
+    ...(previous?.lastFailureReason ? { lastFailureReason: previous.lastFailureReason } : {}),
+    ...(previous?.lastFailureMessage ? { lastFailureMessage: previous.lastFailureMessage } : {}),
+    ...(previous?.lastSuccessAt ? { lastSuccessAt: previous.lastSuccessAt } : {}),
+    ...(previous?.history ? { history: previous.history } : {}),
   };
 }
 
-/** A status with the failure memory cleared: after a success or a valid certificate. */
+/**
+ * A status with the failure memory cleared: after a success or a valid certificate. The failures
+ * stay in `history`.
+ */
 function withoutFailures(status: CertificateStatus): CertificateStatus {
   const {
     lastFailureAt: _lastFailureAt,
+    lastFailureReason: _lastFailureReason,
+    lastFailureMessage: _lastFailureMessage,
     retryAfter: _retryAfter,
     failedHosts: _failedHosts,
     ...rest

@@ -20,6 +20,7 @@ export const NEED_REASONS = [
   'RenewalDue',
   'DirectoryChanged',
   'KeyTypeChanged',
+  'RenewalRequested',
 ] as const;
 export type NeedReason = (typeof NEED_REASONS)[number];
 
@@ -73,7 +74,13 @@ export const SKIP_REASONS = [
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
 /** What came of an order, or why none was started although one was decided. */
-export const ORDER_REASONS = ['Issued', 'Renewed', 'IssuanceFailed', 'LeaseLost'] as const;
+export const ORDER_REASONS = [
+  'Issued',
+  'Renewed',
+  'IssuanceFailed',
+  'LeaseLost',
+  'RequestNotCleared',
+] as const;
 export type OrderReason = (typeof ORDER_REASONS)[number];
 
 /**

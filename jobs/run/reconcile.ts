@@ -8,7 +8,7 @@
  */
 import { describeError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import type { CertificateStatus, RunStatus } from '../../shared/status-entries.js';
+import type { CertificateStatus, PendingRequest, RunStatus } from '../../shared/status-entries.js';
 import {
   classifyFailure,
   RUN_FAILURE_REASONS,
@@ -21,6 +21,7 @@ import {
   issuedOutcome,
   orderStartLog,
   outcomeWithoutOrder,
+  REQUEST_NOT_CLEARED,
   runSummary,
   type CertificateDecision as PlannedDecision,
   type CertificateOutcome,
@@ -47,6 +48,12 @@ export interface ActPorts {
    * installs it without ordering, so a back-off does not hold it back.
    */
   hasKept(certificate: DesiredCertificate): boolean;
+  /**
+   * Removes an operator's request from the status ConfigMap, provided it still has the value
+   * read (jobs/kube/status-store.ts).
+   * @throws when it cannot (changed meanwhile, API error): the request is then not honoured.
+   */
+  clearRequest(request: PendingRequest): Promise<void>;
 }
 
 export interface RunReport {
@@ -102,6 +109,20 @@ export async function reconcile(
     await record([targetOf(entry.ref)], event);
   }
 
+  /** Removes the requests; the sentence saying why one could not be, if any. */
+  const clearRequests = async (
+    requests: readonly PendingRequest[],
+  ): Promise<string | undefined> => {
+    for (const request of requests) {
+      try {
+        await ports.clearRequest(request);
+      } catch (error) {
+        return `The ${request.kind} request (key ${request.key} of the status ConfigMap) could not be removed (${describeError(error)}), so it is not honoured in this run.`;
+      }
+    }
+    return undefined;
+  };
+
   // Set by the first failure of the whole run (classifyFailure scope 'run').
   let runFailure: { reason: RunFailureReason; message: string } | undefined;
   for (const planned of plan.decisions) {
@@ -139,11 +160,31 @@ export async function reconcile(
       action.kind === 'Issue' && notAttempted
         ? notAttemptedOutcome(decision, notAttempted, checkedAt)
         : outcomeWithoutOrder(decision, action.kind === 'Issue' && ports.mayContinue(), checkedAt);
+    const requests = decision.requests ?? [];
+    if (outcome === undefined && action.kind === 'Issue' && requests.length > 0) {
+      // Cleared before ordering: a request that cannot be cleared must not order every run.
+      log.info('honouring the operator’s request', {
+        requests: [...new Set(requests.map((r) => r.kind))].join(','),
+        reason: action.reason,
+      });
+      const notCleared = await clearRequests(requests);
+      if (notCleared)
+        outcome = notAttemptedOutcome(
+          decision,
+          { reason: REQUEST_NOT_CLEARED, message: notCleared },
+          checkedAt,
+        );
+    }
     if (outcome === undefined && action.kind === 'Issue') {
       write(log, orderStartLog(action));
       try {
         const issued = await ports.issue(certificate, log);
-        outcome = issuedOutcome({ ...decision, action }, issued, checkedAt, plan.minimumValidityMs);
+        outcome = issuedOutcome(
+          { ...decision, action },
+          { ...issued, keyType: plan.keyType },
+          checkedAt,
+          plan.minimumValidityMs,
+        );
       } catch (error) {
         const failure = classifyFailure(error);
         if (failure.scope === 'run') {
@@ -156,11 +197,17 @@ export async function reconcile(
           });
           outcome = notAttemptedOutcome(decision, runFailure, checkedAt);
         } else {
-          outcome = failedOutcome(decision, failure, now(), checkedAt);
+          outcome = failedOutcome(decision, failure, now(), checkedAt, plan.directoryUrl);
         }
       }
     }
     if (outcome === undefined) continue;
+    if (action.kind === 'Valid' && requests.length > 0) {
+      // Nothing to retry: the request is done with.
+      const notCleared = await clearRequests(requests);
+      if (notCleared) log.warn('could not clear the operator’s request', { error: notCleared });
+      else log.info('request cleared: the certificate is valid, nothing to retry');
+    }
     counts[outcome.tally]++;
     write(log, outcome.log);
     await record(certificate.requesters.map(targetOf), outcome.event);

@@ -7,6 +7,8 @@ import { renewalDueAt } from '../decide/renewal-threshold.js';
 import { decideAction, type CertificateInput, type DecideSettings } from '../decide/action.js';
 import { parseSecret } from '../decide/certificate-facts.js';
 import { collectCertificates, type CollectSettings } from '../decide/desired-certificates.js';
+import { findRequests } from '../decide/operator-requests.js';
+import { formatKey, keyPolicyDescription } from '../key-type.js';
 import type { CertificateDecision } from '../decide/outcome.js';
 import type {
   DesiredCertificate,
@@ -51,6 +53,8 @@ export interface RunPlan {
   directoryUrl: string;
   /** LEGO_MINIMUM_VALIDITY: each status entry records when its certificate will be renewed. */
   minimumValidityMs: number;
+  /** The key a new certificate gets (LEGO_KEY_TYPE), as `RSA 2048`: recorded in its status. */
+  keyType: string;
 }
 
 /**
@@ -74,6 +78,7 @@ export async function gatherAndDecide(
     previousStatus: gathered.status,
     directoryUrl: settings.directoryUrl,
     minimumValidityMs: settings.minimumValidityMs,
+    keyType: formatKey(keyPolicyDescription(settings.keyPolicy)),
   };
 }
 
@@ -93,8 +98,8 @@ export async function gather(ports: GatherPorts): Promise<Gathered> {
 
 /**
  * Gather, completed for the collected certificates: one {@link CertificateInput} each, its
- * Secret parsed once (a Secret missing from the TLS list is read singly) and its previous status
- * attached by key.
+ * Secret parsed once (a Secret missing from the TLS list is read singly), its previous status
+ * attached by key, and the operator's pending requests for it.
  * @throws KubeApiError when a single read fails.
  */
 export async function gatherInputs(
@@ -114,6 +119,7 @@ export async function gatherInputs(
       certificate,
       secret: secret === undefined ? undefined : parseSecret(secret),
       previous: previousByKey.get(statusKey(certificate.namespace, certificate.secretName)),
+      requests: findRequests(certificate, gathered.status.requests ?? []),
     });
   }
   return inputs;
@@ -130,6 +136,7 @@ export function decide(
     secret: input.secret?.view,
     facts: input.secret?.facts,
     previous: input.previous,
+    ...(input.requests && input.requests.length > 0 ? { requests: [...input.requests] } : {}),
     ...(input.secret?.facts
       ? {
           renewalAt: renewalDueAt(

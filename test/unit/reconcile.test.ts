@@ -31,7 +31,12 @@ import {
   StoppedError,
 } from '../../shared/errors.js';
 import { createLogger, silentLogger, type Logger } from '../../shared/logger.js';
-import { encodeStatus, statusKey, type CertificateStatus } from '../../shared/status-entries.js';
+import {
+  encodeStatus,
+  statusKey,
+  type CertificateStatus,
+  type PendingRequest,
+} from '../../shared/status-entries.js';
 import { DAY, HOUR, MINUTE, NOW, at, secret, status, tlsSecret } from './decide/fixtures.js';
 
 const DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
@@ -84,8 +89,16 @@ class FakeCluster implements GatherPorts {
     return Promise.resolve(this.secrets.find((s) => s.namespace === namespace && s.name === name));
   }
 
+  /** The operator's pending requests in the status ConfigMap. */
+  requests: PendingRequest[] = [];
+
   readStatus(): Promise<RecordedStatus> {
-    return Promise.resolve({ certificates: this.previous, run: undefined, malformed: [] });
+    return Promise.resolve({
+      certificates: this.previous,
+      run: undefined,
+      requests: this.requests,
+      malformed: [],
+    });
   }
 }
 
@@ -143,6 +156,17 @@ class FakeActPorts implements ActPorts {
 
   hasKept(_certificate: DesiredCertificate): boolean {
     return false;
+  }
+
+  /** Keys of the requests removed, in order. */
+  readonly clearedRequests: string[] = [];
+  /** Makes every clearRequest fail (the key changed meanwhile, an API error). */
+  clearError: Error | undefined;
+
+  clearRequest(request: PendingRequest): Promise<void> {
+    if (this.clearError) return Promise.reject(this.clearError);
+    this.clearedRequests.push(request.key);
+    return Promise.resolve();
   }
 
   stopRequested(): string | undefined {
@@ -283,6 +307,17 @@ describe('reconcile: a failing certificate', () => {
       lastFailureAt: NOW.toISOString(),
       retryAfter: at(3 * HOUR).toISOString(),
       failedHosts: A_HOSTS,
+      lastFailureReason: 'AcmeRateLimited',
+      lastFailureMessage: 'too many certificates already issued',
+      history: [
+        {
+          at: NOW.toISOString(),
+          result: 'Failed',
+          reason: 'AcmeRateLimited',
+          message: 'too many certificates already issued',
+          directoryUrl: DIRECTORY,
+        },
+      ],
     });
   });
 
@@ -860,6 +895,7 @@ describe('reconcile: a plan built by hand', () => {
       ],
       invalid: [],
       skipped: [{ namespace: 'blog', name: 'old', reason: 'NoTlsEntries', message: 'none' }],
+      keyType: 'RSA 2048',
       previousStatus: { certificates: [], run: undefined, malformed: [] },
       directoryUrl: DIRECTORY,
       minimumValidityMs: SETTINGS.minimumValidityMs,
@@ -1045,4 +1081,149 @@ describe('reconcile: failures of the whole run are charged to the run, once', ()
     assert.equal(entry(report, 'shop', 'b-tls').failures, 0);
     assert.equal(report.run.reason, 'Stopped');
   });
+});
+
+describe('reconcile: the operator’s requests (retry, renew) and the kept failure', () => {
+  const hosts = ['shop.example'];
+  const failing = () =>
+    status({
+      hosts,
+      result: 'BackingOff',
+      reason: 'BackingOff',
+      message: '1 consecutive failed attempt',
+      failures: 1,
+      lastFailureAt: at(-30 * MINUTE).toISOString(),
+      lastFailureReason: 'AcmeConnection',
+      lastFailureMessage: 'Fetching http://shop.example/…: connection refused',
+      retryAfter: at(30 * MINUTE).toISOString(),
+      failedHosts: hosts,
+      history: [
+        {
+          at: at(-30 * MINUTE).toISOString(),
+          result: 'Failed',
+          reason: 'AcmeConnection',
+          message: 'connection refused',
+        },
+      ],
+    });
+  const request = (kind: 'retry' | 'renew'): PendingRequest => ({
+    kind,
+    key: `_${kind}.shop.web-tls`,
+    value: at(-MINUTE).toISOString(),
+  });
+  const web = () => [ingress('web', [{ hosts, secretName: 'web-tls' }])];
+
+  const rows: {
+    name: string;
+    secrets: () => SecretView[];
+    previous: () => CertificateStatus[];
+    requests: PendingRequest[];
+    clearError?: Error;
+    issued: string[];
+    cleared: string[];
+    result: CertificateStatus['result'];
+    reason: string;
+  }[] = [
+    {
+      name: 'a back-off run keeps the failure’s reason, message, time and history',
+      secrets: () => [],
+      previous: () => [failing()],
+      requests: [],
+      issued: [],
+      cleared: [],
+      result: 'BackingOff',
+      reason: 'BackingOff',
+    },
+    {
+      name: 'retry skips the back-off: ordered at once, the request removed first',
+      secrets: () => [],
+      previous: () => [failing()],
+      requests: [request('retry')],
+      issued: ['shop/web-tls'],
+      cleared: ['_retry.shop.web-tls'],
+      result: 'Issued',
+      reason: 'SecretMissing',
+    },
+    {
+      name: 'renew of a valid certificate: RenewalRequested',
+      secrets: () => [validSecret('web-tls', hosts)],
+      previous: () => [],
+      requests: [request('renew')],
+      issued: ['shop/web-tls'],
+      cleared: ['_renew.shop.web-tls'],
+      result: 'Renewed',
+      reason: 'RenewalRequested',
+    },
+    {
+      name: 'renew of a certificate that is due anyway keeps the chain’s own reason',
+      secrets: () => [dueSecret('web-tls', hosts)],
+      previous: () => [],
+      requests: [request('renew')],
+      issued: ['shop/web-tls'],
+      cleared: ['_renew.shop.web-tls'],
+      result: 'Renewed',
+      reason: 'RenewalDue',
+    },
+    {
+      name: 'retry of a valid certificate: nothing ordered, the request removed',
+      secrets: () => [validSecret('web-tls', hosts)],
+      previous: () => [],
+      requests: [request('retry')],
+      issued: [],
+      cleared: ['_retry.shop.web-tls'],
+      result: 'Valid',
+      reason: 'UpToDate',
+    },
+    {
+      name: 'a request that cannot be removed is not honoured (no order every run)',
+      secrets: () => [validSecret('web-tls', hosts)],
+      previous: () => [],
+      requests: [request('renew')],
+      clearError: new Error('the object has been modified'),
+      issued: [],
+      cleared: [],
+      result: 'Failed',
+      reason: 'RequestNotCleared',
+    },
+  ];
+
+  for (const row of rows) {
+    test(row.name, async () => {
+      const cluster = new FakeCluster(web(), row.secrets(), row.previous());
+      cluster.requests = row.requests;
+      const ports = new FakeActPorts();
+      ports.clearError = row.clearError;
+      const report = await act(await plan(cluster), ports);
+      assert.deepEqual(ports.issued, row.issued);
+      assert.deepEqual(ports.clearedRequests, row.cleared);
+      const after = entry(report, 'shop', 'web-tls');
+      assert.equal(after.result, row.result);
+      assert.equal(after.reason, row.reason);
+      const before = row.previous()[0];
+      if (row.result === 'BackingOff' && before) {
+        for (const field of [
+          'lastFailureAt',
+          'lastFailureReason',
+          'lastFailureMessage',
+          'retryAfter',
+          'failures',
+          'history',
+        ] as const)
+          assert.deepEqual(after[field], before[field], `${field} unchanged by a back-off run`);
+      }
+      if (row.result === 'Issued' || row.result === 'Renewed') {
+        assert.equal(after.lastSuccessAt, NOW.toISOString());
+        assert.equal(after.failures, 0);
+        assert.equal(after.lastFailureReason, undefined);
+        const last = after.history?.at(-1);
+        assert.deepEqual(
+          { result: last?.result, reason: last?.reason, at: last?.at },
+          { result: row.result, reason: row.reason, at: NOW.toISOString() },
+        );
+        assert.equal(after.keyType, 'RSA 2048', 'the key policy’s key type');
+        // The earlier failure stays in the history.
+        assert.equal(after.history?.length, (before?.history?.length ?? 0) + 1);
+      }
+    });
+  }
 });

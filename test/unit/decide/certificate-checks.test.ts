@@ -66,6 +66,7 @@ test('the chain has this order', () => {
       'certificateNearsExpiry',
       'issuedThroughOtherDirectory',
       'keyDoesNotMatchPolicy',
+      'renewalWasRequested',
     ],
   );
 });
@@ -148,6 +149,12 @@ describe('each check is the first to fail for its row', () => {
       check: 'keyDoesNotMatchPolicy',
       reason: 'KeyTypeChanged',
       input: () => input(tlsSecret(GOOD), { keyPolicy: { keyType: 'rsa', rsaKeySize: 4096 } }),
+    },
+    {
+      // A valid certificate that an operator asked to renew (`kube-lego renew`).
+      check: 'renewalWasRequested',
+      reason: 'RenewalRequested',
+      input: () => input(tlsSecret(GOOD), { renewalRequested: true }),
     },
   ];
 

@@ -2,9 +2,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  appendAttempt,
+  COMPRESSED_KEY,
   decodeStatus,
   encodeStatus,
+  HISTORY_LIMIT,
+  requestKey,
   RUN_KEY,
+  shortMessage,
   statusKey,
   type CertificateStatus,
   type RunStatus,
@@ -67,12 +72,18 @@ describe('status entries', () => {
     assert.deepEqual(decodeStatus(data), {
       certificates: [FAILED, certificate()],
       run: RUN,
+      requests: [],
       malformed: [],
     });
   });
 
   test('absent data decodes to nothing', () => {
-    assert.deepEqual(decodeStatus(undefined), { certificates: [], run: undefined, malformed: [] });
+    assert.deepEqual(decodeStatus(undefined), {
+      certificates: [],
+      run: undefined,
+      requests: [],
+      malformed: [],
+    });
   });
 
   test('missing optional fields get their defaults', () => {
@@ -135,11 +146,13 @@ describe('status entries', () => {
     assert.deepEqual(decodeStatus({ [RUN_KEY]: 'not json' }), {
       certificates: [],
       run: undefined,
+      requests: [],
       malformed: [RUN_KEY],
     });
     assert.deepEqual(decodeStatus({ [RUN_KEY]: JSON.stringify({ ...RUN, finishedAt: 5 }) }), {
       certificates: [],
       run: undefined,
+      requests: [],
       malformed: [RUN_KEY],
     });
     assert.deepEqual(decodeStatus({ [RUN_KEY]: '[]' }).malformed, [RUN_KEY]);
@@ -212,4 +225,95 @@ test('past the plain budget the certificates are written compressed, and read ba
   assert.deepEqual(decodeStatus({ [COMPRESSED_KEY]: 'not gzip' }).malformed, [COMPRESSED_KEY]);
   // A small set stays readable, one key per certificate.
   assert.ok(Object.keys(encodeStatus(many.slice(0, 3), run)).includes('shop.site-0000-tls'));
+});
+
+describe("issue 10: the last failure, the history and the operator's requests", () => {
+  test('an entry written before these fields existed still reads, without them', () => {
+    const old = JSON.stringify(FAILED);
+    const [read] = decodeStatus({ 'blog.blog-tls': old }).certificates;
+    assert.deepEqual(read, FAILED);
+    assert.equal(read?.history, undefined);
+    assert.equal(read?.lastFailureReason, undefined);
+  });
+
+  test('the new fields round-trip; unreadable history records are dropped, not the entry', () => {
+    const entry = certificate({
+      lastFailureReason: 'AcmeConnection',
+      lastFailureMessage: 'connection refused',
+      lastSuccessAt: '2025-06-01T00:00:30.000Z',
+      keyType: 'ECDSA P-256',
+      history: [{ at: 'a', result: 'Failed', reason: 'AcmeConnection', message: 'refused' }],
+    });
+    assert.deepEqual(decodeStatus(encodeStatus([entry], RUN)).certificates, [entry]);
+    const damaged = decodeStatus({
+      'shop.web-tls': JSON.stringify({ ...entry, history: [{ at: 1 }, ...entry.history!] }),
+      'shop.other': JSON.stringify({ ...entry, secretName: 'other', history: 'x' }),
+    });
+    assert.deepEqual(damaged.malformed, []);
+    assert.deepEqual(
+      damaged.certificates.map((c) => c.history),
+      [undefined, entry.history],
+    );
+  });
+
+  test('appendAttempt keeps the last HISTORY_LIMIT attempts with short one-line messages', () => {
+    let history = undefined as ReturnType<typeof appendAttempt> | undefined;
+    for (let i = 0; i < HISTORY_LIMIT + 2; i++)
+      history = appendAttempt(history, {
+        at: String(i),
+        result: 'Failed',
+        reason: 'R',
+        message: `line one\n  line two ${'x'.repeat(300)}`,
+      });
+    assert.equal(history?.length, HISTORY_LIMIT);
+    assert.equal(history?.[0]?.at, '2');
+    assert.equal(history?.at(-1)?.message.length, 200);
+    assert.match(history?.at(-1)?.message ?? '', /^line one line two x+…$/);
+    assert.equal(shortMessage('short'), 'short');
+  });
+
+  test('request keys are read as requests, never as certificates or malformed; they cannot collide', () => {
+    const key = requestKey('renew', 'shop', 'web-tls');
+    assert.equal(key, '_renew.shop.web-tls');
+    const read = decodeStatus({
+      [key]: 'now',
+      [requestKey('retry', 'shop', 'web-tls')]: '2025-06-01T00:00:00Z',
+      'shop.web-tls': JSON.stringify(certificate()),
+    });
+    assert.deepEqual(read.requests, [
+      { kind: 'renew', key: '_renew.shop.web-tls', value: 'now' },
+      { kind: 'retry', key: '_retry.shop.web-tls', value: '2025-06-01T00:00:00Z' },
+    ]);
+    assert.deepEqual(read.malformed, []);
+    assert.equal(read.certificates.length, 1);
+    // A namespace cannot start with `_`, so no certificate key is a request key; long names
+    // keep a valid ConfigMap key.
+    const long = requestKey('retry', 'n'.repeat(63), 's'.repeat(253));
+    assert.ok(long.length <= 253 && /^[-._a-zA-Z0-9]+$/.test(long));
+    assert.notEqual(long, requestKey('retry', 'n'.repeat(63), `${'s'.repeat(252)}t`));
+  });
+
+  test('5,000 certificates with full histories still fit a ConfigMap (older attempts left out)', () => {
+    const many = Array.from({ length: 5000 }, (_, i) =>
+      certificate({
+        secretName: `site-${i}-tls`,
+        hosts: [`site-${i}.example.com`],
+        history: Array.from({ length: HISTORY_LIMIT }, (_, j) => ({
+          at: new Date(Date.UTC(2025, 0, 1 + j, 0, 0, i % 60)).toISOString(),
+          result: 'Failed' as const,
+          reason: 'AcmeConnection',
+          message: shortMessage(
+            `Fetching http://site-${i}.example.com/.well-known/acme-challenge/<token>: Connection refused after ${i * j} ms ${'detail '.repeat(20)}`,
+          ),
+        })),
+      }),
+    );
+    const data = encodeStatus(many, RUN);
+    const size = Object.entries(data).reduce((n, [k, v]) => n + k.length + v.length, 0);
+    assert.ok(size < 1024 * 1024 - 64 * 1024, `fits under 1 MiB (${size} bytes)`);
+    const back = decodeStatus(data);
+    assert.equal(back.certificates.length, 5000);
+    assert.ok(COMPRESSED_KEY in data);
+    assert.ok((back.certificates[0]?.history?.length ?? 0) >= 1, 'the last attempt is kept');
+  });
 });
