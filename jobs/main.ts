@@ -85,11 +85,12 @@ async function main(argv: string[]): Promise<number> {
   // The job and the responder read one settings ConfigMap: a name neither reads is a typo.
   for (const unknown of findUnknownVariables(process.env, [jobSettings, responderSettings]))
     logger.warn(describeUnknownVariable(unknown), { variable: unknown.name });
-  const missing = await installMissing(settings, namespace, chosen === runCommand);
+  // Only `status` needs an install; the other commands also work before the first run.
+  const missing = await installMissing(settings, namespace, chosen !== statusCommand);
   if (missing?.refuse) {
     process.stderr.write(`kube-lego: ${missing.message}\n`);
-    // status has nothing to show (1); a run would be a second install beside the first (2).
-    return chosen === runCommand ? 2 : 1;
+    // status has nothing to show (1); anything else would start a second install (2).
+    return chosen === statusCommand ? 1 : 2;
   }
   if (missing) logger.warn(missing.message);
   const now = clockFrom(process.env);
@@ -120,14 +121,16 @@ async function namespaceChoice(flag: unknown): Promise<NamespaceChoice> {
  * Whether the chosen namespace lacks an install, as a message saying where the install is
  * (jobs/commands/install-hint.ts); `undefined` when it has one or need not be checked. A run
  * checks only a namespace nobody named (the context's or `default`): in a pod LEGO_NAMESPACE is
- * always set, and a first run legitimately finds nothing. `refuse`: `status` has nothing to
- * show; a run refuses only when the install is elsewhere (it would start a second one here).
+ * always set, and a first run legitimately finds nothing (`beforeFirstRun`: the command works
+ * without an install). `refuse`: `status` has nothing to show; another command refuses only
+ * when the install is elsewhere (it would start a second one here).
  */
 async function installMissing(
   settings: JobSettings,
   choice: NamespaceChoice,
-  isRun: boolean,
+  beforeFirstRun: boolean,
 ): Promise<{ message: string; refuse: boolean } | undefined> {
+  const isRun = beforeFirstRun;
   if (isRun && (choice.source === 'flag' || choice.source === 'variable')) return undefined;
   const [{ loadKubeConfig }, { limitKubeRequests }, { InstallSearch }, { installHint }] =
     await Promise.all([

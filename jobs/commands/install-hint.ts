@@ -21,6 +21,7 @@ export function installHint(
   const [first, ...more] = elsewhere.namespaces;
   if (first === undefined)
     return `${here}, and no other namespace has a status ConfigMap ${statusConfigMap} labelled by kube-lego (has a run finished yet?)`;
-  if (more.length === 0) return `${here}; kube-lego is installed in namespace ${first}: use -n ${first}`;
+  if (more.length === 0)
+    return `${here}; kube-lego is installed in namespace ${first}: use -n ${first}`;
   return `${here}; kube-lego is installed in namespaces ${elsewhere.namespaces.join(', ')}: choose one with -n`;
 }
