@@ -25,15 +25,18 @@ test('ten API requests share one connection', async () => {
   const core = config.makeApiClient(CoreV1Api);
   let sockets = 0;
   // Every connection an https.Agent opens goes through its createConnection (Node's own code).
-  const original = https.Agent.prototype.createConnection;
-  https.Agent.prototype.createConnection = function (this: https.Agent, ...args) {
+  const prototype = https.Agent.prototype as unknown as {
+    createConnection: (this: https.Agent, ...args: unknown[]) => unknown;
+  };
+  const original = prototype.createConnection;
+  prototype.createConnection = function (this: https.Agent, ...args: unknown[]) {
     sockets++;
     return original.apply(this, args);
-  } as typeof original;
+  };
   try {
     for (let i = 0; i < 10; i++) await core.listNamespace({ limit: 1 });
   } finally {
-    https.Agent.prototype.createConnection = original;
+    prototype.createConnection = original;
   }
   assert.equal(sockets, 1, 'one connection for ten sequential requests');
 });
