@@ -8,6 +8,7 @@ import type { CertificateStatus, RunStatus } from '../shared/status-entries.js';
 import { REQUEST_RESULTS, type RequestResult } from './answer.js';
 import type { RejectReason, ShedReason } from './http-server.js';
 import { formatFamilies, type MetricFamily, type Sample } from './prometheus-text.js';
+import { statusSource } from '../shared/status-source.js';
 
 /** Which of the two ConfigMaps a watch metric is about (the label `configmap`). */
 export type ConfigMapRole = 'challenge' | 'status';
@@ -173,7 +174,10 @@ export function certificateFamilies(
     push(renewal, c.renewalAt);
     if (c.directoryUrl)
       directories.push({ labels: { ...labels, ...directoryLabels(c.directoryUrl) }, value: 1 });
-    results.push({ labels: { ...labels, result: c.result }, value: 1 });
+    results.push({
+      labels: { ...labels, result: c.result, source: statusSource(c.ingresses) },
+      value: 1,
+    });
     failures.push({ labels, value: c.failures });
   }
   const seconds = (iso: string | undefined) => (iso ? Date.parse(iso) / 1000 : NaN);

@@ -6,8 +6,10 @@
  * it in memory nor sends an ACME request.
  */
 import {
+  ApisApi,
   CoordinationV1Api,
   CoreV1Api,
+  CustomObjectsApi,
   NetworkingV1Api,
   type KubeConfig,
 } from '@kubernetes/client-node';
@@ -28,12 +30,13 @@ import { KeptCertificateStore } from '../kube/kept-certificate-store.js';
 import { keptMatches, type KeptCertificate } from '../../shared/kept-certificates.js';
 import { limitKubeRequests } from '../../shared/kube/request-timeout.js';
 import type { StopRequest } from '../run/stop-request.js';
-import type { DesiredCertificate } from '../model.js';
+import type { DesiredCertificate, GatewayView } from '../model.js';
 import { selfCheck } from '../issue/self-check.js';
 import { AccountSecretStore } from '../kube/account-secret.js';
 import { ChallengeStore } from '../kube/challenge-store.js';
 import { EventRecorder } from '../kube/event-recorder.js';
 import { listIngresses } from '../kube/ingress-source.js';
+import { readGatewaysIfServed } from '../kube/gateway-reading.js';
 import { countKubeRequests, type RequestCounter } from '../kube/request-counter.js';
 import { RunLease } from '../kube/run-lease.js';
 import { SecretStore } from '../kube/secret-store.js';
@@ -141,6 +144,19 @@ export function wireJob(
     settings.leaseDuration,
   );
 
+  // Gateways (Gateway API): read when LEGO_SOURCES names them, or by default when discovery
+  // finds the API; once per command. A cluster without it costs one request and one info line.
+  let gateways: Promise<GatewayView[]> | undefined;
+  const readGateways = () =>
+    readGatewaysIfServed(
+      {
+        apis: clients.config.makeApiClient(ApisApi),
+        custom: clients.config.makeApiClient(CustomObjectsApi),
+      },
+      settings,
+      logger,
+    );
+
   let acme: Promise<AcmeParts> | undefined;
   const loadAcme = () => (acme ??= loadAcmeParts(settings, clients, logger, now));
 
@@ -195,7 +211,11 @@ export function wireJob(
     apiRequests: () => clients.requests.count(),
     acmeRequests: async () => (acme ? (await acme).requests() : 0),
     gather: {
-      listIngresses: () => listIngresses(clients.networking, settings.watchNamespace),
+      listIngresses: () =>
+        settings.sources.length > 0 && !settings.sources.includes('ingress')
+          ? Promise.resolve([])
+          : listIngresses(clients.networking, settings.watchNamespace),
+      listGateways: () => (gateways ??= readGateways()),
       listTlsSecrets: () => secrets.listTlsSecrets(settings.watchNamespace),
       getSecret: (namespace, name) => secrets.get(namespace, name),
       readStatus: () => status.read(),
@@ -227,7 +247,11 @@ export function wireJob(
     cleanup: async () => {
       // Only providers in use: gce's cleanup lists Services cluster-wide, which RBAC may not
       // allow an nginx-only installation.
-      for (const provider of settings.supportedIngressProvider) {
+      const inUse = [
+        ...settings.supportedIngressProvider,
+        ...((await gateways?.catch(() => undefined))?.length ? (['gateway'] as const) : []),
+      ];
+      for (const provider of inUse) {
         await routers[provider].cleanup().catch((error: unknown) => {
           logger.warn('could not clean up challenge routes', { error: describeError(error) });
         });
@@ -247,6 +271,9 @@ function decisionSettings(settings: JobSettings): DecisionSettings {
     supportedIngressProvider: settings.supportedIngressProvider,
     defaultIngressClass: settings.defaultIngressClass,
     defaultIngressProvider: settings.defaultIngressProvider,
+    supportedGatewayClass: settings.supportedGatewayClass,
+    namespace: settings.namespace,
+    gatewayHttpPort: settings.gatewayHttpPort,
     directoryUrl: settings.url,
     keyPolicy: { keyType: settings.keyType, rsaKeySize: settings.rsaKeySize },
     minimumValidityMs: settings.minimumValidity,

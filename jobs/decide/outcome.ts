@@ -333,8 +333,8 @@ export function invalidEntryOutcomes(
         message: 'invalid TLS entry',
         fields: {
           namespace: entry.ref.namespace,
-          ingress: entry.ref.name,
-          entry: entry.ref.index,
+          [entry.ref.kind.toLowerCase()]: entry.ref.name,
+          entry: entry.ref.listener ?? entry.ref.index,
           secret: entry.secretName,
           reason: entry.reason,
           message: entry.message,

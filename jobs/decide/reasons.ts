@@ -37,12 +37,28 @@ export const HOSTS_REJECTION_REASONS = [
 ] as const;
 export type HostsRejectionReason = (typeof HOSTS_REJECTION_REASONS)[number];
 
+/**
+ * Why a Gateway's HTTPS listener gets no certificate (besides the host and Secret name reasons):
+ * no hostname (the job does not guess hosts from routes, docs/routing.md), no Secret to store
+ * the certificate in, a Secret of another namespace or a reference to another kind, or no HTTP
+ * listener on port 80 through which the challenge can reach the responder.
+ */
+export const LISTENER_REJECTION_REASONS = [
+  'ListenerWithoutHostname',
+  'NoCertificateRef',
+  'CertificateRefNotSecret',
+  'CertificateRefOtherNamespace',
+  'NoChallengeListener',
+] as const;
+export type ListenerRejectionReason = (typeof LISTENER_REJECTION_REASONS)[number];
+
 /** Why a TLS entry cannot be served (an Event on its Ingress, no certificate). */
 export const INVALID_ENTRY_REASONS = [
   'NoSecretName',
   'InvalidSecretName',
   ...HOSTS_REJECTION_REASONS,
   'SecretNameConflict',
+  ...LISTENER_REJECTION_REASONS,
 ] as const;
 export type InvalidEntryReason = (typeof INVALID_ENTRY_REASONS)[number];
 
@@ -52,6 +68,7 @@ export const SKIP_REASONS = [
   'UnsupportedIngressClass',
   'UnsupportedIngressProvider',
   'NoTlsEntries',
+  'UnsupportedGatewayClass',
 ] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 

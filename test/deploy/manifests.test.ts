@@ -139,6 +139,8 @@ describe('settings', () => {
       metricsPort: '9091',
       supportedIngressProvider: 'gce',
       defaultIngressProvider: 'gce',
+      sources: 'gateway',
+      gatewayHttpPort: '8000',
       logLevel: 'warn',
       logType: 'json',
     };
@@ -505,7 +507,7 @@ describe('Helm options', () => {
     }[];
     assert.deepEqual(
       rules.map((r) => `${r.resources.join()}:${r.verbs.join()}`),
-      ['ingresses:list', 'secrets:get,list,create,update', 'events:create'],
+      ['ingresses:list', 'gateways:list', 'secrets:get,list,create,update', 'events:create'],
     );
     const gceName = renderHelm({ setString: { 'settings.serviceNameGce': 'acme-gce' } });
     const names = (
@@ -525,6 +527,7 @@ describe('Helm options', () => {
         'settings.secretName': 'acme-account',
         'settings.serviceNameNginx': 'acme-responder',
         'settings.ingressNameNginx': 'acme-challenges',
+        'settings.httpRouteName': 'acme-route',
       },
     });
     const names = (role: string) =>
@@ -537,6 +540,7 @@ describe('Helm options', () => {
       'acme-challenges',
       'acme-lease',
       'acme-responder',
+      'acme-route',
       'acme-status',
       'acme-tokens',
       // Not a setting: the one Secret of certificates obtained but not yet stored.

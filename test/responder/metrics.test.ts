@@ -174,7 +174,7 @@ describe('ResponderMetrics', () => {
     assert.equal(
       sample(
         text,
-        'kube_lego_certificate_result{namespace="blog",secret="blog-tls",result="Failed"}',
+        'kube_lego_certificate_result{namespace="blog",secret="blog-tls",result="Failed",source="Ingress"}',
       ),
       1,
     );
@@ -185,7 +185,7 @@ describe('ResponderMetrics', () => {
     assert.equal(
       sample(
         text,
-        'kube_lego_certificate_result{namespace="odd",secret="a\\"b\\\\c",result="Renewed"}',
+        'kube_lego_certificate_result{namespace="odd",secret="a\\"b\\\\c",result="Renewed",source="Ingress"}',
       ),
       1,
       'label values are escaped',
