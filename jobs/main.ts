@@ -9,6 +9,13 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { standardCommandLine } from '../shared/config/command-line.js';
 import { resolveSettings } from '../shared/config/setting.js';
+import { chooseNamespace, type NamespaceChoice } from '../shared/config/namespace-choice.js';
+import { packageVersion } from '../shared/config/package-version.js';
+import {
+  describeUnknownVariable,
+  findUnknownVariables,
+} from '../shared/config/unknown-variables.js';
+import { responderSettings } from '../responder/settings.js';
 import { ConfigError, describeError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { jobSettings, type JobSettings } from './config.js';
@@ -111,11 +118,32 @@ async function main(argv: string[]): Promise<number> {
       ),
     argv,
     jobSettings,
-  );
+    { version: packageVersion(import.meta.dirname) },
+  ).alias('namespace', 'n');
   const flags = await parser.parseAsync();
-  if (flags.help) return 0;
-  const settings = resolveSettings(jobSettings, flags as Record<string, unknown>, process.env);
+  if (flags.help || flags.version) return 0;
+  const namespace = await namespaceChoice(flags.namespace);
+  const settings = resolveSettings(
+    jobSettings,
+    {
+      ...(flags as Record<string, unknown>),
+      // Validated like a value given by hand; the flag and the variable are read as they are.
+      ...(namespace.source === 'context' ? { namespace: namespace.namespace } : {}),
+    },
+    process.env,
+  );
   const logger = createLogger({ level: settings.logLevel, type: settings.logType });
+  // The job and the responder read one settings ConfigMap: a name neither reads is a typo.
+  for (const unknown of findUnknownVariables(process.env, [jobSettings, responderSettings]))
+    logger.warn(describeUnknownVariable(unknown), { variable: unknown.name });
+  // Only `status` needs an install; the other commands also work before the first run.
+  const missing = await installMissing(settings, namespace, chosen !== statusCommand);
+  if (missing?.refuse) {
+    process.stderr.write(`kube-lego: ${missing.message}\n`);
+    // status has nothing to show (1); anything else would start a second install (2).
+    return chosen === statusCommand ? 1 : 2;
+  }
+  if (missing) logger.warn(missing.message);
   const now = clockFrom(process.env);
   stop = new StopRequest(settings.stopGracePeriod, (signal) => {
     logger.warn(`received ${signal}: no new order is started`, {
@@ -125,6 +153,53 @@ async function main(argv: string[]): Promise<number> {
   });
   if (pendingSignal) stop.request(pendingSignal);
   return chosen(settings, logger, { now, stop });
+}
+
+/**
+ * The namespace of kube-lego's objects, as kubectl chooses one (shared/config/namespace-choice.ts).
+ * The kubeconfig is read only when neither the flag nor LEGO_NAMESPACE names one.
+ */
+async function namespaceChoice(flag: unknown): Promise<NamespaceChoice> {
+  const variable = process.env.LEGO_NAMESPACE;
+  const given = typeof flag === 'string' ? flag : undefined;
+  if (given?.trim() || variable?.trim())
+    return chooseNamespace({ flag: given, variable, context: undefined });
+  const { loadKubeConfig, contextNamespace } = await import('../shared/kube/kube-config.js');
+  return chooseNamespace({ flag: given, variable, context: contextNamespace(loadKubeConfig()) });
+}
+
+/**
+ * Whether the chosen namespace lacks an install, as a message saying where the install is
+ * (jobs/commands/install-hint.ts); `undefined` when it has one or need not be checked. A run
+ * checks only a namespace nobody named (the context's or `default`): in a pod LEGO_NAMESPACE is
+ * always set, and a first run legitimately finds nothing (`beforeFirstRun`: the command works
+ * without an install). `refuse`: `status` has nothing to show; another command refuses only
+ * when the install is elsewhere (it would start a second one here).
+ */
+async function installMissing(
+  settings: JobSettings,
+  choice: NamespaceChoice,
+  beforeFirstRun: boolean,
+): Promise<{ message: string; refuse: boolean } | undefined> {
+  const isRun = beforeFirstRun;
+  if (isRun && (choice.source === 'flag' || choice.source === 'variable')) return undefined;
+  const [{ loadKubeConfig }, { limitKubeRequests }, { InstallSearch }, { installHint }] =
+    await Promise.all([
+      import('../shared/kube/kube-config.js'),
+      import('../shared/kube/request-timeout.js'),
+      import('./kube/install-search.js'),
+      import('./commands/install-hint.js'),
+    ]);
+  const config = loadKubeConfig();
+  limitKubeRequests(config, settings.kubeTimeout);
+  const search = new InstallSearch(config, settings.statusConfigMap, settings.leaseName);
+  if (await search.installedIn(settings.namespace)) return undefined;
+  const elsewhere = await search.findElsewhere();
+  const found = 'namespaces' in elsewhere && elsewhere.namespaces.length > 0;
+  // A first run with no install anywhere is how every install starts.
+  if (isRun && 'namespaces' in elsewhere && !found) return undefined;
+  const message = installHint(choice, settings.statusConfigMap, elsewhere);
+  return { message, refuse: !isRun || found };
 }
 
 try {

@@ -10,12 +10,17 @@
  *    backs off until then (docs/design.md, "Failures and back-off") — and two quick retries of 5xx and network errors;
  *  - a record of the last problem document (RFC 8555 §6.7) and Retry-After, so errors can be
  *    reported with their ACME problem type;
- *  - a count of requests, for the run summary.
+ *  - a count of requests, for the run summary;
+ *  - nonce reuse: the Replay-Nonce of each response is kept (jobs/acme/nonce-pool.ts) and
+ *    answers acme-client's next `HEAD newNonce` without a round trip (RFC 8555 §6.5, §7.2).
+ *    acme-client asks newNonce only through HEAD (http.js getNonce), so every HEAD is such a
+ *    request; with no nonce kept it goes to the server as before.
  * The instance is process-wide, so {@link configureAcmeHttp} is idempotent.
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import acme from 'acme-client';
+import { NoncePool } from './nonce-pool.js';
 
 /** A problem document the server sent, with its Retry-After if any. */
 export interface AcmeProblem {
@@ -28,17 +33,25 @@ export interface AcmeProblem {
 interface AxiosLikeConfig {
   retryAttempt?: number;
   url?: string;
+  method?: string;
+  validateStatus?: ((status: number) => boolean) | null;
 }
 interface AxiosLikeResponse {
   status: number;
+  statusText?: string;
   data: unknown;
   headers: Record<string, unknown>;
+  config?: AxiosLikeConfig;
 }
 type Adapter = (config: AxiosLikeConfig) => Promise<AxiosLikeResponse>;
+
+const BAD_NONCE = 'urn:ietf:params:acme:error:badNonce';
 
 const state = {
   configured: false,
   requests: 0,
+  noncesReused: 0,
+  nonces: new NoncePool(),
   lastProblem: undefined as AcmeProblem | undefined,
   lastNetworkError: undefined as Error | undefined,
   now: () => new Date(),
@@ -62,6 +75,13 @@ export function configureAcmeHttp(options: { timeoutMs: number; now?: () => Date
   // acme-client resolves its own axios; take the node http adapter from that same copy.
   const axios = createRequire(fileURLToPath(import.meta.resolve('acme-client')))('axios') as {
     getAdapter: (name: string) => Adapter;
+    AxiosError: new (
+      message: string,
+      code: string,
+      config: AxiosLikeConfig,
+      request: unknown,
+      response: AxiosLikeResponse,
+    ) => Error;
   };
   const http = axios.getAdapter('http');
   // acme-client makes axios treat every response as an error (its interceptor sorts them out),
@@ -72,8 +92,25 @@ export function configureAcmeHttp(options: { timeoutMs: number; now?: () => Date
     // A 429 must not be slept on inside this run: mark the request as out of retries, so
     // acme-client's interceptor hands the response back and the caller sees the rate limit.
     if (response.status === 429) config.retryAttempt = Number.MAX_SAFE_INTEGER - 1;
+    // acme-client itself uses the nonce of a HEAD newNonce answer and of a badNonce error (its
+    // retry): keeping those too would send each nonce twice. Every other one is free.
+    if (!isHead(config) && problem?.type !== BAD_NONCE)
+      state.nonces.keep(originOf(config.url), response.headers['replay-nonce']);
   };
   const adapter: Adapter = async (config) => {
+    if (isHead(config)) {
+      const kept = state.nonces.take(originOf(config.url));
+      if (kept !== undefined) {
+        state.noncesReused++;
+        return settle(config, {
+          status: 200,
+          statusText: 'OK',
+          data: '',
+          headers: { 'replay-nonce': kept },
+          config,
+        });
+      }
+    }
     state.requests++;
     try {
       const response = await http(config);
@@ -86,12 +123,43 @@ export function configureAcmeHttp(options: { timeoutMs: number; now?: () => Date
       throw error;
     }
   };
+  // What axios's own adapters do with a response (lib/core/settle.js): acme-client sets
+  // validateStatus to reject everything and sorts responses out in its interceptor, so a kept
+  // nonce must take the same path as one the server sent.
+  const settle = (config: AxiosLikeConfig, response: AxiosLikeResponse): AxiosLikeResponse => {
+    if (!config.validateStatus || config.validateStatus(response.status)) return response;
+    throw new axios.AxiosError(
+      `Request failed with status code ${response.status}`,
+      'ERR_BAD_RESPONSE',
+      config,
+      undefined,
+      response,
+    );
+  };
   instance.defaults.adapter = adapter;
 }
 
 /** ACME requests sent so far by this process. */
 export function acmeRequestCount(): number {
   return state.requests;
+}
+
+/** `HEAD newNonce` requests answered with a kept Replay-Nonce instead of a round trip. */
+export function acmeNoncesReused(): number {
+  return state.noncesReused;
+}
+
+function isHead(config: AxiosLikeConfig): boolean {
+  return (config.method ?? '').toLowerCase() === 'head';
+}
+
+// Nonces belong to a server (RFC 8555 §6.5); a run talks to one directory, but keep them apart.
+function originOf(url: string | undefined): string {
+  try {
+    return new URL(url ?? '').origin;
+  } catch {
+    return '';
+  }
 }
 
 /** Forgets the last problem; call before an operation whose failure is to be explained. */

@@ -1,7 +1,7 @@
 /**
  * `renew <namespace>/<secret> | --all`: the next run re-issues the certificate although it is
- * valid, with the reason `RenewalRequested` (the `kube-lego.io/renew` annotation,
- * request-command.ts).
+ * valid, with the reason `RenewalRequested` (a `_renew.<namespace>.<secret>` key
+ * of the status ConfigMap, request-command.ts).
  */
 import type { Logger } from '../../shared/logger.js';
 import type { JobSettings } from '../config.js';

@@ -1,6 +1,7 @@
 /**
  * `retry <namespace>/<secret> | --all-failed`: forget a failing certificate's back-off; the next
- * run tries at once (the `kube-lego.io/retry` annotation, request-command.ts).
+ * run tries at once (a `_retry.<namespace>.<secret>` key
+ * of the status ConfigMap, request-command.ts).
  */
 import type { Logger } from '../../shared/logger.js';
 import type { JobSettings } from '../config.js';

@@ -150,6 +150,20 @@ export const certificateHasExpired: CertificateCheck = ({ secret }, now) => {
 };
 
 /**
+ * The leaf is self-signed ({@link CertificateFacts.selfSigned}): the placeholder some charts and
+ * ingress controllers put into a TLS Secret, often valid for a year, for the right hosts and
+ * matching its key. No browser trusts it, so it is replaced at once rather than kept until it
+ * is due. A certificate whose issuer is a CA (its issuer name differs) never matches.
+ */
+export const certificateIsSelfSigned: CertificateCheck = ({ secret }) => {
+  if (secret?.facts?.selfSigned !== true) return undefined;
+  return {
+    reason: 'SelfSigned',
+    message: `The certificate in Secret ${describeSecret(secret)} is self-signed (issuer equals subject, signed with its own key): a placeholder no browser trusts; it is replaced by one from the ACME directory.`,
+  };
+};
+
+/**
  * Less validity remains than the renewal threshold. The threshold is
  * max(LEGO_MINIMUM_VALIDITY, lifetime / 3), except that a minimum at least as long as the whole
  * lifetime is ignored (lifetime / 3 alone): otherwise a short-lived certificate (6 days, against
@@ -257,6 +271,7 @@ export const CERTIFICATE_CHECKS = [
     check: certificateDoesNotCoverHosts,
   },
   { name: 'certificateHasExpired', reason: 'Expired', check: certificateHasExpired },
+  { name: 'certificateIsSelfSigned', reason: 'SelfSigned', check: certificateIsSelfSigned },
   { name: 'certificateNearsExpiry', reason: 'RenewalDue', check: certificateNearsExpiry },
   {
     name: 'issuedThroughOtherDirectory',

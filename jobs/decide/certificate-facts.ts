@@ -21,6 +21,11 @@ export interface CertificateFacts {
   key: KeyDescription;
   /** How many certificates `tls.crt` holds (leaf plus intermediates). */
   chainLength: number;
+  /**
+   * Whether the leaf is self-signed ({@link isSelfSigned}); absent where the facts do not come
+   * from parsing the certificate, which counts as not self-signed.
+   */
+  selfSigned?: boolean;
 }
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
@@ -72,6 +77,22 @@ export function keyMatchesCertificate(
     const expected = certificate.publicKey.export({ type: 'spki', format: 'der' });
     const actual = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
     return expected.equals(actual);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether a certificate is self-signed: its issuer name equals its subject name and its
+ * signature verifies with its own public key (RFC 5280 §3.2, §6.1: a self-signed certificate is
+ * self-issued and signed by the key it certifies). A certificate from a CA fails the first test
+ * (the issuer is the CA's name) and, were the names equal, the second. `false` when the
+ * signature cannot be checked at all.
+ */
+export function isSelfSigned(certificate: X509Certificate): boolean {
+  if (certificate.issuer !== certificate.subject) return false;
+  try {
+    return certificate.verify(certificate.publicKey);
   } catch {
     return false;
   }
@@ -144,6 +165,7 @@ export function parseSecret(secret: SecretView): ParsedSecret {
             issuer: leaf.issuer,
             key: describeKey(leaf.publicKey),
             chainLength: chain.length,
+            selfSigned: isSelfSigned(leaf),
           },
   };
 }

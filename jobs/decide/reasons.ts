@@ -17,6 +17,7 @@ export const NEED_REASONS = [
   'PrivateKeyMismatch',
   'HostsChanged',
   'Expired',
+  'SelfSigned',
   'RenewalDue',
   'DirectoryChanged',
   'KeyTypeChanged',

@@ -63,6 +63,7 @@ test('the chain has this order', () => {
       'privateKeyDoesNotMatchCertificate',
       'certificateDoesNotCoverHosts',
       'certificateHasExpired',
+      'certificateIsSelfSigned',
       'certificateNearsExpiry',
       'issuedThroughOtherDirectory',
       'keyDoesNotMatchPolicy',
@@ -126,6 +127,15 @@ describe('each check is the first to fail for its row', () => {
       check: 'certificateHasExpired',
       reason: 'Expired',
       input: () => input(tlsSecret({ ...GOOD, notBefore: at(-91 * DAY), notAfter: at(-1 * DAY) })),
+    },
+    {
+      check: 'certificateIsSelfSigned',
+      reason: 'SelfSigned',
+      // The one-year placeholder some charts create: right hosts, matching key, long valid.
+      input: () =>
+        input(
+          tlsSecret({ ...GOOD, selfSigned: true, notBefore: at(-DAY), notAfter: at(364 * DAY) }),
+        ),
     },
     {
       check: 'certificateNearsExpiry',
@@ -530,6 +540,7 @@ describe('readCertificateFacts', () => {
         issuer: 'string',
         key: { kind: 'rsa', bits: 2048 },
         chainLength: 2,
+        selfSigned: false,
       },
     );
   });

@@ -65,11 +65,19 @@ export interface CertificateSpec {
   commonName?: string;
   /** Marks the certificate as a CA (for chain fixtures). */
   ca?: boolean;
+  /**
+   * Issuer name = subject name, making the certificate self-signed (`SelfSigned`). Otherwise the
+   * issuer is named `kube-lego test CA`, as a CA-issued certificate's would be.
+   */
+  selfSigned?: boolean;
 }
 
 let serial = 1;
 
-/** A self-signed PEM certificate with the given SANs and validity. */
+/**
+ * A PEM certificate with the given SANs and validity, signed with its own key; its issuer name
+ * is a CA's unless `spec.selfSigned` (then it is self-signed).
+ */
 export function certificate(spec: CertificateSpec): string {
   const subject = spec.key;
   const privateKey = key(subject);
@@ -85,7 +93,7 @@ export function certificate(spec: CertificateSpec): string {
   cert.validity.notAfter = spec.notAfter;
   const name = [{ name: 'commonName', value: spec.commonName ?? spec.dnsNames[0] ?? 'test' }];
   cert.setSubject(name);
-  cert.setIssuer(name);
+  cert.setIssuer(spec.selfSigned ? name : [{ name: 'commonName', value: 'kube-lego test CA' }]);
   cert.setExtensions([
     { name: 'basicConstraints', cA: spec.ca ?? false },
     ...(spec.dnsNames.length > 0

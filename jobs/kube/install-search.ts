@@ -1,0 +1,70 @@
+/**
+ * Adapter: where kube-lego is installed, for a command run from a workstation whose namespace
+ * may not be the install's. An install is its status ConfigMap (written by every run, labelled
+ * `app.kubernetes.io/managed-by=kube-lego`) or its Lease (taken by every run).
+ */
+import { CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { statusOf } from '../../shared/kube/api-error.js';
+import { MANAGED_BY } from '../../shared/labels.js';
+import { kubeCall, kubeCallUnlessNotFound } from './kube-call.js';
+
+/** Namespaces that hold an install, or why other namespaces could not be searched. */
+export type InstallsElsewhere = { namespaces: string[] } | { forbidden: string };
+
+export class InstallSearch {
+  private readonly core: CoreV1Api;
+  private readonly coordination: CoordinationV1Api;
+
+  constructor(
+    config: KubeConfig,
+    private readonly statusConfigMap: string,
+    private readonly leaseName: string,
+  ) {
+    this.core = config.makeApiClient(CoreV1Api);
+    this.coordination = config.makeApiClient(CoordinationV1Api);
+  }
+
+  /**
+   * Whether `namespace` holds the status ConfigMap or the Lease.
+   * @throws KubeApiError on anything but a 404 (a 403 included: the caller cannot tell).
+   */
+  async installedIn(namespace: string): Promise<boolean> {
+    const status = await kubeCallUnlessNotFound(
+      `get ConfigMap ${namespace}/${this.statusConfigMap}`,
+      () => this.core.readNamespacedConfigMap({ namespace, name: this.statusConfigMap }),
+    );
+    if (status) return true;
+    const lease = await kubeCallUnlessNotFound(`get Lease ${namespace}/${this.leaseName}`, () =>
+      this.coordination.readNamespacedLease({ namespace, name: this.leaseName }),
+    );
+    return lease !== undefined;
+  }
+
+  /**
+   * Namespaces with a status ConfigMap of this name and kube-lego's label, sorted. A 403 (the
+   * caller may not list ConfigMaps across namespaces) is `{ forbidden }` with the server's
+   * message, not an error.
+   * @throws KubeApiError on any other failure.
+   */
+  async findElsewhere(): Promise<InstallsElsewhere> {
+    const labelSelector = Object.entries(MANAGED_BY)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    try {
+      const list = await kubeCall('list ConfigMaps in all namespaces', () =>
+        this.core.listConfigMapForAllNamespaces({
+          labelSelector,
+          fieldSelector: `metadata.name=${this.statusConfigMap}`,
+        }),
+      );
+      const namespaces = list.items
+        .map((item) => item.metadata?.namespace)
+        .filter((n): n is string => n !== undefined);
+      return { namespaces: [...new Set(namespaces)].sort() };
+    } catch (error) {
+      if (statusOf(error) === 403)
+        return { forbidden: error instanceof Error ? error.message : String(error) };
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * Layer: integration. The job's command line as a process against the real apiserver: the
+ * namespace chosen as kubectl chooses it (flag, LEGO_NAMESPACE, the kubeconfig context's
+ * namespace, default), the install found when the chosen namespace has none, a missing
+ * kubeconfig said as such, misspelt settings and commands named, and `--version`.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import yaml from 'js-yaml';
+import { createNamespace, testEnv } from '../env/context.js';
+import { runJob } from '../support/job-process.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'kube-lego-cli-'));
+const version = (
+  JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as {
+    version: string;
+  }
+).version;
+
+/** A copy of the test kubeconfig whose current context names `namespace` (none: undefined). */
+function kubeconfigWithNamespace(namespace: string | undefined): string {
+  const config = yaml.load(readFileSync(testEnv().kubeconfig, 'utf8')) as {
+    'current-context': string;
+    contexts: { name: string; context: Record<string, unknown> }[];
+  };
+  const current = config.contexts.find((c) => c.name === config['current-context']);
+  assert.ok(current, 'the test kubeconfig has a current context');
+  if (namespace === undefined) delete current.context.namespace;
+  else current.context.namespace = namespace;
+  const file = join(
+    scratch,
+    `kubeconfig-${namespace ?? 'none'}-${Math.random().toString(36).slice(2)}`,
+  );
+  writeFileSync(file, yaml.dump(config));
+  return file;
+}
+
+let install: string;
+let elsewhere: string;
+
+before(async () => {
+  install = await createNamespace('cli-install');
+  elsewhere = await createNamespace('cli-empty');
+  const app = await createNamespace('cli-app');
+  // A run over a namespace without Ingresses: the install's status ConfigMap, nothing ordered.
+  const run = await runJob({
+    LEGO_NAMESPACE: install,
+    LEGO_WATCH_NAMESPACE: app,
+    LEGO_URL: 'https://acme.invalid/directory',
+  });
+  assert.equal(run.code, 0, run.stderr);
+});
+
+describe('the namespace, as kubectl chooses it', () => {
+  test("the kubeconfig context's namespace is used when nothing names one", async () => {
+    const result = await runJob({ KUBECONFIG: kubeconfigWithNamespace(install) }, ['status']);
+    assert.match(result.stdout, /Last run: /, result.stderr);
+  });
+
+  test('--namespace / -n wins over LEGO_NAMESPACE, which wins over the context', async () => {
+    const kubeconfig = kubeconfigWithNamespace(elsewhere);
+    for (const args of [
+      ['status', '-n', install],
+      ['status', '--namespace', install],
+    ]) {
+      const result = await runJob({ KUBECONFIG: kubeconfig, LEGO_NAMESPACE: elsewhere }, args);
+      assert.match(result.stdout, /Last run: /, `${args.join(' ')}: ${result.stderr}`);
+    }
+    const byVariable = await runJob({ KUBECONFIG: kubeconfig, LEGO_NAMESPACE: install }, [
+      'status',
+    ]);
+    assert.match(byVariable.stdout, /Last run: /, byVariable.stderr);
+  });
+
+  test('status in a namespace without an install says where the install is', async () => {
+    const result = await runJob({ KUBECONFIG: kubeconfigWithNamespace(elsewhere) }, ['status']);
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `no kube-lego install in namespace ${elsewhere} \\(the kubeconfig context's namespace\\)`,
+      ),
+    );
+    // Other test files may have installs of their own in this apiserver: ours is among them.
+    assert.match(result.stderr, new RegExp(`installed in namespaces? [^:]*\\b${install}\\b`));
+    assert.doesNotMatch(result.stdout, /No run has finished yet/);
+  });
+
+  test('without a namespace in the context: default, and the search still names the install', async () => {
+    const result = await runJob({ KUBECONFIG: kubeconfigWithNamespace(undefined) }, ['status']);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /no kube-lego install in namespace default \(the default: /);
+    assert.match(result.stderr, new RegExp(`\\b${install}\\b`));
+  });
+
+  test('a run in an unnamed namespace refuses when the install is elsewhere', async () => {
+    const result = await runJob(
+      {
+        KUBECONFIG: kubeconfigWithNamespace(elsewhere),
+        LEGO_URL: 'https://acme.invalid/directory',
+      },
+      [],
+    );
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, new RegExp(`no kube-lego install in namespace ${elsewhere}`));
+    assert.equal(result.summary, undefined, 'no run started');
+  });
+});
+
+describe('mistakes said plainly', () => {
+  test('no kubeconfig at all', async () => {
+    const home = mkdtempSync(join(scratch, 'home-'));
+    const result = await runJob({ KUBECONFIG: '', HOME: home }, ['status']);
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /no Kubernetes configuration: KUBECONFIG is not set, ~\/\.kube\/config does not exist/,
+    );
+    assert.doesNotMatch(result.stderr, /skipTLSVerify/);
+  });
+
+  test('a misspelt LEGO_* variable is named with the closest setting', async () => {
+    const result = await runJob(
+      { LEGO_NAMESPACE: install, LEGO_EMIAL: 'ops@example.com', LEGO_LOG_TYPE: 'json' },
+      ['status'],
+    );
+    const warning = result.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.variable === 'LEGO_EMIAL');
+    assert.ok(warning, result.stderr);
+    assert.equal(warning.level, 'warn');
+    assert.match(String(warning.msg), /did you mean LEGO_EMAIL\?/);
+  });
+
+  test('an unknown command gets "did you mean"', async () => {
+    const result = await runJob({ LEGO_NAMESPACE: install }, ['stauts']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /unknown command "stauts": did you mean status\?/);
+  });
+
+  test('--version prints the package version', async () => {
+    const result = await runJob({}, ['--version']);
+    assert.equal(result.code, 0);
+    assert.equal(result.stdout.trim(), version);
+  });
+});
