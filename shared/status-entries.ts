@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { decodeRenewalInfo, type RenewalInfoRecord } from './renewal-info.js';
 
 /** Key of the last run's summary. Never collides: certificate keys always contain a dot. */
 export const RUN_KEY = 'run';
@@ -63,6 +64,8 @@ export interface CertificateStatus {
   retryAfter?: string;
   /** The host set the failures were counted for: a changed set starts afresh. */
   failedHosts?: string[];
+  /** The stored certificate's ACME Renewal Information (shared/renewal-info.ts), if known. */
+  renewalInfo?: RenewalInfoRecord;
 }
 
 export interface RunStatus {
@@ -176,8 +179,11 @@ export function decodeStatus(data: Record<string, string> | undefined): {
     ) {
       const entry = parsed as Partial<CertificateStatus> &
         Pick<CertificateStatus, 'namespace' | 'secretName' | 'hosts' | 'result' | 'notAfter'>;
+      const { renewalInfo: storedRenewalInfo, ...rest } = entry;
+      const renewalInfo = decodeRenewalInfo(storedRenewalInfo);
       certificates.push({
-        ...entry,
+        ...rest,
+        ...(renewalInfo ? { renewalInfo } : {}),
         ingresses: entry.ingresses ?? [],
         reason: entry.reason ?? '',
         message: entry.message ?? '',

@@ -9,6 +9,8 @@ import { checkBackoff } from './issuance-backoff.js';
 import { evaluateCertificate, type CertificateReason } from './certificate-checks.js';
 import { TLS_SECRET_TYPE } from '../tls-secret.js';
 import type { ParsedSecret } from './certificate-facts.js';
+import type { RenewalInfoRecord } from '../../shared/renewal-info.js';
+import { usableRenewalWindow } from './renewal-window.js';
 
 /**
  * Everything known about one desired certificate, gathered and parsed once before any decision
@@ -21,6 +23,11 @@ export interface CertificateInput {
   secret: ParsedSecret | undefined;
   /** The certificate's entry from the last run's status ConfigMap, if any. */
   previous: CertificateStatus | undefined;
+  /**
+   * What the job knows of the stored certificate's ACME Renewal Information (RFC 9773): asked in
+   * this run, or stored by an earlier one; `undefined` when nothing is known.
+   */
+  renewalInfo?: RenewalInfoRecord;
 }
 
 /** The settings the decision reads. */
@@ -75,6 +82,7 @@ export function decideAction(input: ActionInput, now: Date): Action {
       directoryUrl: input.directoryUrl,
       keyPolicy: input.keyPolicy,
       minimumValidityMs: input.minimumValidityMs,
+      renewalWindow: renewalWindowOf(input),
     },
     now,
   );
@@ -110,4 +118,16 @@ export function decideAction(input: ActionInput, now: Date): Action {
     renewal: secret?.certificatePem !== undefined,
     ...needed,
   };
+}
+
+/**
+ * The usable ARI window of the stored certificate ({@link usableRenewalWindow}), or `undefined`
+ * when the lifetime rule decides.
+ */
+export function renewalWindowOf(
+  input: Pick<CertificateInput, 'secret' | 'renewalInfo'>,
+): ReturnType<typeof usableRenewalWindow> {
+  const facts = input.secret?.facts;
+  if (facts === undefined) return undefined;
+  return usableRenewalWindow(input.renewalInfo, facts.certificateId, facts.notAfter);
 }

@@ -21,6 +21,8 @@ import { requesterName } from '../model.js';
 import type { Action } from './action.js';
 import { nextFailureStatus, type IssuanceFailure } from './issuance-backoff.js';
 import type { OrderReason } from './reasons.js';
+import type { RenewalInfoRecord } from '../../shared/renewal-info.js';
+import { usableRenewalWindow, type RenewalWindow } from './renewal-window.js';
 
 /** One desired certificate with everything known about it and the decision taken. */
 export interface CertificateDecision {
@@ -31,8 +33,15 @@ export interface CertificateDecision {
   facts: CertificateFacts | undefined;
   /** The certificate's entry of the last run's status, if any. */
   previous: CertificateStatus | undefined;
-  /** When the stored certificate is due for renewal ({@link renewalDueAt}); absent without one. */
+  /**
+   * When the stored certificate is due for renewal: the time drawn in its ARI window when one is
+   * usable, else {@link renewalDueAt}; absent without a certificate.
+   */
   renewalAt?: Date;
+  /** The stored certificate's ARI record (shared/renewal-info.ts), written back to the status. */
+  renewalInfo?: RenewalInfoRecord;
+  /** Its usable window, when the ARI check rather than the lifetime rule decides. */
+  renewalWindow?: RenewalWindow;
   action: Action;
 }
 
@@ -195,11 +204,25 @@ export function orderStartLog(action: Extract<Action, { kind: 'Issue' }>): LogLi
  */
 export function issuedOutcome(
   decision: CertificateDecision & { action: Extract<Action, { kind: 'Issue' }> },
-  issued: { notAfter: Date; serialNumber: string; notBefore?: Date; directoryUrl?: string },
+  issued: {
+    notAfter: Date;
+    serialNumber: string;
+    notBefore?: Date;
+    directoryUrl?: string;
+    /** The new certificate's ARI record, when it was asked for right after issuance. */
+    renewalInfo?: RenewalInfoRecord;
+  },
   now: Date,
   minimumValidityMs?: number,
 ): CertificateOutcome {
   const { certificate, action } = decision;
+  const window = usableRenewalWindow(
+    issued.renewalInfo,
+    issued.renewalInfo?.certificateId,
+    issued.notAfter,
+  );
+  // The replaced certificate's ARI record is about another certificate: dropped.
+  const { renewalInfo: _replaced, ...base } = withoutFailures(baseStatus(decision, now));
   const result: CertificateResult & OrderReason = action.renewal ? 'Renewed' : 'Issued';
   const message = `Certificate for ${certificate.hosts.join(', ')} stored in Secret ${certificate.secretName}, valid until ${issued.notAfter.toISOString()} (${action.reason}: ${action.message})`;
   return {
@@ -219,22 +242,25 @@ export function issuedOutcome(
     },
     event: { type: 'Normal', reason: result, message },
     status: {
-      ...withoutFailures(baseStatus(decision, now)),
+      ...base,
       notAfter: issued.notAfter.toISOString(),
       ...(issued.notBefore
         ? {
             notBefore: issued.notBefore.toISOString(),
-            ...(minimumValidityMs !== undefined
-              ? {
-                  renewalAt: renewalDueAt(
-                    issued.notBefore,
-                    issued.notAfter,
-                    minimumValidityMs,
-                  ).toISOString(),
-                }
-              : {}),
+            ...(window
+              ? { renewalAt: window.renewAt.toISOString() }
+              : minimumValidityMs !== undefined
+                ? {
+                    renewalAt: renewalDueAt(
+                      issued.notBefore,
+                      issued.notAfter,
+                      minimumValidityMs,
+                    ).toISOString(),
+                  }
+                : {}),
           }
         : {}),
+      ...(issued.renewalInfo ? { renewalInfo: issued.renewalInfo } : {}),
       ...(issued.directoryUrl ? { directoryUrl: issued.directoryUrl } : {}),
       result,
       reason: action.reason,
@@ -389,7 +415,7 @@ export function runSummary(
 
 /** The entry every outcome starts from: identity, hosts, the stored notAfter, failure memory. */
 function baseStatus(decision: CertificateDecision, now: Date): CertificateStatus {
-  const { certificate, facts, previous, secret, renewalAt } = decision;
+  const { certificate, facts, previous, secret, renewalAt, renewalInfo } = decision;
   const directoryUrl = facts ? secret?.annotations[SECRET_ANNOTATIONS.directoryUrl] : undefined;
   return {
     namespace: certificate.namespace,
@@ -409,6 +435,7 @@ function baseStatus(decision: CertificateDecision, now: Date): CertificateStatus
     ...(previous?.lastFailureAt ? { lastFailureAt: previous.lastFailureAt } : {}),
     ...(previous?.retryAfter ? { retryAfter: previous.retryAfter } : {}),
     ...(previous?.failedHosts ? { failedHosts: previous.failedHosts } : {}),
+    ...(facts && renewalInfo ? { renewalInfo } : {}),
   };
 }
 

@@ -16,6 +16,7 @@ export const NEED_REASONS = [
   'PrivateKeyMismatch',
   'HostsChanged',
   'Expired',
+  'RenewalWindowReached',
   'RenewalDue',
   'DirectoryChanged',
   'KeyTypeChanged',

@@ -4,7 +4,12 @@
  * Shared by `run` (which then acts) and `plan` (which prints).
  */
 import { renewalDueAt } from '../decide/renewal-threshold.js';
-import { decideAction, type CertificateInput, type DecideSettings } from '../decide/action.js';
+import {
+  decideAction,
+  renewalWindowOf,
+  type CertificateInput,
+  type DecideSettings,
+} from '../decide/action.js';
 import { parseSecret } from '../decide/certificate-facts.js';
 import { collectCertificates, type CollectSettings } from '../decide/desired-certificates.js';
 import type { CertificateDecision } from '../decide/outcome.js';
@@ -59,10 +64,14 @@ export async function gatherAndDecide(
   ports: GatherPorts,
   settings: DecisionSettings,
   now: Date,
+  renewalInfo?: (inputs: CertificateInput[]) => Promise<CertificateInput[]>,
 ): Promise<RunPlan> {
   const gathered = await gather(ports);
   const collected = collectCertificates(gathered.ingresses, settings);
-  const inputs = await gatherInputs(ports, gathered, collected.certificates);
+  const stored = await gatherInputs(ports, gathered, collected.certificates);
+  // ARI (RFC 9773) is gathered too, before deciding: `run` asks what is due; `plan` uses what
+  // is stored.
+  const inputs = renewalInfo ? await renewalInfo(stored) : stored;
   return {
     decisions: decide(inputs, settings, now),
     invalid: collected.invalid,
@@ -110,6 +119,8 @@ export async function gatherInputs(
       secret: secret === undefined ? undefined : parseSecret(secret),
       previous: previousByKey.get(statusKey(certificate.namespace, certificate.secretName)),
     });
+    const last = inputs[inputs.length - 1];
+    if (last?.previous?.renewalInfo) last.renewalInfo = last.previous.renewalInfo;
   }
   return inputs;
 }
@@ -120,28 +131,40 @@ export function decide(
   settings: DecideSettings,
   now: Date,
 ): CertificateDecision[] {
-  return inputs.map((input) => ({
-    certificate: input.certificate,
-    secret: input.secret?.view,
-    facts: input.secret?.facts,
-    previous: input.previous,
-    ...(input.secret?.facts
-      ? {
-          renewalAt: renewalDueAt(
-            input.secret.facts.notBefore,
-            input.secret.facts.notAfter,
-            settings.minimumValidityMs,
-          ),
-        }
-      : {}),
-    action: decideAction(
-      {
-        ...input,
-        directoryUrl: settings.directoryUrl,
-        keyPolicy: settings.keyPolicy,
-        minimumValidityMs: settings.minimumValidityMs,
-      },
-      now,
-    ),
-  }));
+  return inputs.map((input) => {
+    const window = renewalWindowOf(input);
+    return {
+      certificate: input.certificate,
+      secret: input.secret?.view,
+      facts: input.secret?.facts,
+      previous: input.previous,
+      // Kept while it is about the stored certificate; a replaced one's record is dropped.
+      ...(input.renewalInfo &&
+      input.renewalInfo.certificateId === input.secret?.facts?.certificateId
+        ? { renewalInfo: input.renewalInfo }
+        : {}),
+      ...(window ? { renewalWindow: window } : {}),
+      ...(input.secret?.facts
+        ? {
+            // The ARI time when a usable window is known, else the lifetime rule's.
+            renewalAt:
+              window?.renewAt ??
+              renewalDueAt(
+                input.secret.facts.notBefore,
+                input.secret.facts.notAfter,
+                settings.minimumValidityMs,
+              ),
+          }
+        : {}),
+      action: decideAction(
+        {
+          ...input,
+          directoryUrl: settings.directoryUrl,
+          keyPolicy: settings.keyPolicy,
+          minimumValidityMs: settings.minimumValidityMs,
+        },
+        now,
+      ),
+    };
+  });
 }

@@ -63,6 +63,7 @@ test('the chain has this order', () => {
       'privateKeyDoesNotMatchCertificate',
       'certificateDoesNotCoverHosts',
       'certificateHasExpired',
+      'renewalWindowReached',
       'certificateNearsExpiry',
       'issuedThroughOtherDirectory',
       'keyDoesNotMatchPolicy',
@@ -125,6 +126,15 @@ describe('each check is the first to fail for its row', () => {
       check: 'certificateHasExpired',
       reason: 'Expired',
       input: () => input(tlsSecret({ ...GOOD, notBefore: at(-91 * DAY), notAfter: at(-1 * DAY) })),
+    },
+    {
+      // The ARI window's drawn time has come, long before the lifetime rule would renew.
+      check: 'renewalWindowReached',
+      reason: 'RenewalWindowReached',
+      input: () =>
+        input(tlsSecret(GOOD), {
+          renewalWindow: { start: at(-1 * DAY), end: at(1 * DAY), renewAt: at(-1 * HOUR) },
+        }),
     },
     {
       check: 'certificateNearsExpiry',
