@@ -100,13 +100,17 @@ export class AcmeRenewalInfo implements RenewalInfoSource {
  */
 async function get(url: string, what: string): Promise<Response> {
   try {
-    const response = (await acme.axios.get(url, {
+    const response = await acme.axios.get<unknown>(url, {
       // acme-client's interceptor retries while retryAttempt is below its limit: not here.
       retryAttempt: Number.MAX_SAFE_INTEGER - 1,
       validateStatus: () => true,
       responseType: 'text',
-    } as Parameters<typeof acme.axios.get>[1])) as Response;
-    return { ...response, data: parseJson(response.data) };
+    } as Parameters<typeof acme.axios.get>[1]);
+    return {
+      status: response.status,
+      headers: response.headers,
+      data: parseJson(response.data),
+    };
   } catch (error) {
     throw new AcmeUnavailableError(
       `ACME ${what} request to ${url} failed: ${describeError(error)}`,

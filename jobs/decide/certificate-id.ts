@@ -35,13 +35,11 @@ function certificateIdFromDer(der: Buffer): string | undefined {
   const fields = children(tbs);
   // TBSCertificate: [0] version (optional, explicit), serialNumber INTEGER, ... (RFC 5280 §4.1).
   const first = fields[0];
-  const hasVersion = first?.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC && first.type === 0;
+  const hasVersion = first !== undefined && isContext(first, 0);
   const serial = fields[hasVersion ? 1 : 0];
   if (serial === undefined || typeof serial.value !== 'string' || serial.value.length === 0)
     return undefined;
-  const extensions = fields.find(
-    (f) => f.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC && f.type === 3,
-  );
+  const extensions = fields.find((f) => isContext(f, 3));
   const keyIdentifier = extensions === undefined ? undefined : authorityKeyId(extensions);
   if (keyIdentifier === undefined || keyIdentifier.length === 0) return undefined;
   return `${base64url(keyIdentifier)}.${base64url(serial.value)}`;
@@ -62,12 +60,18 @@ function authorityKeyId(extensionsField: forge.asn1.Asn1): string | undefined {
     if (value === undefined || typeof value.value !== 'string') return undefined;
     const aki = forge.asn1.fromDer(forge.util.createBuffer(value.value));
     // AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING OPTIONAL, ... }
-    const keyIdentifier = children(aki).find(
-      (c) => c.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC && c.type === 0,
-    );
+    const keyIdentifier = children(aki).find((c) => isContext(c, 0));
     return typeof keyIdentifier?.value === 'string' ? keyIdentifier.value : undefined;
   }
   return undefined;
+}
+
+/** Whether a node is the context-specific tag `[tag]`. */
+function isContext(node: forge.asn1.Asn1, tag: number): boolean {
+  return (
+    (node.tagClass as number) === (forge.asn1.Class.CONTEXT_SPECIFIC as number) &&
+    (node.type as number) === tag
+  );
 }
 
 function children(node: forge.asn1.Asn1): forge.asn1.Asn1[] {

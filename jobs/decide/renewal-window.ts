@@ -112,12 +112,13 @@ export function recordAfterAnswer(
 ): RenewalInfoRecord {
   const start = window.start.toISOString();
   const end = window.end.toISOString();
-  const same =
+  const kept =
     previous?.certificateId === certificateId &&
     previous.windowStart === start &&
-    previous.windowEnd === end &&
-    previous.renewAt !== undefined;
-  const renewAt = same ? previous.renewAt! : chooseRenewalTime(window, random).toISOString();
+    previous.windowEnd === end
+      ? previous.renewAt
+      : undefined;
+  const renewAt = kept ?? chooseRenewalTime(window, random).toISOString();
   return {
     certificateId,
     nextAskAt: nextAskAt(retryAfter, now).toISOString(),

@@ -112,7 +112,9 @@ async function setPebbleRenewalInfo(cert: X509Certificate, answer: unknown): Pro
       },
       (res) => {
         res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('end', () => {
+          resolve(res.statusCode ?? 0);
+        });
       },
     );
     req.on('error', reject);

@@ -20,16 +20,22 @@ import {
 } from '../../../jobs/decide/renewal-window.js';
 import { decodeRenewalInfo } from '../../../shared/renewal-info.js';
 import { decodeStatus, encodeStatus } from '../../../shared/status-entries.js';
-import { DAY, HOUR, MINUTE, NOW, at, certificate, keyPem } from './fixtures.js';
+import { decideAction } from '../../../jobs/decide/action.js';
+import { parseSecret } from '../../../jobs/decide/certificate-facts.js';
+import { DAY, HOUR, MINUTE, NOW, at, certificate, desired, keyPem, secret } from './fixtures.js';
 
 /** A certificate with the given serial (hex, as DER INTEGER contents) and AKI keyIdentifier. */
-function withIdentity(serialHex: string, akiHex: string | undefined): X509Certificate {
+function withIdentity(
+  serialHex: string,
+  akiHex: string | undefined,
+  validity: { notBefore: Date; notAfter: Date } = { notBefore: at(-DAY), notAfter: at(89 * DAY) },
+): X509Certificate {
   const key = forge.pki.privateKeyFromPem(keyPem('rsa-a', 'legacy'));
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
   cert.serialNumber = serialHex;
-  cert.validity.notBefore = at(-DAY);
-  cert.validity.notAfter = at(89 * DAY);
+  cert.validity.notBefore = validity.notBefore;
+  cert.validity.notAfter = validity.notAfter;
   cert.setSubject([{ name: 'commonName', value: 'a.example' }]);
   cert.setIssuer([{ name: 'commonName', value: 'test issuer' }]);
   cert.setExtensions([
@@ -258,10 +264,7 @@ describe('asking and using a stored record', () => {
     const round = decodeStatus(encodeStatus([{ ...entry, renewalInfo: record }], run));
     assert.deepEqual(round.certificates[0]?.renewalInfo, record);
     const damaged = decodeStatus(
-      encodeStatus(
-        [{ ...entry, renewalInfo: { certificateId: 'x', nextAskAt: 'soon' } as never }],
-        run,
-      ),
+      encodeStatus([{ ...entry, renewalInfo: { certificateId: 'x', nextAskAt: 'soon' } }], run),
     );
     assert.equal(damaged.certificates.length, 1);
     assert.equal(damaged.certificates[0]?.renewalInfo, undefined);
@@ -274,5 +277,56 @@ describe('asking and using a stored record', () => {
       undefined,
       'a window without its drawn time is dropped',
     );
+  });
+});
+
+describe('the decision with a window', () => {
+  // 29 days left of 90: due by the lifetime rule (720h).
+  const cert = withIdentity('00ff01', 'aabbcc', {
+    notBefore: at(-61 * DAY),
+    notAfter: at(29 * DAY),
+  });
+  const id = certificateId(cert)!;
+  const decide = (renewalInfo: Parameters<typeof decideAction>[0]['renewalInfo']) =>
+    decideAction(
+      {
+        certificate: desired(['a.example']),
+        secret: parseSecret(
+          secret({ data: { 'tls.crt': cert.toString(), 'tls.key': keyPem('rsa-a') } }),
+        ),
+        previous: undefined,
+        ...(renewalInfo ? { renewalInfo } : {}),
+        directoryUrl: 'https://acme.example/dir',
+        keyPolicy: { keyType: 'rsa', rsaKeySize: 2048 },
+        minimumValidityMs: 720 * HOUR,
+      },
+      NOW,
+    );
+  const window = (renewAt: Date) =>
+    recordAfterAnswer(
+      undefined,
+      id,
+      { start: at(-DAY), end: at(2 * DAY) },
+      undefined,
+      NOW,
+      () => (renewAt.getTime() - at(-DAY).getTime()) / (3 * DAY),
+    );
+
+  test('before the drawn time: valid, although the lifetime rule would renew', () => {
+    assert.equal(decide(window(at(1 * DAY))).kind, 'Valid');
+  });
+  test('at the drawn time: RenewalWindowReached', () => {
+    const action = decide(window(at(-HOUR)));
+    assert.equal(action.kind === 'Issue' && action.reason, 'RenewalWindowReached');
+  });
+  test('no window, a failed ask, or a record about another certificate: the lifetime rule', () => {
+    for (const record of [
+      undefined,
+      recordAfterFailure(id, 'answered 500', NOW),
+      { ...window(at(1 * DAY)), certificateId: 'other.id' },
+    ]) {
+      const action = decide(record);
+      assert.equal(action.kind === 'Issue' && action.reason, 'RenewalDue', JSON.stringify(record));
+    }
   });
 });
