@@ -6,13 +6,21 @@
  * The serial is taken from the DER INTEGER as it is encoded, leading zero byte included (a
  * serial whose first byte is 0x80 or more carries one so it stays positive, RFC 5280 §4.1.2.2):
  * node:crypto's hexadecimal `serialNumber` drops it, and an ID without it names another
- * certificate.
+ * certificate. The few DER elements needed are read here directly (tag, length, contents), so
+ * deciding loads no ASN.1 library.
  */
 import { X509Certificate } from 'node:crypto';
-import forge from 'node-forge';
 
-/** OID of the Authority Key Identifier extension (RFC 5280 §4.2.1.1). */
-const AUTHORITY_KEY_IDENTIFIER = '2.5.29.35';
+/** DER contents of the Authority Key Identifier's OID, 2.5.29.35 (RFC 5280 §4.2.1.1). */
+const AUTHORITY_KEY_IDENTIFIER = Buffer.from([0x55, 0x1d, 0x23]);
+const SEQUENCE = 0x30;
+const INTEGER = 0x02;
+const OID = 0x06;
+const OCTET_STRING = 0x04;
+/** [0] EXPLICIT version, [3] EXPLICIT extensions (constructed), [0] IMPLICIT keyIdentifier. */
+const VERSION = 0xa0;
+const EXTENSIONS = 0xa3;
+const KEY_IDENTIFIER = 0x80;
 
 /**
  * The certificate's ARI identifier, or `undefined` when it has no Authority Key Identifier with
@@ -27,62 +35,6 @@ export function certificateId(certificate: X509Certificate): string | undefined 
   }
 }
 
-/** {@link certificateId} from the DER bytes of a certificate; throws when they cannot be read. */
-function certificateIdFromDer(der: Buffer): string | undefined {
-  const root = forge.asn1.fromDer(forge.util.createBuffer(der.toString('binary')));
-  const tbs = children(root)[0];
-  if (tbs === undefined) return undefined;
-  const fields = children(tbs);
-  // TBSCertificate: [0] version (optional, explicit), serialNumber INTEGER, ... (RFC 5280 §4.1).
-  const first = fields[0];
-  const hasVersion = first !== undefined && isContext(first, 0);
-  const serial = fields[hasVersion ? 1 : 0];
-  if (serial === undefined || typeof serial.value !== 'string' || serial.value.length === 0)
-    return undefined;
-  const extensions = fields.find((f) => isContext(f, 3));
-  const keyIdentifier = extensions === undefined ? undefined : authorityKeyId(extensions);
-  if (keyIdentifier === undefined || keyIdentifier.length === 0) return undefined;
-  return `${base64url(keyIdentifier)}.${base64url(serial.value)}`;
-}
-
-/** The keyIdentifier of the Authority Key Identifier inside the `[3] Extensions` field. */
-function authorityKeyId(extensionsField: forge.asn1.Asn1): string | undefined {
-  const list = children(extensionsField)[0];
-  if (list === undefined) return undefined;
-  for (const extension of children(list)) {
-    const parts = children(extension);
-    const oid = parts[0];
-    if (oid === undefined || typeof oid.value !== 'string') continue;
-    if (forge.asn1.derToOid(forge.util.createBuffer(oid.value)) !== AUTHORITY_KEY_IDENTIFIER)
-      continue;
-    // extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING.
-    const value = parts[parts.length - 1];
-    if (value === undefined || typeof value.value !== 'string') return undefined;
-    const aki = forge.asn1.fromDer(forge.util.createBuffer(value.value));
-    // AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING OPTIONAL, ... }
-    const keyIdentifier = children(aki).find((c) => isContext(c, 0));
-    return typeof keyIdentifier?.value === 'string' ? keyIdentifier.value : undefined;
-  }
-  return undefined;
-}
-
-/** Whether a node is the context-specific tag `[tag]`. */
-function isContext(node: forge.asn1.Asn1, tag: number): boolean {
-  return (
-    (node.tagClass as number) === (forge.asn1.Class.CONTEXT_SPECIFIC as number) &&
-    (node.type as number) === tag
-  );
-}
-
-function children(node: forge.asn1.Asn1): forge.asn1.Asn1[] {
-  return Array.isArray(node.value) ? node.value : [];
-}
-
-/** base64url without padding (RFC 4648 §5) of a forge binary string. */
-function base64url(binary: string): string {
-  return Buffer.from(binary, 'binary').toString('base64url');
-}
-
 /**
  * {@link certificateId} of the first certificate of a PEM chain (the leaf, RFC 8555 §9.1);
  * `undefined` when there is none that can be read.
@@ -95,4 +47,81 @@ export function leafCertificateId(chainPem: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+interface Element {
+  tag: number;
+  contents: Buffer;
+}
+
+/** {@link certificateId} from DER; throws a RangeError on truncated input. */
+function certificateIdFromDer(der: Buffer): string | undefined {
+  const certificate = only(der, SEQUENCE);
+  const tbs = children(certificate.contents)[0];
+  if (tbs?.tag !== SEQUENCE) return undefined;
+  // TBSCertificate: [0] version (optional), serialNumber INTEGER, …, [3] extensions (RFC 5280 §4.1).
+  const fields = children(tbs.contents);
+  const serial = fields[fields[0]?.tag === VERSION ? 1 : 0];
+  if (serial?.tag !== INTEGER || serial.contents.length === 0) return undefined;
+  const extensions = fields.find((f) => f.tag === EXTENSIONS);
+  if (extensions === undefined) return undefined;
+  const keyIdentifier = authorityKeyId(only(extensions.contents, SEQUENCE).contents);
+  if (keyIdentifier === undefined || keyIdentifier.length === 0) return undefined;
+  return `${keyIdentifier.toString('base64url')}.${serial.contents.toString('base64url')}`;
+}
+
+/** The keyIdentifier of the Authority Key Identifier among the Extensions' contents. */
+function authorityKeyId(extensions: Buffer): Buffer | undefined {
+  for (const extension of children(extensions)) {
+    // Extension ::= SEQUENCE { extnID OID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
+    const parts = children(extension.contents);
+    const id = parts[0];
+    if (id?.tag !== OID || !id.contents.equals(AUTHORITY_KEY_IDENTIFIER)) continue;
+    const value = parts[parts.length - 1];
+    if (value?.tag !== OCTET_STRING) return undefined;
+    // AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING OPTIONAL, … }
+    const aki = only(value.contents, SEQUENCE);
+    return children(aki.contents).find((c) => c.tag === KEY_IDENTIFIER)?.contents;
+  }
+  return undefined;
+}
+
+/** The one element `bytes` holds, which must have `tag`. */
+function only(bytes: Buffer, tag: number): Element {
+  const [element, next] = read(bytes, 0);
+  if (element.tag !== tag || next !== bytes.length) throw new RangeError('unexpected DER');
+  return element;
+}
+
+/** The elements one after another in `bytes`. */
+function children(bytes: Buffer): Element[] {
+  const elements: Element[] = [];
+  for (let offset = 0; offset < bytes.length;) {
+    const [element, next] = read(bytes, offset);
+    elements.push(element);
+    offset = next;
+  }
+  return elements;
+}
+
+/** One DER element at `offset` (low tag numbers only, as X.509 uses) and the offset after it. */
+function read(bytes: Buffer, offset: number): [Element, number] {
+  const tag = byteAt(bytes, offset);
+  let length = byteAt(bytes, offset + 1);
+  let start = offset + 2;
+  if (length & 0x80) {
+    const count = length & 0x7f;
+    if (count === 0 || count > 4) throw new RangeError('unsupported DER length');
+    length = 0;
+    for (let i = 0; i < count; i++) length = length * 256 + byteAt(bytes, start + i);
+    start += count;
+  }
+  if (start + length > bytes.length) throw new RangeError('truncated DER');
+  return [{ tag, contents: bytes.subarray(start, start + length) }, start + length];
+}
+
+function byteAt(bytes: Buffer, index: number): number {
+  const value = bytes[index];
+  if (value === undefined) throw new RangeError('truncated DER');
+  return value;
 }
