@@ -294,6 +294,14 @@ export const jobSettings = {
     default: '',
     parse: dnsServer,
   }),
+  renewalInfo: setting({
+    env: 'LEGO_RENEWAL_INFO',
+    flag: 'renewal-info',
+    description:
+      "Renew when the ACME server's renewal information (ARI, RFC 9773) suggests, and name the replaced certificate in renewal orders; false: the lifetime rule alone",
+    default: 'true',
+    parse: boolean,
+  }),
   acmeProfile: setting({
     env: 'LEGO_ACME_PROFILE',
     flag: 'acme-profile',

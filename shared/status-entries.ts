@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { decodeRenewalInfo, type RenewalInfoRecord } from './renewal-info.js';
 
 /** Key of the last run's summary. Never collides: certificate keys always contain a dot. */
 export const RUN_KEY = 'run';
@@ -113,6 +114,8 @@ export interface CertificateStatus {
    * installed) a certificate add one; a back-off or a valid certificate adds nothing.
    */
   history?: AttemptRecord[];
+  /** The stored certificate's ACME Renewal Information (shared/renewal-info.ts), if known. */
+  renewalInfo?: RenewalInfoRecord;
 }
 
 /** One attempt to obtain a certificate, as kept in {@link CertificateStatus.history}. */
@@ -287,11 +290,13 @@ export function decodeStatus(data: Record<string, string> | undefined): {
     ) {
       const entry = parsed as Partial<CertificateStatus> &
         Pick<CertificateStatus, 'namespace' | 'secretName' | 'hosts' | 'result' | 'notAfter'>;
-      const { history, ...rest } = entry;
+      const { history, renewalInfo: storedRenewalInfo, ...rest } = entry;
       const attempts = readHistory(history);
+      const renewalInfo = decodeRenewalInfo(storedRenewalInfo);
       certificates.push({
         ...rest,
         ...(attempts ? { history: attempts } : {}),
+        ...(renewalInfo ? { renewalInfo } : {}),
         ingresses: entry.ingresses ?? [],
         reason: entry.reason ?? '',
         message: entry.message ?? '',

@@ -64,7 +64,7 @@ export class AcmeAuthority implements CertificateAuthority {
     let client = await this.account();
     let order: AcmeOrder;
     try {
-      order = await call('create order', () => client.createOrder(this.orderRequest(request)));
+      order = await this.createOrder(client, request);
     } catch (error) {
       if (!(error instanceof AcmeError) || !ACCOUNT_GONE.has(error.problemType ?? '')) throw error;
       this.options.logger.warn(
@@ -75,9 +75,12 @@ export class AcmeAuthority implements CertificateAuthority {
         },
       );
       client = await this.register(await newAccountKey());
-      order = await call('create order', () => client.createOrder(this.orderRequest(request)));
+      order = await this.createOrder(client, request);
     }
-    this.options.logger.debug('order created', { order: order.url });
+    this.options.logger.debug('order created', {
+      order: order.url,
+      replaces: (order as { replaces?: unknown }).replaces,
+    });
     const authorizations = await call('get authorizations', () => client.getAuthorizations(order));
     const pending: {
       authorization: AcmeAuthorization;
@@ -165,11 +168,39 @@ export class AcmeAuthority implements CertificateAuthority {
     return { chainPem: await call('download certificate', () => client.getCertificate(order)) };
   }
 
-  private orderRequest(request: CertificateRequest): Parameters<acme.Client['createOrder']>[0] {
+  /**
+   * newOrder, naming the replaced certificate when there is one (RFC 9773 §5; acme-client passes
+   * the field through). A server that refuses the order with it — `alreadyReplaced`, or any other
+   * error about the field (Pebble answers 500 for a certificate it did not issue) — gets the
+   * order once more without it: `replaces` only spares the renewal Let's Encrypt's rate limits,
+   * it must never stop it.
+   */
+  private async createOrder(client: acme.Client, request: CertificateRequest): Promise<AcmeOrder> {
+    if (request.replaces) {
+      try {
+        return await call('create order', () =>
+          client.createOrder(this.orderRequest(request, request.replaces)),
+        );
+      } catch (error) {
+        if (!(error instanceof AcmeError)) throw error;
+        this.options.logger.info(
+          'the ACME server refused the order naming the certificate it replaces; ordering without',
+          { replaces: request.replaces, problem: error.message },
+        );
+      }
+    }
+    return call('create order', () => client.createOrder(this.orderRequest(request, undefined)));
+  }
+
+  private orderRequest(
+    request: CertificateRequest,
+    replaces: string | undefined,
+  ): Parameters<acme.Client['createOrder']>[0] {
     const body: Record<string, unknown> = {
       identifiers: request.hosts.map((value) => ({ type: 'dns', value })),
     };
     if (this.options.profile) body.profile = this.options.profile;
+    if (replaces) body.replaces = replaces;
     return body as unknown as Parameters<acme.Client['createOrder']>[0];
   }
 

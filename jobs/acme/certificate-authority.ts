@@ -35,6 +35,11 @@ export interface CertificateRequest {
   hosts: readonly string[];
   /** DER or PEM CSR for a fresh key (jobs/issue/private-key.ts). */
   csr: Buffer;
+  /**
+   * The ARI identifier (RFC 9773 §4.1) of the certificate this order replaces, sent as the
+   * order's `replaces` (§5); a server that refuses it gets the order once more without it.
+   */
+  replaces?: string;
 }
 
 export interface CertificateAuthority {

@@ -43,6 +43,16 @@ export async function planCommand(
   process.stdout.write(
     formatTable(['SOURCE', 'SECRET', 'HOSTS', 'DECISION', 'REASON', 'MESSAGE'], rows) + '\n',
   );
+  // ARI windows as stored by the last run (plan asks the ACME server nothing).
+  const windows = plan.decisions.flatMap((d) =>
+    d.renewalWindow
+      ? [
+          `  ${d.certificate.namespace}/${d.certificate.secretName}: window ${d.renewalWindow.start.toISOString()} to ${d.renewalWindow.end.toISOString()}, renewal at ${d.renewalWindow.renewAt.toISOString()}`,
+        ]
+      : [],
+  );
+  if (windows.length > 0)
+    process.stdout.write(`\nRenewal windows (ARI, as last asked):\n${windows.join('\n')}\n`);
   logger.debug('plan made', { apiRequests: job.apiRequests() });
   const failing =
     plan.invalid.length +

@@ -46,7 +46,12 @@ export async function runCommand(
 
   let report: RunReport | undefined;
   try {
-    const plan = await gatherAndDecide(job.gather, job.decisionSettings, now());
+    const plan = await gatherAndDecide(
+      job.gather,
+      job.decisionSettings,
+      now(),
+      job.gatherRenewalInfo,
+    );
     // Kept certificates matter only to certificates that are needed.
     await job.loadKept(
       plan.decisions

@@ -70,6 +70,15 @@ export async function statusCommand(
     return bad.length > 0 || !run ? 1 : 0;
   }
   process.stdout.write(formatStatusTable(snapshot.certificates, now, output === 'wide') + '\n');
+  // ARI windows (RFC 9773) and the renewal time drawn in each.
+  const windows = snapshot.certificates.flatMap((c) =>
+    c.renewalInfo?.renewAt
+      ? [
+          `  ${c.namespace}/${c.secretName}: window ${c.renewalInfo.windowStart} to ${c.renewalInfo.windowEnd}, renewal at ${c.renewalInfo.renewAt}, next ask ${c.renewalInfo.nextAskAt}`,
+        ]
+      : [],
+  );
+  if (windows.length > 0) process.stdout.write(`\nRenewal windows (ARI):\n${windows.join('\n')}\n`);
   // Staging certificates look like real ones in a table: say so, by name.
   const staging = snapshot.certificates.filter(
     (c) => c.directoryUrl !== undefined && isStagingDirectory(c.directoryUrl),

@@ -26,7 +26,9 @@ import {
   installKeptCertificate,
   issueCertificate,
   type IssueDependencies,
+  type IssuedCertificate,
 } from '../issue/issue-certificate.js';
+import type { RenewalInfoRecord } from '../../shared/renewal-info.js';
 import { KeptCertificateStore } from '../kube/kept-certificate-store.js';
 import { keptUse, type KeptCertificate } from '../../shared/kept-certificates.js';
 import { pauseFrom } from '../test-pause.js';
@@ -45,6 +47,11 @@ import { SecretStore } from '../kube/secret-store.js';
 import { StatusStore } from '../kube/status-store.js';
 import { createChallengeRouters } from '../routing/routers.js';
 import type { ActPorts } from '../run/reconcile.js';
+import type { RenewalInfoSource } from '../acme/renewal-info.js';
+import type { CertificateInput } from '../decide/action.js';
+import { leafCertificateId } from '../decide/certificate-id.js';
+import { askOne, gatherRenewalInfo } from '../run/renewal-info-gather.js';
+import { randomFrom } from '../test-random.js';
 import type { DecisionSettings, GatherPorts } from '../run/snapshot.js';
 
 interface KubeClients {
@@ -62,6 +69,11 @@ export interface JobParts {
   /** ACME requests made so far; 0 when no order was started (acme-client never loaded). */
   acmeRequests(): Promise<number>;
   gather: GatherPorts;
+  /**
+   * The ARI part of gathering (jobs/run/renewal-info-gather.ts); `undefined` when
+   * LEGO_RENEWAL_INFO is false. Never throws.
+   */
+  gatherRenewalInfo: ((inputs: CertificateInput[]) => Promise<CertificateInput[]>) | undefined;
   decisionSettings: DecisionSettings;
   status: StatusStore;
   /** The run's Lease, with an identity unique to this process. */
@@ -167,8 +179,17 @@ export function wireJob(
   let acme: Promise<AcmeParts> | undefined;
   const loadAcme = () => (acme ??= loadAcmeParts(settings, clients, logger, now));
 
+  // ARI (RFC 9773): asked only when some certificate's next-ask time has come, so loading the
+  // ACME client is deferred to then.
+  const random = randomFrom(process.env);
+  const renewalInfoSource = async () => (await loadAcme()).renewalInfo;
+  const gatherRenewalInfoPort = settings.renewalInfo
+    ? (inputs: CertificateInput[]) =>
+        gatherRenewalInfo(inputs, renewalInfoSource, now(), random, logger)
+    : undefined;
+
   // The issue port: one certificate, ordered and stored (jobs/issue/issue-certificate.ts).
-  const issue: ActPorts['issue'] = async (certificate, log) => {
+  const issue: ActPorts['issue'] = async (certificate, log, options = {}) => {
     const waiting = keptFor(certificate);
     const removeKept = (namespace: string, secretName: string) =>
       keptStore.remove(namespace, secretName).then(() => {
@@ -186,7 +207,27 @@ export function wireJob(
           removeKept,
         },
       );
-    const { authority, createCsr } = await loadAcme();
+    const { authority: plainAuthority, createCsr, renewalInfo } = await loadAcme();
+    // `replaces` only where the directory offers ARI (RFC 9773 §5).
+    const replaces =
+      settings.renewalInfo && options.replaces && (await renewalInfo.offered().catch(() => false))
+        ? options.replaces
+        : undefined;
+    // The chain obtained is kept here too: the new certificate's ARI identifier comes from it.
+    let obtained: string | undefined;
+    const authority: CertificateAuthority = {
+      directoryUrl: plainAuthority.directoryUrl,
+      obtain: async (request, hooks) =>
+        (obtained = await plainAuthority.obtain(
+          replaces ? { ...request, replaces } : request,
+          hooks,
+        )),
+      collect: async (orderUrl, csr) => {
+        const collected = await plainAuthority.collect(orderUrl, csr);
+        if ('chainPem' in collected) obtained = collected.chainPem;
+        return collected;
+      },
+    };
     let committed = false;
     const deps: IssueDependencies = {
       abandon: stop.abandon,
@@ -221,6 +262,18 @@ export function wireJob(
       logger: log,
       now,
     };
+    // The new certificate's window, asked at once: the next run then has nothing to ask.
+    const withRenewalInfo = async (
+      issued: IssuedCertificate,
+    ): Promise<IssuedCertificate & { renewalInfo?: RenewalInfoRecord }> => {
+      if (!settings.renewalInfo) return issued;
+      const id = obtained === undefined ? undefined : leafCertificateId(obtained);
+      if (id === undefined) return issued;
+      const record = await askOne(undefined, id, renewalInfoSource, now(), random);
+      if (record?.error)
+        log.debug('no renewal information for the new certificate', { error: record.error });
+      return record ? { ...issued, renewalInfo: record } : issued;
+    };
     if (waiting?.entry.orderUrl !== undefined) {
       // Issued already (or at least finalizable): downloading it costs no new order.
       const { entry } = waiting;
@@ -229,15 +282,16 @@ export function wireJob(
         { ...entry, orderUrl: waiting.entry.orderUrl },
         deps,
       );
-      if (collected) return collected;
+      if (collected) return withRenewalInfo(collected);
     }
     const order = issueCertificate(certificate, deps);
-    return stop.withinGrace(order, () => committed);
+    return withRenewalInfo(await stop.withinGrace(order, () => committed));
   };
 
   return {
     apiRequests: () => clients.requests.count(),
     acmeRequests: async () => (acme ? (await acme).requests() : 0),
+    gatherRenewalInfo: gatherRenewalInfoPort,
     gather: {
       listIngresses: () =>
         settings.sources.length > 0 && !settings.sources.includes('ingress')
@@ -328,6 +382,7 @@ function decisionSettings(settings: JobSettings): DecisionSettings {
 
 interface AcmeParts {
   authority: CertificateAuthority;
+  renewalInfo: RenewalInfoSource;
   createCsr: IssueDependencies['createCsr'];
   requests: () => number;
 }
@@ -338,10 +393,11 @@ async function loadAcmeParts(
   logger: Logger,
   now: () => Date,
 ): Promise<AcmeParts> {
-  const [{ AcmeAuthority }, http, { createCsr }] = await Promise.all([
+  const [{ AcmeAuthority }, http, { createCsr }, { AcmeRenewalInfo }] = await Promise.all([
     import('../acme/acme-authority.js'),
     import('../acme/acme-http.js'),
     import('../acme/csr.js'),
+    import('../acme/renewal-info.js'),
   ]);
   http.configureAcmeHttp({ timeoutMs: settings.acmeTimeout });
   const atStart = http.acmeRequestCount();
@@ -353,5 +409,10 @@ async function loadAcmeParts(
     logger,
     now,
   });
-  return { authority, createCsr, requests: () => http.acmeRequestCount() - atStart };
+  return {
+    authority,
+    createCsr,
+    renewalInfo: new AcmeRenewalInfo(settings.url, now),
+    requests: () => http.acmeRequestCount() - atStart,
+  };
 }

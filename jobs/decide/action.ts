@@ -10,6 +10,8 @@ import type { PendingRequest } from '../../shared/status-entries.js';
 import { evaluateCertificate, type CertificateReason } from './certificate-checks.js';
 import { TLS_SECRET_TYPE } from '../tls-secret.js';
 import type { ParsedSecret } from './certificate-facts.js';
+import type { RenewalInfoRecord } from '../../shared/renewal-info.js';
+import { usableRenewalWindow } from './renewal-window.js';
 
 /**
  * Everything known about one desired certificate, gathered and parsed once before any decision
@@ -24,6 +26,11 @@ export interface CertificateInput {
   previous: CertificateStatus | undefined;
   /** Pending operator requests for it (retry, renew); absent or empty: none. */
   requests?: readonly PendingRequest[];
+  /**
+   * What the job knows of the stored certificate's ACME Renewal Information (RFC 9773): asked in
+   * this run, or stored by an earlier one; `undefined` when nothing is known.
+   */
+  renewalInfo?: RenewalInfoRecord;
 }
 
 /** The settings the decision reads. */
@@ -82,6 +89,7 @@ export function decideAction(input: ActionInput, now: Date): Action {
       directoryUrl: input.directoryUrl,
       keyPolicy: input.keyPolicy,
       minimumValidityMs: input.minimumValidityMs,
+      renewalWindow: renewalWindowOf(input),
     },
     now,
   );
@@ -120,4 +128,16 @@ export function decideAction(input: ActionInput, now: Date): Action {
     renewal: secret?.certificatePem !== undefined,
     ...needed,
   };
+}
+
+/**
+ * The usable ARI window of the stored certificate ({@link usableRenewalWindow}), or `undefined`
+ * when the lifetime rule decides.
+ */
+export function renewalWindowOf(
+  input: Pick<CertificateInput, 'secret' | 'renewalInfo'>,
+): ReturnType<typeof usableRenewalWindow> {
+  const facts = input.secret?.facts;
+  if (facts === undefined) return undefined;
+  return usableRenewalWindow(input.renewalInfo, facts.certificateId, facts.notAfter);
 }

@@ -12,6 +12,7 @@ import { SECRET_ANNOTATIONS, TLS_CERTIFICATE_KEY, TLS_PRIVATE_KEY_KEY } from '..
 import { keyMatchesCertificate, type ParsedSecret } from './certificate-facts.js';
 import type { NeedReason } from './reasons.js';
 import { renewalThresholdMs } from './renewal-threshold.js';
+import type { RenewalWindow } from './renewal-window.js';
 
 /** What the checks read. */
 export interface CheckInput {
@@ -29,6 +30,12 @@ export interface CheckInput {
    * absent means not.
    */
   renewalRequested?: boolean;
+  /**
+   * The ACME server's renewal window for the stored certificate and the time drawn in it
+   * (RFC 9773, jobs/decide/renewal-window.ts); `undefined` when there is none that can be used,
+   * and then the lifetime rule decides.
+   */
+  renewalWindow?: RenewalWindow;
 }
 
 /** Stable reasons why a certificate is needed, in chain order (`NEED_REASONS` in reasons.ts). */
@@ -164,6 +171,28 @@ export const certificateIsSelfSigned: CertificateCheck = ({ secret }) => {
 };
 
 /**
+ * The ACME server's renewal window (ARI, RFC 9773) has reached the time drawn in it, or has
+ * passed altogether (§4.2: a window in the past means renew now). Comes before the lifetime rule
+ * ({@link certificateNearsExpiry}), which it replaces while a usable window is known: Let's
+ * Encrypt spreads renewals with it, and moves them earlier when it must revoke certificates.
+ */
+export const renewalWindowReached: CertificateCheck = ({ secret, renewalWindow }, now) => {
+  if (secret?.facts === undefined || renewalWindow === undefined) return undefined;
+  if (now.getTime() < renewalWindow.renewAt.getTime()) return undefined;
+  const explanation = renewalWindow.explanationUrl
+    ? ` The server explains why at ${renewalWindow.explanationUrl}.`
+    : '';
+  const when =
+    now.getTime() >= renewalWindow.end.getTime()
+      ? `ended at ${renewalWindow.end.toISOString()}, so it is renewed now`
+      : `runs from ${renewalWindow.start.toISOString()} to ${renewalWindow.end.toISOString()}, and the renewal time drawn in it, ${renewalWindow.renewAt.toISOString()}, has come`;
+  return {
+    reason: 'RenewalWindowReached',
+    message: `The ACME server's renewal window for this certificate (ARI) ${when}.${explanation}`,
+  };
+};
+
+/**
  * Less validity remains than the renewal threshold. The threshold is
  * max(LEGO_MINIMUM_VALIDITY, lifetime / 3), except that a minimum at least as long as the whole
  * lifetime is ignored (lifetime / 3 alone): otherwise a short-lived certificate (6 days, against
@@ -171,9 +200,13 @@ export const certificateIsSelfSigned: CertificateCheck = ({ secret }) => {
  * Let's Encrypt's limit of 5 duplicate certificates per week would soon block renewals. See
  * {@link renewalThresholdMs}.
  */
-export const certificateNearsExpiry: CertificateCheck = ({ secret, minimumValidityMs }, now) => {
+export const certificateNearsExpiry: CertificateCheck = (
+  { secret, minimumValidityMs, renewalWindow },
+  now,
+) => {
   const dates = secret?.facts;
-  if (dates === undefined) return undefined;
+  // The lifetime rule is the fallback: a usable ARI window decides instead (renewalWindowReached).
+  if (dates === undefined || renewalWindow !== undefined) return undefined;
   const lifetimeMs = dates.notAfter.getTime() - dates.notBefore.getTime();
   const remainingMs = dates.notAfter.getTime() - now.getTime();
   if (lifetimeMs <= 0) {
@@ -272,6 +305,11 @@ export const CERTIFICATE_CHECKS = [
   },
   { name: 'certificateHasExpired', reason: 'Expired', check: certificateHasExpired },
   { name: 'certificateIsSelfSigned', reason: 'SelfSigned', check: certificateIsSelfSigned },
+  {
+    name: 'renewalWindowReached',
+    reason: 'RenewalWindowReached',
+    check: renewalWindowReached,
+  },
   { name: 'certificateNearsExpiry', reason: 'RenewalDue', check: certificateNearsExpiry },
   {
     name: 'issuedThroughOtherDirectory',

@@ -4,6 +4,7 @@
  */
 import { createPublicKey, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { describeKey, type KeyDescription } from '../key-type.js';
+import { certificateId } from './certificate-id.js';
 import type { SecretView } from '../model.js';
 import { readSecretText, TLS_CERTIFICATE_KEY, TLS_PRIVATE_KEY_KEY } from '../tls-secret.js';
 
@@ -26,6 +27,11 @@ export interface CertificateFacts {
    * from parsing the certificate, which counts as not self-signed.
    */
   selfSigned?: boolean;
+  /**
+   * The leaf's ACME Renewal Information identifier (RFC 9773 §4.1, jobs/decide/certificate-id.ts);
+   * `undefined` when it has no Authority Key Identifier.
+   */
+  certificateId?: string;
 }
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
@@ -166,8 +172,13 @@ export function parseSecret(secret: SecretView): ParsedSecret {
             key: describeKey(leaf.publicKey),
             chainLength: chain.length,
             selfSigned: isSelfSigned(leaf),
+            ...optionalId(certificateId(leaf)),
           },
   };
+}
+
+function optionalId(id: string | undefined): { certificateId?: string } {
+  return id === undefined ? {} : { certificateId: id };
 }
 
 /**

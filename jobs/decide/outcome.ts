@@ -24,6 +24,8 @@ import { requesterName } from '../model.js';
 import type { Action } from './action.js';
 import { nextFailureStatus, type IssuanceFailure } from './issuance-backoff.js';
 import type { OrderReason } from './reasons.js';
+import type { RenewalInfoRecord } from '../../shared/renewal-info.js';
+import { usableRenewalWindow, type RenewalWindow } from './renewal-window.js';
 
 /** One desired certificate with everything known about it and the decision taken. */
 export interface CertificateDecision {
@@ -34,7 +36,10 @@ export interface CertificateDecision {
   facts: CertificateFacts | undefined;
   /** The certificate's entry of the last run's status, if any. */
   previous: CertificateStatus | undefined;
-  /** When the stored certificate is due for renewal ({@link renewalDueAt}); absent without one. */
+  /**
+   * When the stored certificate is due for renewal: the time drawn in its ARI window when one is
+   * usable, else {@link renewalDueAt}; absent without a certificate.
+   */
   renewalAt?: Date;
   /**
    * Pending operator requests (retry, renew) the decision honoured; the act step removes them
@@ -42,6 +47,10 @@ export interface CertificateDecision {
    * empty: none.
    */
   requests?: PendingRequest[];
+  /** The stored certificate's ARI record (shared/renewal-info.ts), written back to the status. */
+  renewalInfo?: RenewalInfoRecord;
+  /** Its usable window, when the ARI check rather than the lifetime rule decides. */
+  renewalWindow?: RenewalWindow;
   action: Action;
 }
 
@@ -218,11 +227,20 @@ export function issuedOutcome(
     directoryUrl?: string;
     /** The new key, as `RSA 2048` (the key policy's): recorded as the entry's `keyType`. */
     keyType?: string;
+    /** The new certificate's ARI record, when it was asked for right after issuance. */
+    renewalInfo?: RenewalInfoRecord;
   },
   now: Date,
   minimumValidityMs?: number,
 ): CertificateOutcome {
   const { certificate, action } = decision;
+  const window = usableRenewalWindow(
+    issued.renewalInfo,
+    issued.renewalInfo?.certificateId,
+    issued.notAfter,
+  );
+  // The replaced certificate's ARI record is about another certificate: dropped.
+  const { renewalInfo: _replaced, ...base } = withoutFailures(baseStatus(decision, now));
   const result: CertificateResult & OrderReason = action.renewal ? 'Renewed' : 'Issued';
   const message = `Certificate for ${certificate.hosts.join(', ')} stored in Secret ${certificate.secretName}, valid until ${issued.notAfter.toISOString()} (${action.reason}: ${action.message})`;
   return {
@@ -242,7 +260,7 @@ export function issuedOutcome(
     },
     event: { type: 'Normal', reason: result, message },
     status: {
-      ...withoutFailures(baseStatus(decision, now)),
+      ...base,
       lastSuccessAt: now.toISOString(),
       history: appendAttempt(decision.previous?.history, {
         at: now.toISOString(),
@@ -256,17 +274,20 @@ export function issuedOutcome(
       ...(issued.notBefore
         ? {
             notBefore: issued.notBefore.toISOString(),
-            ...(minimumValidityMs !== undefined
-              ? {
-                  renewalAt: renewalDueAt(
-                    issued.notBefore,
-                    issued.notAfter,
-                    minimumValidityMs,
-                  ).toISOString(),
-                }
-              : {}),
+            ...(window
+              ? { renewalAt: window.renewAt.toISOString() }
+              : minimumValidityMs !== undefined
+                ? {
+                    renewalAt: renewalDueAt(
+                      issued.notBefore,
+                      issued.notAfter,
+                      minimumValidityMs,
+                    ).toISOString(),
+                  }
+                : {}),
           }
         : {}),
+      ...(issued.renewalInfo ? { renewalInfo: issued.renewalInfo } : {}),
       ...(issued.directoryUrl ? { directoryUrl: issued.directoryUrl } : {}),
       result,
       reason: action.reason,
@@ -441,7 +462,7 @@ export function runSummary(
 
 /** The entry every outcome starts from: identity, hosts, the stored notAfter, failure memory. */
 function baseStatus(decision: CertificateDecision, now: Date): CertificateStatus {
-  const { certificate, facts, previous, secret, renewalAt } = decision;
+  const { certificate, facts, previous, secret, renewalAt, renewalInfo } = decision;
   const directoryUrl = facts ? secret?.annotations[SECRET_ANNOTATIONS.directoryUrl] : undefined;
   return {
     namespace: certificate.namespace,
@@ -468,6 +489,7 @@ function baseStatus(decision: CertificateDecision, now: Date): CertificateStatus
     ...(previous?.lastFailureMessage ? { lastFailureMessage: previous.lastFailureMessage } : {}),
     ...(previous?.lastSuccessAt ? { lastSuccessAt: previous.lastSuccessAt } : {}),
     ...(previous?.history ? { history: previous.history } : {}),
+    ...(facts && renewalInfo ? { renewalInfo } : {}),
   };
 }
 

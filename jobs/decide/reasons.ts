@@ -18,6 +18,7 @@ export const NEED_REASONS = [
   'HostsChanged',
   'Expired',
   'SelfSigned',
+  'RenewalWindowReached',
   'RenewalDue',
   'DirectoryChanged',
   'KeyTypeChanged',

@@ -9,6 +9,7 @@
 import { describeError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { CertificateStatus, PendingRequest, RunStatus } from '../../shared/status-entries.js';
+import type { RenewalInfoRecord } from '../../shared/renewal-info.js';
 import {
   classifyFailure,
   RUN_FAILURE_REASONS,
@@ -35,8 +36,16 @@ import type { RunPlan } from './snapshot.js';
 
 /** The ports the act step writes through. */
 export interface ActPorts {
-  /** Orders and stores one certificate (jobs/issue/issue-certificate.ts). */
-  issue(certificate: DesiredCertificate, logger: Logger): Promise<IssuedCertificate>;
+  /**
+   * Orders and stores one certificate (jobs/issue/issue-certificate.ts). `replaces` is the ARI
+   * identifier of the stored certificate (RFC 9773 §5), if any; the result carries the new
+   * certificate's renewal information when it was asked for.
+   */
+  issue(
+    certificate: DesiredCertificate,
+    logger: Logger,
+    options?: { replaces?: string },
+  ): Promise<IssuedCertificate & { renewalInfo?: RenewalInfoRecord }>;
   recordEvent(target: Requester, type: EventType, reason: string, message: string): Promise<void>;
   writeStatus(certificates: CertificateStatus[], run: RunStatus): Promise<void>;
   /** Whether the run may start another order (false once the Lease was lost). */
@@ -178,7 +187,8 @@ export async function reconcile(
     if (outcome === undefined && action.kind === 'Issue') {
       write(log, orderStartLog(action));
       try {
-        const issued = await ports.issue(certificate, log);
+        const replaces = decision.facts?.certificateId;
+        const issued = await ports.issue(certificate, log, replaces ? { replaces } : {});
         outcome = issuedOutcome(
           { ...decision, action },
           { ...issued, keyType: plan.keyType },

@@ -4,7 +4,12 @@
  * Shared by `run` (which then acts) and `plan` (which prints).
  */
 import { renewalDueAt } from '../decide/renewal-threshold.js';
-import { decideAction, type CertificateInput, type DecideSettings } from '../decide/action.js';
+import {
+  decideAction,
+  renewalWindowOf,
+  type CertificateInput,
+  type DecideSettings,
+} from '../decide/action.js';
 import { parseSecret } from '../decide/certificate-facts.js';
 import { collectCertificates, type CollectSettings } from '../decide/desired-certificates.js';
 import { findRequests } from '../decide/operator-requests.js';
@@ -67,10 +72,14 @@ export async function gatherAndDecide(
   ports: GatherPorts,
   settings: DecisionSettings,
   now: Date,
+  renewalInfo?: (inputs: CertificateInput[]) => Promise<CertificateInput[]>,
 ): Promise<RunPlan> {
   const gathered = await gather(ports);
   const collected = collectCertificates(gathered.ingresses, settings, gathered.gateways);
-  const inputs = await gatherInputs(ports, gathered, collected.certificates);
+  const stored = await gatherInputs(ports, gathered, collected.certificates);
+  // ARI (RFC 9773) is gathered too, before deciding: `run` asks what is due; `plan` uses what
+  // is stored.
+  const inputs = renewalInfo ? await renewalInfo(stored) : stored;
   return {
     decisions: decide(inputs, settings, now),
     invalid: collected.invalid,
@@ -121,6 +130,8 @@ export async function gatherInputs(
       previous: previousByKey.get(statusKey(certificate.namespace, certificate.secretName)),
       requests: findRequests(certificate, gathered.status.requests ?? []),
     });
+    const last = inputs[inputs.length - 1];
+    if (last?.previous?.renewalInfo) last.renewalInfo = last.previous.renewalInfo;
   }
   return inputs;
 }
@@ -131,29 +142,41 @@ export function decide(
   settings: DecideSettings,
   now: Date,
 ): CertificateDecision[] {
-  return inputs.map((input) => ({
-    certificate: input.certificate,
-    secret: input.secret?.view,
-    facts: input.secret?.facts,
-    previous: input.previous,
-    ...(input.requests && input.requests.length > 0 ? { requests: [...input.requests] } : {}),
-    ...(input.secret?.facts
-      ? {
-          renewalAt: renewalDueAt(
-            input.secret.facts.notBefore,
-            input.secret.facts.notAfter,
-            settings.minimumValidityMs,
-          ),
-        }
-      : {}),
-    action: decideAction(
-      {
-        ...input,
-        directoryUrl: settings.directoryUrl,
-        keyPolicy: settings.keyPolicy,
-        minimumValidityMs: settings.minimumValidityMs,
-      },
-      now,
-    ),
-  }));
+  return inputs.map((input) => {
+    const window = renewalWindowOf(input);
+    return {
+      certificate: input.certificate,
+      secret: input.secret?.view,
+      facts: input.secret?.facts,
+      previous: input.previous,
+      ...(input.requests && input.requests.length > 0 ? { requests: [...input.requests] } : {}),
+      // Kept while it is about the stored certificate; a replaced one's record is dropped.
+      ...(input.renewalInfo &&
+      input.renewalInfo.certificateId === input.secret?.facts?.certificateId
+        ? { renewalInfo: input.renewalInfo }
+        : {}),
+      ...(window ? { renewalWindow: window } : {}),
+      ...(input.secret?.facts
+        ? {
+            // The ARI time when a usable window is known, else the lifetime rule's.
+            renewalAt:
+              window?.renewAt ??
+              renewalDueAt(
+                input.secret.facts.notBefore,
+                input.secret.facts.notAfter,
+                settings.minimumValidityMs,
+              ),
+          }
+        : {}),
+      action: decideAction(
+        {
+          ...input,
+          directoryUrl: settings.directoryUrl,
+          keyPolicy: settings.keyPolicy,
+          minimumValidityMs: settings.minimumValidityMs,
+        },
+        now,
+      ),
+    };
+  });
 }

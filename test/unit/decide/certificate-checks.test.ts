@@ -64,6 +64,7 @@ test('the chain has this order', () => {
       'certificateDoesNotCoverHosts',
       'certificateHasExpired',
       'certificateIsSelfSigned',
+      'renewalWindowReached',
       'certificateNearsExpiry',
       'issuedThroughOtherDirectory',
       'keyDoesNotMatchPolicy',
@@ -136,6 +137,15 @@ describe('each check is the first to fail for its row', () => {
         input(
           tlsSecret({ ...GOOD, selfSigned: true, notBefore: at(-DAY), notAfter: at(364 * DAY) }),
         ),
+    },
+    {
+      // The ARI window's drawn time has come, long before the lifetime rule would renew.
+      check: 'renewalWindowReached',
+      reason: 'RenewalWindowReached',
+      input: () =>
+        input(tlsSecret(GOOD), {
+          renewalWindow: { start: at(-1 * DAY), end: at(1 * DAY), renewAt: at(-1 * HOUR) },
+        }),
     },
     {
       check: 'certificateNearsExpiry',
