@@ -13,8 +13,9 @@ import {
   SecretWriteRefusedError,
   StoppedError,
 } from '../../shared/errors.js';
+import type { CertificateFailureReason, RunReason } from './reasons.js';
 
-/** Reasons of failures that stop the run. */
+/** Reasons of failures that stop the run (the vocabulary is jobs/decide/reasons.ts). */
 export const RUN_FAILURE_REASONS = {
   /** The ACME server is unreachable, does not answer in time, or answers 5xx. */
   acmeUnavailable: 'AcmeUnavailable',
@@ -22,8 +23,14 @@ export const RUN_FAILURE_REASONS = {
   kubeApiUnavailable: 'KubeApiUnavailable',
   /** SIGTERM or SIGINT: no new order, the one in progress given LEGO_STOP_GRACE_PERIOD. */
   stopped: 'Stopped',
-} as const;
+} as const satisfies Record<string, RunReason>;
 export type RunFailureReason = (typeof RUN_FAILURE_REASONS)[keyof typeof RUN_FAILURE_REASONS];
+
+/** A certificate's own failures with a fixed reason (jobs/decide/reasons.ts). */
+export const CERTIFICATE_FAILURE = {
+  secretWriteRefused: 'SecretWriteRefused',
+  unexpected: 'UnexpectedError',
+} as const satisfies Record<string, CertificateFailureReason>;
 
 /** A classified failure: `scope` says who is charged for it. */
 export type FailureClass =
@@ -42,7 +49,11 @@ export type FailureClass =
 export function classifyFailure(error: unknown): FailureClass {
   // An answer refusing the write (even a failing webhook's 500) is about that Secret.
   if (error instanceof SecretWriteRefusedError)
-    return { scope: 'certificate', reason: 'SecretWriteRefused', message: error.message };
+    return {
+      scope: 'certificate',
+      reason: CERTIFICATE_FAILURE.secretWriteRefused,
+      message: error.message,
+    };
   if (error instanceof StoppedError)
     return { scope: 'run', reason: RUN_FAILURE_REASONS.stopped, message: error.message };
   if (error instanceof AcmeUnavailableError)
@@ -69,7 +80,11 @@ export function classifyFailure(error: unknown): FailureClass {
       reason: error.name.replace(/Error$/, ''),
       message: describeError(error),
     };
-  return { scope: 'certificate', reason: 'UnexpectedError', message: describeError(error) };
+  return {
+    scope: 'certificate',
+    reason: CERTIFICATE_FAILURE.unexpected,
+    message: describeError(error),
+  };
 }
 
 /** The KubeApiError in `error`'s cause chain that says the API is unusable, if any. */
