@@ -72,7 +72,8 @@ function run(
     execFile(
       process.execPath,
       args,
-      { cwd, env: { ...env, NODE_ENV: 'production' }, timeout: 30_000 },
+      // A guard against a hung process only, generous for a loaded machine.
+      { cwd, env: { ...env, NODE_ENV: 'production' }, timeout: 120_000 },
       (error, stdout, stderr) => {
         resolve({
           code: error ? ((error.code as number | null | undefined) ?? 1) : 0,

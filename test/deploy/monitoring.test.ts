@@ -10,7 +10,6 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, test } from 'node:test';
 import { CoreV1Api, NetworkingV1Api, Watch } from '@kubernetes/client-node';
 import { adminKubeConfig, createNamespace, testEnv } from '../env/context.js';
@@ -368,16 +367,12 @@ describe(
         .makeApiClient(CoreV1Api)
         .readNamespacedConfigMap({ namespace: lego, name: 'kube-lego-status' });
       const version = written.metadata?.resourceVersion;
-      const seen = () =>
-        responder!
-          .logRecords()
-          .some(
-            (r) =>
-              r.configmap === 'kube-lego-status' &&
-              (r.resourceVersion === version ||
-                (r.msg === 'listed the ConfigMap' && Number(r.resourceVersion) >= Number(version))),
-          );
-      while (!seen()) await sleep(50);
+      await responder.waitForLog(
+        (r) =>
+          r.configmap === 'kube-lego-status' &&
+          (r.resourceVersion === version ||
+            (r.msg === 'listed the ConfigMap' && Number(r.resourceVersion) >= Number(version))),
+      );
 
       const text = await (await fetch(`${responder.metricsUrl}/metrics`)).text();
       const named = new Set(rules.flatMap((r) => r.expr.match(/kube_lego_[a-z_]+/g) ?? []));

@@ -875,15 +875,20 @@ describe('gce router', () => {
         subjects,
       },
     });
-    // RBAC changes reach the authorizer's cache within moments; wait until they do.
-    const deadline = Date.now() + 10_000;
+    // RBAC changes reach the authorizer's cache within moments; wait until they do (a guard
+    // generous for a loaded machine, since this waits for a state change, not a window).
+    const deadline = Date.now() + 60_000;
     for (;;) {
       const probe = routers(settings, config).ingress;
       try {
         await probe.cleanup();
         break;
       } catch (error) {
-        if (Date.now() > deadline) throw error;
+        if (Date.now() > deadline) {
+          throw new Error('the Roles were not in effect 60 s after they were created', {
+            cause: error,
+          });
+        }
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     }

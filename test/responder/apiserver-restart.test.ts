@@ -3,7 +3,8 @@
  * (test/env/kube-only.ts; the shared one must stay up for the other files), the API server is
  * stopped and started again on the same port with the same data. Meanwhile the responder keeps
  * serving the last known tokens and stays ready; afterwards it resyncs (a change made right after
- * the restart is served within seconds) and counts the watch restarts.
+ * the restart is served once the watch is back) and counts the watch restarts. Every wait is for an
+ * event (a log line, an answer changing); the latencies are printed, never asserted.
  */
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,6 +17,7 @@ import { challenge, randomToken, writeChallenges } from './kube-fixtures.js';
 
 const PREFIX = '/.well-known/acme-challenge/';
 const NAMESPACE = 'kube-lego';
+const CHALLENGE_CM = 'kube-lego-challenges';
 
 function sample(text: string, series: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
@@ -49,13 +51,18 @@ describe('the responder across an API server restart', { timeout: 300_000 }, () 
       (await send(r.url, { path: PREFIX + token, host })).status;
     assert.equal(await status(a.token, a.domain), 200);
 
+    const failed = (l: Record<string, unknown>) =>
+      l.level === 'warn' &&
+      l.configmap === CHALLENGE_CM &&
+      l.msg === 'watching the ConfigMap failed; keeping the last copy and retrying';
+    const failedBefore = r.logRecords().filter(failed).length;
     await kube.stopApiServer();
     const downAt = Date.now();
-    // Down for a while: the responder notices (watch broken, reconnects refused) and carries on.
-    while (Date.now() - downAt < 3_000) {
+    // The responder notices (the watch broken, then a reconnect refused) and carries on.
+    for (const occurrence of [failedBefore + 1, failedBefore + 2]) {
+      await r.waitForLog(failed, occurrence);
       assert.equal(await status(a.token, a.domain), 200, 'the last known token is still served');
       assert.equal((await send(r.url, { path: '/readyz' })).status, 200, 'still ready');
-      await sleep(250);
     }
     const during = await send(r.metricsUrl, { path: '/metrics' });
     assert.ok(
@@ -65,15 +72,6 @@ describe('the responder across an API server restart', { timeout: 300_000 }, () 
       ) ?? 0) >= 1,
       'the broken watch is counted',
     );
-    assert.ok(
-      r
-        .logRecords()
-        .some(
-          (l) =>
-            l.level === 'warn' &&
-            l.msg === 'watching the ConfigMap failed; keeping the last copy and retrying',
-        ),
-    );
 
     const restartAt = Date.now();
     await kube.startApiServer();
@@ -81,30 +79,26 @@ describe('the responder across an API server restart', { timeout: 300_000 }, () 
     // A change made right after the restart: a new token, and the old one removed.
     await writeChallenges(core, NAMESPACE, [b]);
     const writtenAt = Date.now();
+    // The reconnect delay is capped at 8 s; a generous guard beyond it, for a loaded machine.
     for (;;) {
       const [bStatus, aStatus] = [await status(b.token, b.domain), await status(a.token, a.domain)];
       if (bStatus === 200 && aStatus === 404) break;
       assert.ok(
-        Date.now() - writtenAt < 20_000,
-        `not resynced 20 s after the write (b ${bStatus}, a ${aStatus})`,
+        Date.now() - writtenAt < 90_000,
+        `not resynced 90 s after the write (b ${bStatus}, a ${aStatus})`,
       );
       await sleep(50);
     }
     const resyncMs = Date.now() - writtenAt;
-    console.log(
-      `API server down ${restartAt - downAt} ms, starting took ${upAt - restartAt} ms, change served ${resyncMs} ms after the write`,
-    );
-    // The reconnect delay is capped at 8 s: after that the watch is back, and then a change is instant.
-    assert.ok(resyncMs < 10_000, `resynced ${resyncMs} ms after the write`);
 
-    // From then on a change is served as fast as before the restart.
+    // From then on the watch serves changes again.
     const c = challenge(randomToken(), 'c.restart.example');
     const since = Date.now();
     await writeChallenges(core, NAMESPACE, [b, c]);
-    while ((await status(c.token, c.domain)) !== 200) {
-      assert.ok(Date.now() - since < 1_000, 'served within a second once resynced');
-      await sleep(10);
-    }
+    while ((await status(c.token, c.domain)) !== 200) await sleep(10);
+    console.log(
+      `API server down ${restartAt - downAt} ms, starting took ${upAt - restartAt} ms, change served ${resyncMs} ms after the write, the next ${Date.now() - since} ms after its write`,
+    );
     const text = (await send(r.metricsUrl, { path: '/metrics' })).body;
     console.log(
       text
@@ -118,16 +112,18 @@ describe('the responder across an API server restart', { timeout: 300_000 }, () 
       text,
       'kube_lego_responder_last_sync_timestamp_seconds{configmap="challenge"}',
     );
+    // An order, not a duration: the last sync is one with the API server started again.
     assert.ok(
-      lastSync !== undefined && lastSync * 1000 >= upAt - 1_000,
-      'synced after the restart',
+      lastSync !== undefined && lastSync * 1000 >= restartAt,
+      `synced after the restart (last sync ${lastSync}, restart began ${restartAt / 1000})`,
     );
     assert.ok(
       r
         .logRecords()
         .some((l) => l.msg === 'watching the ConfigMap again' || l.msg === 'listed the ConfigMap'),
     );
-    const stopped = await r.stop();
+    // SIGKILL only for a responder that hangs.
+    const stopped = await r.stop('SIGTERM', 60_000);
     assert.deepEqual(stopped, { code: 0, signal: null });
   });
 });

@@ -3,10 +3,12 @@
  * The list-then-watch loop against a fake of its port (ConfigMapApi): resume from the last
  * resourceVersion, re-list on 410, back off and keep the last copy on failures, drop a silent
  * watch, treat a missing ConfigMap as empty, stop promptly.
+ *
+ * Every wait is for an event (a watch opened, a restart counted), bounded only by the test's
+ * timeout; the watchdog is driven by Node's mock timers where a test depends on its timing.
  */
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, test } from 'node:test';
+import { afterEach, describe, mock, test } from 'node:test';
 import { KubeApiError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
 import { reconnectDelay } from '../../responder/reconnect-jitter.js';
@@ -34,6 +36,8 @@ interface OpenWatch {
 class FakeApi implements ConfigMapApi {
   readonly calls: string[] = [];
   readonly watches: OpenWatch[] = [];
+  /** Called (and dropped) when the next watch opens. */
+  private openListeners: (() => void)[] = [];
   /** What the next lists answer, in order; the last one repeats. */
   listAnswers: (ListResult | Error)[] = [{ configMap: undefined, resourceVersion: '1' }];
   /** When set, the next watch call throws it instead of opening. */
@@ -73,23 +77,23 @@ class FakeApi implements ConfigMapApi {
           reject(error);
         },
       });
+      for (const listener of this.openListeners.splice(0)) listener();
     });
   }
 
-  /** The watch opened most recently, once there are `count` of them. */
+  /** The `count`th watch opened, once it has been (however long that takes). */
   async watchNumber(count: number): Promise<OpenWatch> {
-    for (let i = 0; i < 200 && this.watches.length < count; i++) await sleep(5);
-    assert.ok(
-      this.watches.length >= count,
-      `watch #${count} was opened (calls: ${this.calls.join(', ')})`,
-    );
+    while (this.watches.length < count) {
+      await new Promise<void>((resolve) => this.openListeners.push(resolve));
+    }
     return this.watches[count - 1]!;
   }
 }
 
 const FAST: Partial<ConfigMapWatcherTiming> = {
   watchTimeoutSeconds: 300,
-  watchdogMs: 10_000,
+  // Beyond any test's timeout: only the tests about the watchdog meet it.
+  watchdogMs: 600_000,
   minWatchMs: 0,
   reconnect: { initialMs: 10, maxMs: 40 },
 };
@@ -100,6 +104,9 @@ const made: ConfigMapWatcher[] = [];
 function makeWatcher(api: FakeApi, timing: Partial<ConfigMapWatcherTiming> = FAST) {
   const changes: ConfigMapData[] = [];
   const restarts: RestartReason[] = [];
+  /** `hasListed` at each restart, as the watcher saw it then. */
+  const listedAtRestart: boolean[] = [];
+  const restartListeners: (() => void)[] = [];
   const synced: Date[] = [];
   const lines: string[] = [];
   const watcher = new ConfigMapWatcher({
@@ -109,12 +116,22 @@ function makeWatcher(api: FakeApi, timing: Partial<ConfigMapWatcherTiming> = FAS
     logger: createLogger({ level: 'debug', type: 'json', write: (l) => lines.push(l) }),
     onChange: (data) => changes.push(data),
     onSynced: (at) => synced.push(at),
-    onRestart: (reason) => restarts.push(reason),
+    onRestart: (reason) => {
+      restarts.push(reason);
+      listedAtRestart.push(watcher.hasListed);
+      for (const listener of restartListeners.splice(0)) listener();
+    },
     timing,
     random: () => 0.5,
   });
   made.push(watcher);
-  return { watcher, changes, restarts, synced, lines };
+  /** Resolves once `count` restarts have been counted (however long that takes). */
+  const restarted = async (count: number) => {
+    while (restarts.length < count) {
+      await new Promise<void>((resolve) => restartListeners.push(resolve));
+    }
+  };
+  return { watcher, changes, restarts, listedAtRestart, restarted, synced, lines };
 }
 
 const cm = (data: Record<string, string>, resourceVersion: string): WatchEvent => ({
@@ -122,11 +139,6 @@ const cm = (data: Record<string, string>, resourceVersion: string): WatchEvent =
   data,
   resourceVersion,
 });
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400 && !condition(); i++) await sleep(5);
-  assert.ok(condition(), what);
-}
 
 describe('ConfigMapWatcher', { timeout: 20_000 }, () => {
   afterEach(async () => {
@@ -248,7 +260,8 @@ describe('ConfigMapWatcher', { timeout: 20_000 }, () => {
       'watch from 8',
     ]);
     assert.deepEqual(w.restarts, ['error', 'error', 'error', 'error']);
-    // Reconnect delays with jitter 0.5: 7.5 + 15 + 30 + 30 ms at least.
+    // Reconnect delays with jitter 0.5: 7.5 + 15 + 30 + 30 ms at least. A lower bound only:
+    // load can only lengthen the wait.
     assert.ok(waited >= 70, `waited ${waited} ms`);
     assert.deepEqual(
       w.changes,
@@ -267,11 +280,10 @@ describe('ConfigMapWatcher', { timeout: 20_000 }, () => {
     api.listAnswers = [forbidden, forbidden, { configMap: undefined, resourceVersion: '4' }];
     const w = makeWatcher(api);
     w.watcher.start();
-    await sleep(5);
-    assert.equal(w.watcher.hasListed, false);
     await api.watchNumber(1);
     assert.equal(w.watcher.hasListed, true);
     assert.deepEqual(w.restarts, ['error', 'error']);
+    assert.deepEqual(w.listedAtRestart, [false, false], 'not listed after either refusal');
     assert.deepEqual(w.changes, [undefined]);
     await w.watcher.stop();
   });
@@ -290,22 +302,39 @@ describe('ConfigMapWatcher', { timeout: 20_000 }, () => {
   });
 
   test('events keep the watchdog quiet', async () => {
-    const api = new FakeApi();
-    const w = makeWatcher(api, { ...FAST, watchdogMs: 150 });
-    w.watcher.start();
-    const first = await api.watchNumber(1);
-    for (let i = 0; i < 6; i++) {
-      await sleep(50);
-      first.emit({ type: 'BOOKMARK', resourceVersion: String(10 + i) });
+    // The watchdog's clock is Node's mock timers: 600 ms pass with an event every 100 ms, four
+    // times the watchdog's 150 ms, whatever the load on the machine.
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const api = new FakeApi();
+      const w = makeWatcher(api, { ...FAST, watchdogMs: 150 });
+      w.watcher.start();
+      const first = await api.watchNumber(1);
+      for (let i = 0; i < 6; i++) {
+        mock.timers.tick(100);
+        first.emit({ type: 'BOOKMARK', resourceVersion: String(10 + i) });
+      }
+      // The watchdog aborts the watch the moment it fires; a restart follows a few promise
+      // turns later (setImmediate is not mocked).
+      assert.equal(first.request.signal.aborted, false, 'the watchdog never fired');
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(api.watches.length, 1);
+      assert.deepEqual(w.restarts, []);
+      // Without an event for 150 ms, the same watch is dropped.
+      mock.timers.tick(150);
+      await w.restarted(1);
+      assert.deepEqual(w.restarts, ['silent']);
+      assert.ok(first.request.signal.aborted);
+      await w.watcher.stop();
+    } finally {
+      mock.timers.reset();
     }
-    assert.equal(api.watches.length, 1);
-    assert.deepEqual(w.restarts, []);
-    await w.watcher.stop();
   });
 
   test('a watch that the server ends at once, empty, counts as a failure (no tight loop)', async () => {
     const api = new FakeApi();
-    const w = makeWatcher(api, { ...FAST, minWatchMs: 1_000 });
+    // Longer than the test's timeout: every watch here ends "at once".
+    const w = makeWatcher(api, { ...FAST, minWatchMs: 600_000 });
     w.watcher.start();
     (await api.watchNumber(1)).end();
     (await api.watchNumber(2)).end();
@@ -315,23 +344,23 @@ describe('ConfigMapWatcher', { timeout: 20_000 }, () => {
   });
 
   test('stop() ends the loop promptly, in a watch or while backing off', async () => {
+    // The fake watch never ends by itself: stop() returning at all means it ended the watch.
     const api = new FakeApi();
     const w = makeWatcher(api);
     w.watcher.start();
     const watch = await api.watchNumber(1);
-    let started = Date.now();
     await w.watcher.stop();
-    assert.ok(Date.now() - started < 100);
     assert.ok(watch.request.signal.aborted);
 
+    // A reconnect delay far beyond the test's timeout: stop() returning in time means it did not
+    // sit the delay out.
     const down = new FakeApi();
     down.listAnswers = [new KubeApiError('list', undefined, undefined, 'ECONNREFUSED')];
-    const w2 = makeWatcher(down, { ...FAST, reconnect: { initialMs: 60_000, maxMs: 60_000 } });
+    const w2 = makeWatcher(down, { ...FAST, reconnect: { initialMs: 600_000, maxMs: 600_000 } });
     w2.watcher.start();
-    await until(() => w2.restarts.length === 1, 'the first list failed');
-    started = Date.now();
+    await w2.restarted(1);
     await w2.watcher.stop();
-    assert.ok(Date.now() - started < 100, 'did not sit out the reconnect delay');
+    assert.equal(down.calls.length, 1, 'no second list');
   });
 });
 

@@ -21,6 +21,10 @@ export interface RawRequest {
   headers?: Record<string, string>;
   body?: string;
   agent?: Agent | false;
+  /**
+   * Idle time after which the request fails, ms; 30 s when omitted: a guard against a hung
+   * server, generous enough for a loaded machine.
+   */
   timeoutMs?: number;
 }
 
@@ -37,7 +41,7 @@ export function send(base: string, options: RawRequest): Promise<RawResponse> {
         setHost: false,
         agent: options.agent ?? false,
         headers: { host: options.host ?? url.host, ...options.headers },
-        timeout: options.timeoutMs ?? 5_000,
+        timeout: options.timeoutMs ?? 30_000,
       },
       (res) => {
         let body = '';

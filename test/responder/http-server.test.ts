@@ -2,11 +2,14 @@
  * The hardened server around the app, on a real listening socket (app.callback() alone cannot
  * show header limits, timeouts or connection handling): oversized heads, too many headers,
  * slow clients, idle connections, `Expect: 100-continue`, bodies, and graceful shutdown.
+ *
+ * No test measures time: each waits for the server to act (answer, close, resolve), bounded only
+ * by a guard far longer than any limit under test, and tells the cause apart by what the server
+ * sent. Durations are printed.
  */
 import assert from 'node:assert/strict';
 import { Agent } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import type { ChallengeEntry } from '../../shared/challenge-entries.js';
 import { silentLogger } from '../../shared/logger.js';
@@ -25,6 +28,8 @@ const TOKEN = 'evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA';
 const KEY_AUTHORIZATION = `${TOKEN}.9jg46WB3rR_AHD-EBXdN7cBkH1WOu0tA3M9fm21mqTI`;
 const DOMAIN = 'h.example.com';
 const PATH = `/.well-known/acme-challenge/${TOKEN}`;
+/** How long sendRaw waits for the server to close: a guard against a server that never does. */
+const CLOSE_GUARD_MS = 60_000;
 
 interface Running {
   base: string;
@@ -60,7 +65,7 @@ async function start(
   return { base: `http://127.0.0.1:${address.port}`, server, results, rejected };
 }
 
-describe('the hardened server with the default limits', { timeout: 30_000 }, () => {
+describe('the hardened server with the default limits', { timeout: 120_000 }, () => {
   let r: Running;
   before(async () => {
     r = await start();
@@ -132,23 +137,24 @@ describe('the hardened server with the default limits', { timeout: 30_000 }, () 
   });
 
   test('a request with a body is answered without reading it, and the connection closed', async () => {
-    // 10 MB announced, a few bytes sent: the answer comes at once and the server hangs up.
+    // 10 MB announced, a few bytes sent: the answer comes without the body and the server hangs
+    // up. A server waiting for the rest would answer nothing but a 408, and only at its timeout.
     const res = await sendRaw(
       r.base,
       `POST ${PATH} HTTP/1.1\r\nHost: ${DOMAIN}\r\nContent-Length: 10485760\r\n\r\nonly a little`,
-      3_000,
+      CLOSE_GUARD_MS,
     );
+    console.log(`answered and closed after ${res.ms} ms`);
     assert.match(res.text, /^HTTP\/1\.1 405 /);
     assert.match(res.text, /\r\nConnection: close\r\n/i);
     assert.ok(res.closed, 'closed by the server');
-    assert.ok(res.ms < 1_000, `closed after ${res.ms} ms`);
   });
 
   test('Expect: 100-continue gets the final answer at once, never an invitation to send a body', async () => {
     const res = await sendRaw(
       r.base,
       `POST ${PATH} HTTP/1.1\r\nHost: ${DOMAIN}\r\nContent-Length: 100000\r\nExpect: 100-continue\r\n\r\n`,
-      2_000,
+      CLOSE_GUARD_MS,
     );
     assert.match(res.text, /^HTTP\/1\.1 405 /);
     assert.ok(!res.text.includes('100 Continue'));
@@ -168,7 +174,7 @@ describe('the hardened server with the default limits', { timeout: 30_000 }, () 
   });
 });
 
-describe('the hardened server with short timeouts', { timeout: 30_000 }, () => {
+describe('the hardened server with short timeouts', { timeout: 120_000 }, () => {
   let r: Running;
   before(async () => {
     r = await start({ headersTimeoutMs: 300, requestTimeoutMs: 600, keepAliveTimeoutMs: 200 });
@@ -176,17 +182,22 @@ describe('the hardened server with short timeouts', { timeout: 30_000 }, () => {
   after(() => r.server.shutdown(0));
 
   test('a client that sends its head too slowly gets 408 and is cut off', async () => {
-    const res = await sendRaw(r.base, `GET ${PATH} HTTP/1.1\r\nHost: ${DOMAIN}\r\n`, 3_000);
+    const res = await sendRaw(
+      r.base,
+      `GET ${PATH} HTTP/1.1\r\nHost: ${DOMAIN}\r\n`,
+      CLOSE_GUARD_MS,
+    );
+    console.log(`cut off after ${res.ms} ms`);
     assert.ok(res.closed, 'closed by the server');
+    // 408 is the head timeout's answer, never another limit's.
     assert.match(res.text, /^HTTP\/1\.1 408 /);
-    assert.ok(res.ms < 2_000, `closed after ${res.ms} ms`);
     assert.ok(r.rejected.includes('timeout'));
   });
 
   test('a connection that sends nothing is closed', async () => {
-    const res = await sendRaw(r.base, '', 3_000);
+    const res = await sendRaw(r.base, '', CLOSE_GUARD_MS);
+    console.log(`closed after ${res.ms} ms`);
     assert.ok(res.closed, 'closed by the server');
-    assert.ok(res.ms < 2_000, `closed after ${res.ms} ms`);
   });
 
   test('an idle keep-alive connection is closed after the keep-alive timeout', async () => {
@@ -200,18 +211,23 @@ describe('the hardened server with short timeouts', { timeout: 30_000 }, () => {
     socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
     socket.write(`GET ${PATH} HTTP/1.1\r\nHost: ${DOMAIN}\r\n\r\n`);
     const sent = Date.now();
+    // The client never closes: the server does, whenever that is (the test's timeout bounds it).
     const at = await closed;
+    console.log(`closed ${at - sent} ms after the request`);
     assert.match(text, /^HTTP\/1\.1 200 /);
     assert.match(text, /\r\nKeep-Alive: timeout=\d+\r\n/i);
-    assert.ok(at - sent < 1_500, `closed after ${at - sent} ms`);
   });
 });
 
-describe('graceful shutdown', { timeout: 30_000 }, () => {
+describe('graceful shutdown', { timeout: 120_000 }, () => {
   test('stops accepting, finishes requests in flight, closes idle connections, and resolves', async () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
+    let arrived = 0;
+    let allArrived: () => void = () => undefined;
+    const threeArrived = new Promise<void>((resolve) => (allArrived = resolve));
     const r = await start({ drainSettleMs: 50 }, (req, res) => {
+      if (++arrived === 3) allArrived();
       void gate.then(() => {
         res.setHeader('content-type', 'text/plain');
         res.end(`done ${req.url}`);
@@ -222,11 +238,13 @@ describe('graceful shutdown', { timeout: 30_000 }, () => {
     const inFlight = [1, 2, 3].map((i) =>
       send(r.base, { path: `/slow/${i}`, agent: new Agent({ keepAlive: true }) }),
     );
-    await sleep(100);
+    await threeArrived;
     assert.equal(r.server.requestsInFlight, 3);
-    const shutdown = r.server.shutdown(5_000);
-    await sleep(100);
-    // No new connection is accepted once the shutdown has started.
+    // A grace far beyond the test's timeout: the shutdown can only resolve in time because the
+    // connections are gone, never because the grace ran out.
+    const shutdown = r.server.shutdown(600_000);
+    // No new connection is accepted once the shutdown has started (it closes the listener
+    // before it first waits).
     await assert.rejects(send(r.base, { path: '/late' }), /ECONNREFUSED/);
     release();
     const answers = await Promise.all(inFlight);
@@ -237,18 +255,25 @@ describe('graceful shutdown', { timeout: 30_000 }, () => {
     }
     const started = Date.now();
     await shutdown;
-    assert.ok(Date.now() - started < 1_000, 'resolved once the connections were gone');
+    console.log(`resolved ${Date.now() - started} ms after the last answer`);
     idleAgent.destroy();
   });
 
   test('closes what is still open when the grace period ends', async () => {
-    const r = await start({ drainSettleMs: 10 }, () => undefined); // never answers
+    let arrivedNow: () => void = () => undefined;
+    const arrived = new Promise<void>((resolve) => (arrivedNow = resolve));
+    const r = await start({ drainSettleMs: 10 }, () => {
+      arrivedNow(); // and never answers
+    });
     const hanging = send(r.base, { path: '/never' }).catch((error: unknown) => error);
-    await sleep(100);
+    await arrived;
     const started = Date.now();
+    // The request never ends: only the end of the grace period can resolve the shutdown.
     await r.server.shutdown(300);
     const elapsed = Date.now() - started;
-    assert.ok(elapsed >= 250 && elapsed < 1_500, `shutdown took ${elapsed} ms`);
+    console.log(`shutdown took ${elapsed} ms with a 300 ms grace`);
+    // A lower bound only (load can only lengthen it): the request was not cut off before.
+    assert.ok(elapsed >= 250, `shutdown took ${elapsed} ms`);
     assert.ok((await hanging) instanceof Error, 'the hanging request was cut off');
   });
 });

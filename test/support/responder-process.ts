@@ -48,7 +48,7 @@ export interface ResponderProcessOptions {
    * default), `listening` (/healthz answers) or `nothing`.
    */
   waitFor?: 'ready' | 'listening' | 'nothing';
-  /** Longest wait for `waitFor`, ms (default 20 s). */
+  /** Longest wait for `waitFor`, ms (default 60 s: a loaded machine starts slowly). */
   timeoutMs?: number;
 }
 
@@ -64,6 +64,16 @@ export interface ResponderProcess {
   logs(): string;
   /** Its log lines parsed as JSON (with logType json); other lines are skipped. */
   logRecords(): Record<string, unknown>[];
+  /**
+   * Resolves with the `occurrence`th (the first by default) JSON log line, so far or to come,
+   * for which `match` holds. Rejects, with the process's output, when the process has ended and
+   * all its output has been read without that line: a wait for a log line never hangs on a
+   * process that is gone.
+   */
+  waitForLog(
+    match: (line: Record<string, unknown>) => boolean,
+    occurrence?: number,
+  ): Promise<Record<string, unknown>>;
   /** Resolves with the exit code (or signal) when the process ends. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /**
@@ -118,6 +128,55 @@ export async function startResponderProcess(
   });
   let ended = false;
   void exited.then(() => (ended = true));
+  // Log lines as they arrive, each stream split on its own, for waitForLog.
+  const records: Record<string, unknown>[] = [];
+  const waiters = new Set<(line: Record<string, unknown>) => void>();
+  const lineReader = () => {
+    let partial = '';
+    return (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        const record = parseLogLine(line);
+        if (!record) continue;
+        records.push(record);
+        for (const waiter of [...waiters]) waiter(record);
+      }
+    };
+  };
+  child.stdout.on('data', lineReader());
+  child.stderr.on('data', lineReader());
+  // 'close' follows 'exit' once both pipes are drained: every line has been read by then.
+  const closed = new Promise<void>((resolve) => {
+    child.once('close', () => {
+      resolve();
+    });
+  });
+  const waitForLog = (
+    match: (line: Record<string, unknown>) => boolean,
+    occurrence = 1,
+  ): Promise<Record<string, unknown>> => {
+    let seen = 0;
+    for (const record of records) {
+      if (match(record) && ++seen === occurrence) return Promise.resolve(record);
+    }
+    return new Promise((resolve, reject) => {
+      const waiter = (record: Record<string, unknown>) => {
+        if (!match(record) || ++seen < occurrence) return;
+        waiters.delete(waiter);
+        resolve(record);
+      };
+      waiters.add(waiter);
+      void closed.then(() => {
+        if (!waiters.delete(waiter)) return;
+        reject(
+          new Error(
+            `the responder ended without the awaited log line (${seen} of ${occurrence} seen); its output:\n${output.slice(-3000)}`,
+          ),
+        );
+      });
+    });
+  };
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const metricsUrl = `http://${host.includes(':') ? `[${host}]` : host}:${metricsPort}`;
 
@@ -146,6 +205,7 @@ export async function startResponderProcess(
             return {};
           }
         }),
+    waitForLog,
     exited,
     stop,
   };
@@ -153,7 +213,7 @@ export async function startResponderProcess(
   const waitFor = options.waitFor ?? 'ready';
   if (waitFor === 'nothing') return handle;
   const path = waitFor === 'ready' ? '/readyz' : '/healthz';
-  const deadline = Date.now() + (options.timeoutMs ?? 20_000);
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   for (;;) {
     if (ended) {
       throw new Error(`the responder exited before it was ${waitFor}; its output:\n${output}`);
@@ -169,5 +229,14 @@ export async function startResponderProcess(
       throw new Error(`the responder was not ${waitFor} in time; its output:\n${output}`);
     }
     await sleep(50);
+  }
+}
+
+function parseLogLine(line: string): Record<string, unknown> | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return undefined;
   }
 }
