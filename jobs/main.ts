@@ -1,5 +1,6 @@
 /**
- * The job's entry point: `run` (the default; what the CronJob runs), `plan` and `status`.
+ * The job's entry point: `run` (the default; what the CronJob runs), `plan`, `status` and
+ * `check-routes`.
  * Exit codes: 0 every entry is fine (or another run holds the Lease), 1 any entry failed or the
  * run failed as a whole, 2 bad configuration, 3 stopped by SIGTERM or SIGINT. Only this file
  * calls process.exit.
@@ -14,6 +15,7 @@ import { jobSettings, type JobSettings } from './config.js';
 import { runCommand } from './commands/run-command.js';
 import { planCommand } from './commands/plan-command.js';
 import { statusCommand } from './commands/status-command.js';
+import { checkRoutesCommand } from './commands/check-routes-command.js';
 import type { CommandContext } from './commands/wiring.js';
 import { StopRequest } from './run/stop-request.js';
 import { clockFrom } from './test-clock.js';
@@ -57,7 +59,15 @@ async function main(argv: string[]): Promise<number> {
       )
       .command('status', 'Print the managed certificates with expiry and last result', {}, () => {
         chosen = statusCommand;
-      }),
+      })
+      .command(
+        'check-routes [target]',
+        "Probe every managed host's challenge route (or those of one <namespace>/<ingress>) without ordering; exit 0 only when all reach the responder",
+        (y) => y.positional('target', { type: 'string', describe: '<namespace>/<ingress>' }),
+        (args) => {
+          chosen = (s, l, c) => checkRoutesCommand(s, l, c, args.target);
+        },
+      ),
     argv,
     jobSettings,
   );

@@ -162,6 +162,7 @@ export function certificateFamilies(
   const directories: Sample[] = [];
   const results: Sample[] = [];
   const failures: Sample[] = [];
+  const routes: Sample[] = [];
   for (const c of certificates) {
     const labels = { namespace: c.namespace, secret: c.secretName };
     const push = (into: Sample[], iso: string | null | undefined) => {
@@ -175,6 +176,7 @@ export function certificateFamilies(
       directories.push({ labels: { ...labels, ...directoryLabels(c.directoryUrl) }, value: 1 });
     results.push({ labels: { ...labels, result: c.result }, value: 1 });
     failures.push({ labels, value: c.failures });
+    if (c.preflight) routes.push({ labels, value: c.preflight.result === 'Reachable' ? 1 : 0 });
   }
   const seconds = (iso: string | undefined) => (iso ? Date.parse(iso) / 1000 : NaN);
   const runSample = (value: number | undefined): Sample[] =>
@@ -216,6 +218,12 @@ export function certificateFamilies(
       help: 'Consecutive failed issuance attempts of each managed certificate.',
       type: 'gauge',
       samples: failures,
+    },
+    {
+      name: 'kube_lego_certificate_route_reachable',
+      help: "Whether each certificate's last route preflight reached the responder through every host (1) or not (0); absent before the first.",
+      type: 'gauge',
+      samples: routes,
     },
     {
       name: 'kube_lego_last_run_timestamp_seconds',

@@ -30,11 +30,15 @@ export async function statusCommand(
       c.result,
       c.reason,
       c.failures > 0 ? `${c.failures} failures, next ${c.retryAfter ?? '?'}` : '',
+      // The last route preflight (jobs/issue/route-preflight.ts), before the last order.
+      c.preflight
+        ? `${c.preflight.result} at ${c.preflight.checkedAt}${(c.preflight.unreachable ?? []).map((u) => `; ${u.host}: ${u.seen}`).join('')}`
+        : '-',
     ];
   });
   process.stdout.write(
     formatTable(
-      ['NAMESPACE', 'SECRET', 'HOSTS', 'NOT AFTER', 'LEFT', 'RESULT', 'REASON', 'RETRY'],
+      ['NAMESPACE', 'SECRET', 'HOSTS', 'NOT AFTER', 'LEFT', 'RESULT', 'REASON', 'RETRY', 'ROUTES'],
       rows,
     ) + '\n',
   );

@@ -10,9 +10,11 @@ import {
   describeError,
   KubeApiError,
   KubeLegoError,
+  RouteUnreachableError,
   SecretWriteRefusedError,
   StoppedError,
 } from '../../shared/errors.js';
+import type { PreflightReason } from './reasons.js';
 
 /** Reasons of failures that stop the run. */
 export const RUN_FAILURE_REASONS = {
@@ -36,13 +38,21 @@ export type FailureClass =
  *   the cause of another error), StoppedError;
  * - certificate: everything else, with a stable reason: `Acme<ProblemType>` for ACME problems
  *   (RFC 8555 §6.7), the error class's name without `Error` for our own errors (for example
- *   `SecretWriteRefused`, `SelfCheck`), `UnexpectedError` otherwise; and the server's
+ *   `SecretWriteRefused`, `RouteUnreachable`, `SelfCheck`), `UnexpectedError` otherwise; and the server's
  *   Retry-After when it sent one.
  */
 export function classifyFailure(error: unknown): FailureClass {
   // An answer refusing the write (even a failing webhook's 500) is about that Secret.
   if (error instanceof SecretWriteRefusedError)
     return { scope: 'certificate', reason: 'SecretWriteRefused', message: error.message };
+  // A host whose route does not reach the responder: found before the order, so it cost the
+  // ACME server nothing, but it backs off like a failed validation would.
+  if (error instanceof RouteUnreachableError)
+    return {
+      scope: 'certificate',
+      reason: 'RouteUnreachable' satisfies PreflightReason,
+      message: error.message,
+    };
   if (error instanceof StoppedError)
     return { scope: 'run', reason: RUN_FAILURE_REASONS.stopped, message: error.message };
   if (error instanceof AcmeUnavailableError)

@@ -58,6 +58,13 @@ export type SkipReason = (typeof SKIP_REASONS)[number];
 export const ORDER_REASONS = ['Issued', 'Renewed', 'IssuanceFailed', 'LeaseLost'] as const;
 export type OrderReason = (typeof ORDER_REASONS)[number];
 
+/**
+ * Why no order was made for a needed certificate: the route preflight found a host whose
+ * challenge route does not reach the responder (jobs/issue/route-preflight.ts).
+ */
+export const PREFLIGHT_REASONS = ['RouteUnreachable'] as const;
+export type PreflightReason = (typeof PREFLIGHT_REASONS)[number];
+
 /** Every reason above. */
 export const ALL_REASONS = [
   ...NEED_REASONS,
@@ -65,4 +72,5 @@ export const ALL_REASONS = [
   ...INVALID_ENTRY_REASONS,
   ...SKIP_REASONS,
   ...ORDER_REASONS,
+  ...PREFLIGHT_REASONS,
 ] as const;
