@@ -344,7 +344,7 @@ describe('2. bounded time for every Kubernetes call', () => {
         { hosts: ['frozen.example.com'], secretName: 'frozen-tls' },
       ]),
     });
-    // No responder yet: the self-check keeps the run busy while the API server is frozen.
+    // No responder yet: the route preflight keeps the run busy while the API server is frozen.
     await freeValidationPort();
     const env = {
       ...jobEnv('frozen-lego', { LEGO_WATCH_NAMESPACE: 'frozen-app' }),
@@ -354,7 +354,7 @@ describe('2. bounded time for every Kubernetes call', () => {
       LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '2s',
     };
     const job = startJob(env, [], 90_000);
-    await job.waitForLog((l) => l.msg === 'challenges published');
+    await job.waitForLog((l) => l.msg === 'route probes published');
     server.signalApiServer('SIGSTOP');
     let result: JobResult;
     try {
@@ -480,7 +480,7 @@ describe('4. stop cleanly on SIGTERM', () => {
     assert.equal(next.summary?.issued, 1);
   }
 
-  test('during the self-check', async () => {
+  test('during the route preflight (the self-check of its probe)', async () => {
     const s = await scene('termcheck');
     await networking.createNamespacedIngress({
       namespace: s.app,
@@ -490,9 +490,11 @@ describe('4. stop cleanly on SIGTERM', () => {
     const job = startJob(
       s.env({ LEGO_STOP_GRACE_PERIOD: '1s', LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '600s' }),
     );
-    await job.waitForLog((l) => l.msg === 'challenge not served yet');
+    await job.waitForLog((l) => l.msg === 'challenge not served yet' && l.probe === true);
     job.kill('SIGTERM');
-    await assertStoppedCleanly(s, await job.result);
+    const result = await job.result;
+    await assertStoppedCleanly(s, result);
+    assert.equal(result.summary?.acmeRequests, 0, 'stopped before any order');
     await assertNextRunTakesTheLease(s);
   });
 
