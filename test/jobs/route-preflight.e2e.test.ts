@@ -38,6 +38,8 @@ const PEBBLE_VA = 'LetsEncrypt-Pebble-VA';
 const PROBE_AGENT = 'kube-lego-route-preflight';
 /** Where challtestsrv sends a broken host: nothing listens on this loopback address. */
 const NOWHERE = '127.0.0.5';
+/** A host the front server answers with a redirect to HTTPS. */
+const REDIRECTED = 'moved.check.example.com';
 
 interface Seen {
   path: string;
@@ -54,6 +56,11 @@ const brokenHosts: string[] = [];
 
 before(async () => {
   front = createServer((incoming, outgoing) => {
+    // A host whose controller redirects everything to HTTPS, as a user's redirect would.
+    if ((incoming.headers.host ?? '').startsWith(`${REDIRECTED}:`)) {
+      outgoing.writeHead(308, { location: `https://${REDIRECTED}${incoming.url ?? '/'}` }).end();
+      return;
+    }
     const target = responder;
     if (!target) {
       outgoing.writeHead(503).end('no responder\n');
@@ -405,6 +412,24 @@ describe('check-routes', () => {
       /check-routes target="not-a-target" is not valid: expected <namespace>\/<ingress>/,
     );
     assertExit(await runJob(s.env(), ['check-routes', `${s.app}/missing`]), 1);
+  });
+
+  test('a host redirected to HTTPS: unreachable, the table names the redirect target', async () => {
+    const s = await scene('checkmoved');
+    await networking.createNamespacedIngress({
+      namespace: s.app,
+      body: annotatedIngress('moved', [{ hosts: [REDIRECTED], secretName: 'moved-tls' }]),
+    });
+    const result = await runJob(s.env(), ['check-routes', `${s.app}/moved`]);
+    assertExit(result, 1);
+    const row = result.stdout.split('\n').find((r) => r.startsWith(`${REDIRECTED} `)) ?? '';
+    assert.match(
+      row,
+      /Unreachable\s+RouteUnreachable\s+GET http:\/\/moved\.check\.example\.com:\d+\/\.well-known\/acme-challenge\/<probe> answered HTTP 308, redirecting to https:\/\/moved\.check\.example\.com\/\.well-known\/acme-challenge\/<probe>,/,
+    );
+    assert.equal(logged(result, 'routes checked')[0]?.acmeRequests, 0);
+    assert.deepEqual(await challengeTokens(s.lego), []);
+    await assertNoRoutingObjects(s.lego);
   });
 
   test('while a run holds the Lease, check-routes writes nothing and does not report success', async () => {
