@@ -425,6 +425,8 @@ describe('3. a failure of the whole run is charged to the run, once', () => {
 
   test('LEGO_URL on a closed port, then a server that never answers; then the real one issues all five', async () => {
     const s = await fiveDue('acmegone');
+    // The routes work (the route preflight passes): what fails is the ACME server.
+    await responderOn(s.lego);
     const closed = await silentServer();
     await closed.stop();
     const refused = await runJob(s.env({ LEGO_URL: `https://127.0.0.1:${closed.port}/dir` }));
@@ -442,7 +444,6 @@ describe('3. a failure of the whole run is charged to the run, once', () => {
       await silent.stop();
     }
 
-    await responderOn(s.lego);
     const working = await runJob(s.env());
     assertExit(working, 0);
     assert.equal(working.summary?.issued, 5);
