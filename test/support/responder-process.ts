@@ -1,5 +1,5 @@
 /**
- * Starts the real responder (`node --import tsx responder/main.ts`) as a child process, for
+ * Starts the real responder (`node dist/responder/main.js`, the build the image runs) as a child process, for
  * integration and end-to-end tests. The child runs under `setpriv --pdeathsig SIGKILL` when
  * available, so it dies with the test process even if that is killed; `stop()` sends SIGTERM and
  * waits for the exit.
@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { claimPort, testEnv } from '../env/context.js';
+import { builtEntry } from './built-entry.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SETPRIV = '/usr/bin/setpriv';
@@ -98,7 +99,7 @@ export async function startResponderProcess(
     ...(options.statusConfigMap ? { LEGO_STATUS_CONFIGMAP: options.statusConfigMap } : {}),
     ...options.env,
   };
-  const args = ['--import', 'tsx', join(ROOT, 'responder', 'main.ts')];
+  const args = [builtEntry('responder')];
   const useSetpriv = existsSync(SETPRIV);
   const command = useSetpriv
     ? [SETPRIV, '--pdeathsig', 'SIGKILL', '--', process.execPath, ...args]

@@ -1,0 +1,145 @@
+/**
+ * `npm run bench:startup`: what the job costs before it does any work (issue 13, item 1).
+ * Prints figures and ratios; asserts nothing.
+ *
+ * For each Node (npm's, and the image's Node 24 that test/node24.sh caches), interleaved
+ * `--rounds` times so that a noisy machine hits every variant alike, the median wall time and
+ * peak RSS of:
+ *  - `node -e 0`: the baseline every ratio is taken to;
+ *  - `--help` and a no-op run (an empty namespace: the run lists, finds nothing, writes its
+ *    status and exits) from the bundle `npm run build` writes (what the image runs);
+ *  - the same two from a plain `tsc` build, module by module (what the image ran before);
+ *  - the bundle with Node's compile cache (NODE_COMPILE_CACHE, Node 22.1 and later), warmed once.
+ * The no-op runs need the test API server: run through test/env/with-env.sh (the npm script
+ * does).
+ *
+ *   npm run bench:startup -- [--rounds 7]
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createNamespace, testEnv } from '../test/env/context.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const WORK = join(ROOT, '.tmp', 'bench-startup');
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' } } });
+const rounds = Number(values.rounds);
+
+function node24(): string | undefined {
+  try {
+    return execFileSync('bash', [join(ROOT, 'test', 'env', 'install-node24.sh')], {
+      encoding: 'utf8',
+    }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The bundle (scripts/build-dist.ts) and a module-by-module tsc build, side by side. */
+function build(): { bundle: string; tsc: string } {
+  rmSync(WORK, { recursive: true, force: true });
+  mkdirSync(WORK, { recursive: true });
+  const bundle = join(WORK, 'bundle');
+  execFileSync(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'scripts', 'build-dist.ts'), bundle],
+    {
+      cwd: ROOT,
+      stdio: 'ignore',
+    },
+  );
+  const tsc = join(WORK, 'tsc');
+  writeFileSync(
+    join(WORK, 'tsconfig.json'),
+    JSON.stringify({
+      extends: '../../tsconfig.build.json',
+      compilerOptions: { rootDir: '../..', outDir: 'tsc', noEmit: false, sourceMap: false },
+      include: ['../../jobs', '../../shared'],
+    }),
+  );
+  execFileSync(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(WORK, 'tsconfig.json')],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
+  // ES modules need package.json's "type": "module" beside them, as in the image.
+  writeFileSync(join(WORK, 'package.json'), JSON.stringify({ type: 'module' }));
+  return { bundle: join(bundle, 'jobs', 'main.js'), tsc: join(tsc, 'jobs', 'main.js') };
+}
+
+interface Sample {
+  ms: number;
+  rssMb: number;
+}
+
+/** One process under /usr/bin/time: wall time and peak RSS; fails loudly on a non-zero exit. */
+function measure(nodeBin: string, args: string[], env: NodeJS.ProcessEnv): Sample {
+  const started = process.hrtime.bigint();
+  const result = spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', nodeBin, ...args], {
+    cwd: ROOT,
+    env,
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (result.status !== 0) {
+    throw new Error(`${nodeBin} ${args.join(' ')} exited ${result.status}:\n${result.stderr}`);
+  }
+  const rssKb = Number(/MAXRSS_KB=(\d+)/.exec(result.stderr)?.[1] ?? NaN);
+  return { ms, rssMb: rssKb / 1024 };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const { bundle, tsc } = build();
+const lego = await createNamespace('bench-startup-lego');
+const app = await createNamespace('bench-startup-app');
+const runEnv: NodeJS.ProcessEnv = {
+  ...process.env,
+  KUBECONFIG: testEnv().kubeconfig,
+  LEGO_NAMESPACE: lego,
+  LEGO_WATCH_NAMESPACE: app,
+  LEGO_URL: 'https://acme.invalid/directory',
+  LEGO_LOG_LEVEL: 'warn',
+};
+const nodes = [process.execPath, node24()].filter((n): n is string => !!n && existsSync(n));
+
+console.log(
+  `bench:startup — ${rounds} rounds, load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
+for (const nodeBin of nodes) {
+  const version = execFileSync(nodeBin, ['--version'], { encoding: 'utf8' }).trim();
+  const cacheDir = join(WORK, `compile-cache-${version}`);
+  const hasCompileCache = Number(version.slice(1).split('.')[0]) >= 22;
+  const variants: [string, string[], NodeJS.ProcessEnv][] = [
+    ['node -e 0', ['-e', '0'], process.env],
+    ['bundle --help', [bundle, '--help'], process.env],
+    ['bundle no-op run', [bundle], runEnv],
+    ['tsc build --help', [tsc, '--help'], process.env],
+    ['tsc build no-op run', [tsc], runEnv],
+  ];
+  if (hasCompileCache) {
+    const cached = { ...runEnv, NODE_COMPILE_CACHE: cacheDir };
+    measure(nodeBin, [bundle], cached); // warms the cache
+    variants.push(['bundle no-op run, compile cache', [bundle], cached]);
+  }
+  const samples = new Map<string, Sample[]>(variants.map(([name]) => [name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, args, env] of variants) samples.get(name)!.push(measure(nodeBin, args, env));
+  }
+  const base = samples.get('node -e 0')!;
+  const baseMs = median(base.map((s) => s.ms));
+  console.log(`\n  ${version} (${nodeBin})`);
+  console.log('  variant                            median ms  × node -e 0   peak RSS MB');
+  for (const [name, list] of samples) {
+    const ms = median(list.map((s) => s.ms));
+    const rss = median(list.map((s) => s.rssMb));
+    console.log(
+      `  ${name.padEnd(34)} ${ms.toFixed(0).padStart(9)}  ${(ms / baseMs).toFixed(2).padStart(10)}   ${rss.toFixed(1).padStart(11)}`,
+    );
+  }
+}
