@@ -132,6 +132,38 @@ export const jobSettings = {
     default: 'kube-lego-nginx',
     parse: objectName,
   }),
+  sources: setting({
+    env: 'LEGO_SOURCES',
+    flag: 'sources',
+    description:
+      'Objects that ask for certificates, comma-separated: ingress, gateway; empty means Ingresses, and Gateways when the Gateway API is installed',
+    default: '',
+    parse: list(['ingress', 'gateway']),
+  }),
+  supportedGatewayClass: setting({
+    env: 'LEGO_SUPPORTED_GATEWAY_CLASS',
+    flag: 'supported-gateway-class',
+    description:
+      'Gateway classes whose Gateways to manage, comma-separated; empty means every class',
+    default: '',
+    parse: list(),
+  }),
+  gatewayHttpPort: setting({
+    env: 'LEGO_GATEWAY_HTTP_PORT',
+    flag: 'gateway-http-port',
+    description:
+      'Port of the Gateway HTTP listeners the challenge HTTPRoute attaches to: the port the ACME server dials (80, RFC 8555 §8.3)',
+    default: '80',
+    parse: port,
+  }),
+  httpRouteName: setting({
+    env: 'LEGO_HTTPROUTE_NAME',
+    flag: 'httproute-name',
+    description:
+      "HTTPRoute in LEGO_NAMESPACE carrying a Gateway's challenge routes while orders run",
+    default: 'kube-lego-gateway',
+    parse: objectName,
+  }),
   checkInterval: setting({
     env: 'LEGO_CHECK_INTERVAL',
     flag: 'check-interval',

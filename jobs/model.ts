@@ -13,6 +13,15 @@ export const PROVIDERS = ['ingress', 'gce'] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
 /**
+ * Every way the job can route a challenge: the Ingress providers above, and `gateway` — an
+ * HTTPRoute attached to a Gateway's HTTP listeners (docs/routing.md), the route of every
+ * certificate a Gateway listener asks for. Not an Ingress provider: no setting or annotation
+ * names it. The routers are a `Record<RoutingProvider, ChallengeRouter>`.
+ */
+export const ROUTING_PROVIDERS = [...PROVIDERS, 'gateway'] as const;
+export type RoutingProvider = (typeof ROUTING_PROVIDERS)[number];
+
+/**
  * Earlier provider names, still accepted wherever a provider is named (settings, the
  * `kubernetes.io/ingress.provider` annotation, a class named like a provider): kube-lego called
  * the `ingress` provider `nginx`.
@@ -45,7 +54,10 @@ export interface IngressView {
  * `involvedObject`). Discovery turns each into {@link Requester}s; nothing below it depends on
  * the kind, so a second source (Gateway API) adds a member here and its own discovery.
  */
-export const REQUESTER_API_VERSIONS = { Ingress: 'networking.k8s.io/v1' } as const;
+export const REQUESTER_API_VERSIONS = {
+  Ingress: 'networking.k8s.io/v1',
+  Gateway: 'gateway.networking.k8s.io/v1',
+} as const;
 export type RequesterKind = keyof typeof REQUESTER_API_VERSIONS;
 
 /** The object that asked for a certificate. */
@@ -56,9 +68,44 @@ export interface Requester {
   uid: string;
 }
 
-/** Where one TLS entry comes from: its requester and the entry's index in its list (`spec.tls`). */
+/**
+ * Where one TLS entry comes from: its requester and the entry's index in its list (`spec.tls`,
+ * or a Gateway's `spec.listeners`, whose entries also have a `listener` name).
+ */
 export interface EntryRef extends Requester {
   index: number;
+  listener?: string;
+}
+
+/**
+ * A Gateway as the job sees it, extracted from gateway.networking.k8s.io/v1 by the gather step
+ * (jobs/kube/gateway-source.ts). Listener fields are `unknown`: nothing is validated yet.
+ */
+export interface GatewayView {
+  namespace: string;
+  name: string;
+  uid: string;
+  resourceVersion: string;
+  annotations: Record<string, string>;
+  /** `spec.gatewayClassName` (required by the API). */
+  gatewayClassName: string;
+  listeners: {
+    name?: unknown;
+    hostname?: unknown;
+    port?: unknown;
+    protocol?: unknown;
+    tls?: unknown;
+    allowedRoutes?: unknown;
+  }[];
+}
+
+/** One HTTP listener of a Gateway: what a challenge HTTPRoute names in `parentRefs`. */
+export interface ListenerRef {
+  namespace: string;
+  /** The Gateway's name. */
+  name: string;
+  /** The listener's name (`sectionName`). */
+  listener: string;
 }
 
 /**
@@ -67,7 +114,7 @@ export interface EntryRef extends Requester {
  */
 export function requesterName(requester: Requester): string {
   const name = `${requester.namespace}/${requester.name}`;
-  return requester.kind === 'Ingress' ? name : `${String(requester.kind)}:${name}`;
+  return requester.kind === 'Ingress' ? name : `${requester.kind}:${name}`;
 }
 
 /** A certificate the job must keep valid: one per (namespace, secretName). */
@@ -80,8 +127,14 @@ export interface DesiredCertificate {
   commonName: string | undefined;
   /** Every TLS entry that asks for this certificate (identical host sets share one). */
   requesters: EntryRef[];
+  /** The Ingress class, or for a Gateway's listener its `gatewayClassName`. */
   ingressClass: string;
-  provider: Provider;
+  provider: RoutingProvider;
+  /**
+   * Provider `gateway` only: the HTTP listeners (port 80) through which the challenge HTTPRoute
+   * reaches every host, sorted; empty for the Ingress providers.
+   */
+  httpListeners?: ListenerRef[];
 }
 
 /** A TLS entry that cannot be served, with a stable reason and a sentence for the user. */
@@ -92,8 +145,10 @@ export interface InvalidEntry {
   message: string;
 }
 
-/** An annotated Ingress left alone, and why (e.g. its class is not supported). */
+/** An annotated Ingress (or Gateway) left alone, and why (e.g. its class is not supported). */
 export interface SkippedIngress {
+  /** The kind of the object left alone; an Ingress when absent. */
+  kind?: RequesterKind;
   namespace: string;
   name: string;
   reason: SkipReason;

@@ -8,6 +8,7 @@ import type { CertificateStatus, RunStatus } from '../shared/status-entries.js';
 import { REQUEST_RESULTS, type RequestResult } from './answer.js';
 import type { RejectReason, ShedReason } from './http-server.js';
 import { formatFamilies, type MetricFamily, type Sample } from './prometheus-text.js';
+import { statusSource } from '../shared/status-source.js';
 
 /** Which of the two ConfigMaps a watch metric is about (the label `configmap`). */
 export type ConfigMapRole = 'challenge' | 'status';
@@ -163,7 +164,10 @@ export function certificateFamilies(
   const results: Sample[] = [];
   const failures: Sample[] = [];
   const routes: Sample[] = [];
+  const failing = new Map<string, number>();
   for (const c of certificates) {
+    const reason = failingReason(c);
+    if (reason !== undefined) failing.set(reason, (failing.get(reason) ?? 0) + 1);
     const labels = { namespace: c.namespace, secret: c.secretName };
     const push = (into: Sample[], iso: string | null | undefined) => {
       const ms = iso ? Date.parse(iso) : NaN;
@@ -174,7 +178,10 @@ export function certificateFamilies(
     push(renewal, c.renewalAt);
     if (c.directoryUrl)
       directories.push({ labels: { ...labels, ...directoryLabels(c.directoryUrl) }, value: 1 });
-    results.push({ labels: { ...labels, result: c.result }, value: 1 });
+    results.push({
+      labels: { ...labels, result: c.result, source: statusSource(c.ingresses) },
+      value: 1,
+    });
     failures.push({ labels, value: c.failures });
     if (c.preflight) routes.push({ labels, value: c.preflight.result === 'Reachable' ? 1 : 0 });
   }
@@ -226,6 +233,14 @@ export function certificateFamilies(
       samples: routes,
     },
     {
+      name: 'kube_lego_certificates_failing',
+      help: "Managed certificates whose last result in the job's last run is a failure of their own (Failed with failures counted, BackingOff, Invalid), by reason. A failing certificate does not fail the run.",
+      type: 'gauge',
+      samples: [...failing]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([reason, value]) => ({ labels: { reason }, value })),
+    },
+    {
       name: 'kube_lego_last_run_timestamp_seconds',
       help: "When the job's last run finished.",
       type: 'gauge',
@@ -233,7 +248,7 @@ export function certificateFamilies(
     },
     {
       name: 'kube_lego_last_run_success',
-      help: "Whether the job's last run succeeded (1) or had a failed entry (0).",
+      help: "Whether the job's last run itself worked (1: the API and ACME servers were usable and the status written, whatever became of each certificate) or stopped early (0).",
       type: 'gauge',
       samples: run === undefined ? [] : [{ value: run.result === 'Succeeded' ? 1 : 0 }],
     },
@@ -274,6 +289,28 @@ export function certificateFamilies(
       samples: run?.directoryUrl ? [{ labels: directoryLabels(run.directoryUrl), value: 1 }] : [],
     },
   ];
+}
+
+/**
+ * The reason a certificate is failing for `kube_lego_certificates_failing`, or `undefined` when
+ * it is not: `Invalid` entries and `BackingOff` ones always are; a `Failed` one only when the
+ * failure was its own, not a run that stopped before ordering it (AcmeUnavailable, Stopped,
+ * LeaseLost leave the failure memory as it was).
+ */
+function failingReason(c: CertificateStatus): string | undefined {
+  switch (c.result) {
+    case 'Invalid':
+    case 'BackingOff':
+      return c.reason || c.result;
+    case 'Failed':
+      // Its own failure is recorded at or after the decision to order it (lastFailureAt ≥
+      // checkedAt); a certificate the run did not attempt keeps an older one, or none.
+      return c.lastFailureAt !== undefined && Date.parse(c.lastFailureAt) >= Date.parse(c.checkedAt)
+        ? c.reason || c.result
+        : undefined;
+    default:
+      return undefined;
+  }
 }
 
 /** The `directory` and `staging` labels of an ACME directory URL. */

@@ -3,7 +3,7 @@
 # one shared environment. Arguments, if any, are the test files to run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-servers=$(bash test/env/build-servers.sh kube etcd pebble helm traefik promtool monitoring-crds)
+servers=$(bash test/env/build-servers.sh kube etcd pebble helm traefik promtool monitoring-crds gateway-crds)
 while IFS= read -r line; do export "${line?}"; done <<<"$servers"
 # The Node that runs the tests, and (through test/env/run.ts) every process they start:
 # KUBE_LEGO_NODE if set (test/node24.sh sets it to the image's Node 24), else the Node that runs

@@ -20,6 +20,7 @@ import type {
   CertificateAuthority,
   CertificateRequest,
   ChallengeHooks,
+  CollectedOrder,
 } from './certificate-authority.js';
 
 const generateKeyPair = promisify(generateKeyPairCb);
@@ -76,6 +77,7 @@ export class AcmeAuthority implements CertificateAuthority {
       client = await this.register(await newAccountKey());
       order = await call('create order', () => client.createOrder(this.orderRequest(request)));
     }
+    this.options.logger.debug('order created', { order: order.url });
     const authorizations = await call('get authorizations', () => client.getAuthorizations(order));
     const pending: {
       authorization: AcmeAuthorization;
@@ -133,8 +135,34 @@ export class AcmeAuthority implements CertificateAuthority {
     }
     // Every authorization is valid, so the order is ready to finalize (§7.4).
     hooks.validated?.();
+    await hooks.finalizing?.(order.url);
     const finalized = await call('finalize order', () => client.finalizeOrder(order, request.csr));
     return call('download certificate', () => client.getCertificate(finalized));
+  }
+
+  async collect(orderUrl: string, csr: Buffer): Promise<CollectedOrder> {
+    const client = await this.account();
+    // A 4xx answer (404: the server no longer keeps the order; an expired order refusing
+    // finalization) makes the order unusable; 5xx and network failures stay the run's
+    // (AcmeUnavailableError).
+    const unusable = (error: unknown): CollectedOrder => {
+      if (error instanceof AcmeError && !(error instanceof AcmeUnavailableError))
+        return { unusable: error.message };
+      throw error;
+    };
+    let order: AcmeOrder;
+    try {
+      order = await call('get order', () => client.getOrder({ url: orderUrl } as AcmeOrder));
+      if (order.status === 'ready') {
+        const ready = order;
+        order = await call('finalize order', () => client.finalizeOrder(ready, csr));
+      }
+    } catch (error) {
+      return unusable(error);
+    }
+    if (order.status !== 'valid' && order.status !== 'processing')
+      return { unusable: `the order is ${order.status}` };
+    return { chainPem: await call('download certificate', () => client.getCertificate(order)) };
   }
 
   private orderRequest(request: CertificateRequest): Parameters<acme.Client['createOrder']>[0] {

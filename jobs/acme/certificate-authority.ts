@@ -19,7 +19,16 @@ export interface ChallengeHooks {
    * be abandoned (a certificate issued counts against Let's Encrypt's limits). Optional.
    */
   validated?(): void;
+  /**
+   * The order is about to be finalized (RFC 8555 §7.4): from here on a certificate may be
+   * issued, so what is needed to download it again is recorded first. Throwing stops before
+   * finalization, and nothing is issued. Optional.
+   */
+  finalizing?(orderUrl: string): Promise<void>;
 }
+
+/** What became of an order recorded before its finalization (see {@link CertificateAuthority.collect}). */
+export type CollectedOrder = { chainPem: string } | { unusable: string };
 
 export interface CertificateRequest {
   /** Exactly the names of the certificate; an order is placed for these and no others. */
@@ -36,4 +45,12 @@ export interface CertificateAuthority {
    * @throws AcmeError with the server's problem type and Retry-After, when it sent them.
    */
   obtain(request: CertificateRequest, hooks: ChallengeHooks): Promise<string>;
+  /**
+   * Fetches an order placed earlier (POST-as-GET, RFC 8555 §7.1.3) and returns its certificate:
+   * a `valid` or `processing` order is downloaded, a `ready` one (never finalized) is finalized
+   * with `csr` first. An order that can no longer give a certificate (`pending`, `invalid`,
+   * expired, or unknown to the server) is `{ unusable: <why> }`. No new order is placed.
+   * @throws AcmeUnavailableError when the server cannot be used; AcmeError for other problems.
+   */
+  collect(orderUrl: string, csr: Buffer): Promise<CollectedOrder>;
 }

@@ -19,6 +19,7 @@ export async function planCommand(
   const rows: string[][] = [];
   for (const d of plan.decisions) {
     rows.push([
+      d.certificate.requesters[0]?.kind ?? 'Ingress',
       `${d.certificate.namespace}/${d.certificate.secretName}`,
       d.certificate.hosts.join(','),
       d.action.kind === 'Issue' ? (d.action.renewal ? 'Renew' : 'Issue') : d.action.kind,
@@ -28,18 +29,19 @@ export async function planCommand(
   }
   for (const e of plan.invalid) {
     rows.push([
+      e.ref.kind,
       `${e.ref.namespace}/${e.secretName ?? '-'}`,
       '-',
       'Invalid',
       e.reason,
-      `${e.ref.namespace}/${e.ref.name} tls[${e.ref.index}]: ${e.message}`,
+      `${e.ref.namespace}/${e.ref.name} ${e.ref.kind === 'Gateway' ? `listener "${e.ref.listener ?? e.ref.index}"` : `tls[${e.ref.index}]`}: ${e.message}`,
     ]);
   }
   for (const s of plan.skipped) {
-    rows.push([`${s.namespace}/${s.name}`, '-', 'Skip', s.reason, s.message]);
+    rows.push([s.kind ?? 'Ingress', `${s.namespace}/${s.name}`, '-', 'Skip', s.reason, s.message]);
   }
   process.stdout.write(
-    formatTable(['SECRET', 'HOSTS', 'DECISION', 'REASON', 'MESSAGE'], rows) + '\n',
+    formatTable(['SOURCE', 'SECRET', 'HOSTS', 'DECISION', 'REASON', 'MESSAGE'], rows) + '\n',
   );
   logger.debug('plan made', { apiRequests: job.apiRequests() });
   const failing =

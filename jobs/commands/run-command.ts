@@ -13,8 +13,11 @@ import { wireJob, type CommandContext } from './wiring.js';
 export const EXIT_STOPPED = 3;
 
 /**
- * Runs once; returns the exit code (0 all fine or lease held elsewhere, 1 any failure,
- * {@link EXIT_STOPPED} stopped by a signal).
+ * Runs once; returns the exit code: 0 the run itself worked (the API server and the ACME server
+ * were usable and the status was written — whatever became of each certificate, which Events,
+ * the status and `kube_lego_certificates_failing` report), or another run holds the Lease; 1 the
+ * run stopped early (`AcmeUnavailable`, `KubeApiUnavailable`); {@link EXIT_STOPPED} stopped by a
+ * signal. (An unexpected error thrown out of here is 1 too, and a bad setting 2, in main.)
  */
 export async function runCommand(
   settings: JobSettings,
@@ -46,11 +49,15 @@ export async function runCommand(
     const plan = await gatherAndDecide(job.gather, job.decisionSettings, now());
     // Kept certificates matter only to certificates that are needed.
     await job.loadKept(
-      plan.decisions.some((d) => d.action.kind === 'Issue' || d.action.kind === 'BackingOff'),
+      plan.decisions
+        .filter((d) => d.action.kind === 'Issue' || d.action.kind === 'BackingOff')
+        .map((d) => d.certificate),
     );
     report = await reconcile(plan, job.actPorts(held.isHeld), logger, now, startedAt);
     if (stop.requested) return EXIT_STOPPED;
-    return report.run.failed > 0 || report.run.reason ? 1 : 0;
+    // Per-certificate failures do not fail the run: with a CronJob's Job retries they would
+    // only repeat the same run (and its Events) for nothing.
+    return report.run.result === 'Succeeded' ? 0 : 1;
   } finally {
     // Always, not only after an order: a run that crashed may have left routes or tokens.
     await job.cleanup();

@@ -7,6 +7,7 @@ import { isStagingDirectory } from '../../shared/acme-directory.js';
 import { formatDuration } from '../../shared/duration.js';
 import type { Logger } from '../../shared/logger.js';
 import type { JobSettings } from '../config.js';
+import { statusSource } from '../../shared/status-source.js';
 import { formatTable } from './table.js';
 import { wireJob, type CommandContext } from './wiring.js';
 
@@ -22,6 +23,7 @@ export async function statusCommand(
   const rows = snapshot.certificates.map((c) => {
     const left = c.notAfter ? new Date(c.notAfter).getTime() - now : undefined;
     return [
+      statusSource(c.ingresses),
       c.namespace,
       c.secretName,
       c.hosts.join(','),
@@ -38,7 +40,18 @@ export async function statusCommand(
   });
   process.stdout.write(
     formatTable(
-      ['NAMESPACE', 'SECRET', 'HOSTS', 'NOT AFTER', 'LEFT', 'RESULT', 'REASON', 'RETRY', 'ROUTES'],
+      [
+        'SOURCE',
+        'NAMESPACE',
+        'SECRET',
+        'HOSTS',
+        'NOT AFTER',
+        'LEFT',
+        'RESULT',
+        'REASON',
+        'RETRY',
+        'ROUTES',
+      ],
       rows,
     ) + '\n',
   );

@@ -6,8 +6,10 @@
  * it in memory nor sends an ACME request.
  */
 import {
+  ApisApi,
   CoordinationV1Api,
   CoreV1Api,
+  CustomObjectsApi,
   NetworkingV1Api,
   type KubeConfig,
 } from '@kubernetes/client-node';
@@ -20,15 +22,17 @@ import { loadKubeConfig } from '../../shared/kube/kube-config.js';
 import type { CertificateAuthority } from '../acme/certificate-authority.js';
 import type { JobSettings } from '../config.js';
 import {
+  collectKeptOrder,
   installKeptCertificate,
   issueCertificate,
   type IssueDependencies,
 } from '../issue/issue-certificate.js';
 import { KeptCertificateStore } from '../kube/kept-certificate-store.js';
-import { keptMatches, type KeptCertificate } from '../../shared/kept-certificates.js';
+import { keptUse, type KeptCertificate } from '../../shared/kept-certificates.js';
+import { pauseFrom } from '../test-pause.js';
 import { limitKubeRequests } from '../../shared/kube/request-timeout.js';
 import type { StopRequest } from '../run/stop-request.js';
-import type { DesiredCertificate } from '../model.js';
+import type { DesiredCertificate, GatewayView } from '../model.js';
 import { selfCheck, selfCheckEach, type SelfCheckOptions } from '../issue/self-check.js';
 import {
   PROBE_USER_AGENT,
@@ -48,6 +52,7 @@ import { AccountSecretStore } from '../kube/account-secret.js';
 import { ChallengeStore } from '../kube/challenge-store.js';
 import { EventRecorder } from '../kube/event-recorder.js';
 import { listIngresses } from '../kube/ingress-source.js';
+import { readGatewaysIfServed } from '../kube/gateway-reading.js';
 import { countKubeRequests, type RequestCounter } from '../kube/request-counter.js';
 import { RunLease } from '../kube/run-lease.js';
 import { SecretStore } from '../kube/secret-store.js';
@@ -78,11 +83,13 @@ export interface JobParts {
   /** The act step's ports; `mayContinue` says whether the run still holds its Lease. */
   actPorts(mayContinue: () => boolean): ActPorts;
   /**
-   * Reads the kept certificates (shared/kept-certificates.ts) when `needed` (some certificate
-   * is to be issued or backing off): a run with nothing to do reads nothing.
-   * @throws KubeApiError when they cannot be read.
+   * Reads the kept certificates (shared/kept-certificates.ts) when some certificate is `wanted`
+   * (to be issued or backing off): a run with nothing to do reads nothing. An entry of a wanted
+   * certificate that can no longer serve it (hosts, key type or directory changed, expired) is
+   * removed with a log line.
+   * @throws KubeApiError when they cannot be read or an unusable one cannot be removed.
    */
-  loadKept(needed: boolean): Promise<void>;
+  loadKept(wanted: readonly DesiredCertificate[]): Promise<void>;
   /**
    * End of a run: removes the challenge routes of the providers in use and every challenge token
    * left (also by a run that crashed). Never throws; what cannot be removed is logged.
@@ -132,19 +139,22 @@ export function wireJob(
   const clients = kubeClients(settings);
   const keptStore = new KeptCertificateStore(clients.core, settings.namespace);
   let kept: KeptCertificate[] = [];
-  const keptFor = (certificate: DesiredCertificate): KeptCertificate | undefined =>
-    kept.find((k) =>
-      keptMatches(
-        k,
-        {
-          ...certificate,
-          keyType: settings.keyType,
-          rsaKeySize: settings.rsaKeySize,
-          directoryUrl: settings.url,
-        },
-        now(),
-      ),
+  const wantedOf = (certificate: DesiredCertificate) => ({
+    ...certificate,
+    keyType: settings.keyType,
+    rsaKeySize: settings.rsaKeySize,
+    directoryUrl: settings.url,
+  });
+  // The kept entry of a certificate and what it is good for; loadKept dropped the unusable ones.
+  const keptFor = (certificate: DesiredCertificate) => {
+    const entry = kept.find(
+      (k) => k.namespace === certificate.namespace && k.secretName === certificate.secretName,
     );
+    if (!entry) return undefined;
+    const use = keptUse(entry, wantedOf(certificate), now()).use;
+    return use === 'drop' ? undefined : { entry, use };
+  };
+  const pause = pauseFrom(process.env, logger);
   const secrets = new SecretStore(clients.core);
   const status = new StatusStore(clients.core, settings.namespace, settings.statusConfigMap);
   const challenges = new ChallengeStore(
@@ -162,6 +172,19 @@ export function wireJob(
     identity,
     settings.leaseDuration,
   );
+
+  // Gateways (Gateway API): read when LEGO_SOURCES names them, or by default when discovery
+  // finds the API; once per command. A cluster without it costs one request and one info line.
+  let gateways: Promise<GatewayView[]> | undefined;
+  const readGateways = () =>
+    readGatewaysIfServed(
+      {
+        apis: clients.config.makeApiClient(ApisApi),
+        custom: clients.config.makeApiClient(CustomObjectsApi),
+      },
+      settings,
+      logger,
+    );
 
   // The route preflight's results of this run, for the status (jobs/decide/preflight-status.ts).
   const preflights = new Map<string, PreflightStatus>();
@@ -194,22 +217,32 @@ export function wireJob(
   // The issue port: one certificate, ordered and stored (jobs/issue/issue-certificate.ts).
   const issue: ActPorts['issue'] = async (certificate, log) => {
     const waiting = keptFor(certificate);
-    if (waiting)
-      return installKeptCertificate(certificate, waiting, {
-        secrets,
-        authority: { directoryUrl: settings.url },
-        now,
-        logger: log,
-        removeKept: (namespace, secretName) => keptStore.remove(namespace, secretName),
+    const removeKept = (namespace: string, secretName: string) =>
+      keptStore.remove(namespace, secretName).then(() => {
+        kept = kept.filter((k) => k.namespace !== namespace || k.secretName !== secretName);
       });
+    if (waiting?.entry.certificatePem !== undefined)
+      return installKeptCertificate(
+        certificate,
+        { ...waiting.entry, certificatePem: waiting.entry.certificatePem },
+        {
+          secrets,
+          authority: { directoryUrl: settings.url },
+          now,
+          logger: log,
+          removeKept,
+        },
+      );
     const { authority, createCsr } = await loadAcme();
     let committed = false;
-    const order = issueCertificate(certificate, {
+    const deps: IssueDependencies = {
       abandon: stop.abandon,
       onCommitted: () => {
         committed = true;
       },
       keep: (entry) => keptStore.keep(entry),
+      removeKept,
+      pauseBeforeStore: () => pause('before-store'),
       authority,
       createCsr,
       challenges,
@@ -226,7 +259,18 @@ export function wireJob(
             ),
       logger: log,
       now,
-    });
+    };
+    if (waiting?.entry.orderUrl !== undefined) {
+      // Issued already (or at least finalizable): downloading it costs no new order.
+      const { entry } = waiting;
+      const collected = await collectKeptOrder(
+        certificate,
+        { ...entry, orderUrl: waiting.entry.orderUrl },
+        deps,
+      );
+      if (collected) return collected;
+    }
+    const order = issueCertificate(certificate, deps);
     return stop.withinGrace(order, () => committed);
   };
 
@@ -234,7 +278,11 @@ export function wireJob(
     apiRequests: () => clients.requests.count(),
     acmeRequests: async () => (acme ? (await acme).requests() : 0),
     gather: {
-      listIngresses: () => listIngresses(clients.networking, settings.watchNamespace),
+      listIngresses: () =>
+        settings.sources.length > 0 && !settings.sources.includes('ingress')
+          ? Promise.resolve([])
+          : listIngresses(clients.networking, settings.watchNamespace),
+      listGateways: () => (gateways ??= readGateways()),
       listTlsSecrets: () => secrets.listTlsSecrets(settings.watchNamespace),
       getSecret: (namespace, name) => secrets.get(namespace, name),
       readStatus: async () => {
@@ -260,12 +308,29 @@ export function wireJob(
       stopRequested: () => stop.requested,
       hasKept: (certificate) => keptFor(certificate) !== undefined,
     }),
-    loadKept: async (needed) => {
-      if (!needed) return;
+    loadKept: async (wanted) => {
+      if (wanted.length === 0) return;
       const read = await keptStore.list();
       for (const key of read.malformed)
         logger.warn('kept certificate entry skipped: unreadable', { entry: key.slice(0, 100) });
-      kept = read.entries;
+      kept = [];
+      for (const entry of read.entries) {
+        const certificate = wanted.find(
+          (c) => c.namespace === entry.namespace && c.secretName === entry.secretName,
+        );
+        const use = certificate ? keptUse(entry, wantedOf(certificate), now()) : undefined;
+        if (use?.use !== 'drop') {
+          kept.push(entry);
+          continue;
+        }
+        logger.info('kept certificate dropped: it can no longer serve its Secret', {
+          namespace: entry.namespace,
+          secret: entry.secretName,
+          keptAt: entry.keptAt,
+          why: use.message,
+        });
+        await keptStore.remove(entry.namespace, entry.secretName);
+      }
     },
     probeRoutes: async (certificate, log) => {
       const routes = routers[certificate.provider];
@@ -283,7 +348,11 @@ export function wireJob(
     cleanup: async () => {
       // Only providers in use: gce's cleanup lists Services cluster-wide, which RBAC may not
       // allow an nginx-only installation.
-      for (const provider of settings.supportedIngressProvider) {
+      const inUse = [
+        ...settings.supportedIngressProvider,
+        ...((await gateways?.catch(() => undefined))?.length ? (['gateway'] as const) : []),
+      ];
+      for (const provider of inUse) {
         await routers[provider].cleanup().catch((error: unknown) => {
           logger.warn('could not clean up challenge routes', { error: describeError(error) });
         });
@@ -319,6 +388,9 @@ function decisionSettings(settings: JobSettings): DecisionSettings {
     supportedIngressProvider: settings.supportedIngressProvider,
     defaultIngressClass: settings.defaultIngressClass,
     defaultIngressProvider: settings.defaultIngressProvider,
+    supportedGatewayClass: settings.supportedGatewayClass,
+    namespace: settings.namespace,
+    gatewayHttpPort: settings.gatewayHttpPort,
     directoryUrl: settings.url,
     keyPolicy: { keyType: settings.keyType, rsaKeySize: settings.rsaKeySize },
     minimumValidityMs: settings.minimumValidity,

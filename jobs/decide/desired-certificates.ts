@@ -2,22 +2,28 @@
  * From annotated Ingresses to the certificates the job must keep valid: one per
  * (namespace, secretName), with every TLS entry that cannot be served reported, not dropped.
  */
-import { objectName } from '../../shared/config/parsers.js';
 import type { JobSettings } from '../config.js';
 import type {
   DesiredCertificate,
   EntryRef,
+  GatewayView,
   IngressView,
   InvalidEntry,
-  Provider,
+  ListenerRef,
+  RequesterKind,
   SkippedIngress,
 } from '../model.js';
+import { collectGatewayEntries, type GatewayListenerSettings } from './gateway-listeners.js';
 import { normalizeHosts } from './hosts.js';
 import type { SkipReason } from './reasons.js';
+import { readSecretName } from './secret-name.js';
+import type { WantedEntry } from './wanted-entry.js';
 import { resolveIngressClass, type IngressClassSettings } from './ingress-class.js';
 
 /** The settings {@link collectCertificates} reads. */
-export type CollectSettings = IngressClassSettings & Pick<JobSettings, 'kubeAnnotation'>;
+export type CollectSettings = IngressClassSettings &
+  Pick<JobSettings, 'kubeAnnotation'> &
+  GatewayListenerSettings;
 
 /** The outcome of {@link collectCertificates}; every array is in a deterministic order. */
 export interface CollectedCertificates {
@@ -30,15 +36,7 @@ export interface CollectedCertificates {
 }
 
 /** One valid TLS entry before grouping. */
-interface Candidate {
-  ref: EntryRef;
-  secretName: string;
-  /** Entry order; decides the Common Name. */
-  hosts: string[];
-  commonName: string | undefined;
-  ingressClass: string;
-  provider: Provider;
-}
+type Candidate = WantedEntry;
 
 /**
  * Decides which certificates the annotated Ingresses ask for.
@@ -61,15 +59,21 @@ interface Candidate {
  * grouping. Within a group the first entry (by namespace, Ingress name, index) provides the
  * Common Name, the class and the provider.
  *
- * The result does not depend on the order of `ingresses`. Never throws.
+ * The listeners of annotated `gateways` are entries too (gateway-listeners.ts), grouped with the
+ * Ingresses' by the same rule (Ingresses sort before Gateways); a certificate routed through a
+ * Gateway lists every HTTP listener its entries found.
+ *
+ * The result does not depend on the order of `ingresses` or `gateways`. Never throws.
  */
 export function collectCertificates(
   ingresses: readonly IngressView[],
   settings: CollectSettings,
+  gateways: readonly GatewayView[] = [],
 ): CollectedCertificates {
-  const candidates: Candidate[] = [];
-  const invalid: InvalidEntry[] = [];
-  const skipped: SkippedIngress[] = [];
+  const fromGateways = collectGatewayEntries(gateways, settings);
+  const candidates: Candidate[] = [...fromGateways.entries];
+  const invalid: InvalidEntry[] = [...fromGateways.invalid];
+  const skipped: SkippedIngress[] = [...fromGateways.skipped];
 
   for (const ingress of ingresses) {
     const value = ingress.annotations[settings.kubeAnnotation];
@@ -133,6 +137,7 @@ export function collectCertificates(
         commonName: hosts.commonName,
         ingressClass: resolved.ingressClass,
         provider: resolved.provider,
+        httpListeners: [],
       });
     }
   }
@@ -154,55 +159,20 @@ export function collectCertificates(
       requesters: group.map((candidate) => candidate.ref),
       ingressClass: first.ingressClass,
       provider: first.provider,
+      ...(first.provider === 'gateway'
+        ? { httpListeners: uniqueListeners(group.flatMap((c) => c.httpListeners)) }
+        : {}),
     });
   }
 
   invalid.sort((a, b) => compareRefs(a.ref, b.ref));
-  skipped.sort((a, b) => compareText(a.namespace, b.namespace) || compareText(a.name, b.name));
+  skipped.sort(
+    (a, b) =>
+      compareText(a.kind ?? 'Ingress', b.kind ?? 'Ingress') ||
+      compareText(a.namespace, b.namespace) ||
+      compareText(a.name, b.name),
+  );
   return { certificates, invalid, skipped };
-}
-
-type SecretNameResult =
-  | { ok: true; name: string }
-  | {
-      ok: false;
-      shown: string | undefined;
-      violation: { reason: 'NoSecretName' | 'InvalidSecretName'; message: string };
-    };
-
-function readSecretName(raw: unknown): SecretNameResult {
-  if (raw === undefined || raw === null || raw === '') {
-    return {
-      ok: false,
-      shown: undefined,
-      violation: {
-        reason: 'NoSecretName',
-        message:
-          'The TLS entry has no secretName; name the Secret the certificate is to be stored in.',
-      },
-    };
-  }
-  if (typeof raw !== 'string' || !isObjectName(raw)) {
-    const shown = typeof raw === 'string' ? raw : undefined;
-    return {
-      ok: false,
-      shown,
-      violation: {
-        reason: 'InvalidSecretName',
-        message: `secretName ${typeof raw === 'string' ? JSON.stringify(raw) : `(a ${typeof raw})`} is not a valid Secret name: use lower-case letters, digits, "-" and ".", at most 253 characters.`,
-      },
-    };
-  }
-  return { ok: true, name: raw };
-}
-
-/** Reuses the settings' object-name rule; that parser throws, a decision must not. */
-function isObjectName(name: string): boolean {
-  try {
-    return objectName(name) === name;
-  } catch {
-    return false;
-  }
 }
 
 /** Groups candidates by (namespace, secretName), groups and members in a stable order. */
@@ -252,11 +222,32 @@ function sameHostSet(hosts: readonly string[], sorted: readonly string[]): boole
 }
 
 function describeRef(ref: EntryRef): string {
-  return `Ingress ${ref.namespace}/${ref.name} spec.tls[${ref.index}]`;
+  return ref.kind === 'Gateway'
+    ? `Gateway ${ref.namespace}/${ref.name} listener "${ref.listener ?? ref.index}"`
+    : `Ingress ${ref.namespace}/${ref.name} spec.tls[${ref.index}]`;
 }
 
+/** Ingresses first (their order is the one earlier versions gave), then Gateways. */
+const KIND_ORDER: Record<RequesterKind, number> = { Ingress: 0, Gateway: 1 };
+
 function compareRefs(a: EntryRef, b: EntryRef): number {
-  return compareText(a.namespace, b.namespace) || compareText(a.name, b.name) || a.index - b.index;
+  return (
+    KIND_ORDER[a.kind] - KIND_ORDER[b.kind] ||
+    compareText(a.namespace, b.namespace) ||
+    compareText(a.name, b.name) ||
+    a.index - b.index
+  );
+}
+
+/** Listeners de-duplicated, sorted by Gateway namespace, name, then listener name. */
+function uniqueListeners(listeners: readonly ListenerRef[]): ListenerRef[] {
+  const byKey = new Map(listeners.map((l) => [`${l.namespace}/${l.name}/${l.listener}`, l]));
+  return [...byKey.values()].sort(
+    (a, b) =>
+      compareText(a.namespace, b.namespace) ||
+      compareText(a.name, b.name) ||
+      compareText(a.listener, b.listener),
+  );
 }
 
 /** Code-unit order: names are ASCII, and the result must not depend on the locale. */

@@ -14,9 +14,9 @@ import {
   SecretWriteRefusedError,
   StoppedError,
 } from '../../shared/errors.js';
-import type { PreflightReason } from './reasons.js';
+import type { CertificateFailureReason, PreflightReason, RunReason } from './reasons.js';
 
-/** Reasons of failures that stop the run. */
+/** Reasons of failures that stop the run (the vocabulary is jobs/decide/reasons.ts). */
 export const RUN_FAILURE_REASONS = {
   /** The ACME server is unreachable, does not answer in time, or answers 5xx. */
   acmeUnavailable: 'AcmeUnavailable',
@@ -24,8 +24,14 @@ export const RUN_FAILURE_REASONS = {
   kubeApiUnavailable: 'KubeApiUnavailable',
   /** SIGTERM or SIGINT: no new order, the one in progress given LEGO_STOP_GRACE_PERIOD. */
   stopped: 'Stopped',
-} as const;
+} as const satisfies Record<string, RunReason>;
 export type RunFailureReason = (typeof RUN_FAILURE_REASONS)[keyof typeof RUN_FAILURE_REASONS];
+
+/** A certificate's own failures with a fixed reason (jobs/decide/reasons.ts). */
+export const CERTIFICATE_FAILURE = {
+  secretWriteRefused: 'SecretWriteRefused',
+  unexpected: 'UnexpectedError',
+} as const satisfies Record<string, CertificateFailureReason>;
 
 /** A classified failure: `scope` says who is charged for it. */
 export type FailureClass =
@@ -44,7 +50,11 @@ export type FailureClass =
 export function classifyFailure(error: unknown): FailureClass {
   // An answer refusing the write (even a failing webhook's 500) is about that Secret.
   if (error instanceof SecretWriteRefusedError)
-    return { scope: 'certificate', reason: 'SecretWriteRefused', message: error.message };
+    return {
+      scope: 'certificate',
+      reason: CERTIFICATE_FAILURE.secretWriteRefused,
+      message: error.message,
+    };
   // A host whose route does not reach the responder: found before the order, so it cost the
   // ACME server nothing, but it backs off like a failed validation would.
   if (error instanceof RouteUnreachableError)
@@ -79,7 +89,11 @@ export function classifyFailure(error: unknown): FailureClass {
       reason: error.name.replace(/Error$/, ''),
       message: describeError(error),
     };
-  return { scope: 'certificate', reason: 'UnexpectedError', message: describeError(error) };
+  return {
+    scope: 'certificate',
+    reason: CERTIFICATE_FAILURE.unexpected,
+    message: describeError(error),
+  };
 }
 
 /** The KubeApiError in `error`'s cause chain that says the API is unusable, if any. */

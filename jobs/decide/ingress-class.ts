@@ -27,7 +27,10 @@ export type IngressClassSettings = Pick<
 >;
 
 /** Why an annotated Ingress is left alone because of its class or provider. */
-export type IngressClassRejectionReason = Exclude<SkipReason, 'NoTlsEntries'>;
+export type IngressClassRejectionReason = Exclude<
+  SkipReason,
+  'NoTlsEntries' | 'UnsupportedGatewayClass'
+>;
 
 /** The outcome of {@link resolveIngressClass}. */
 export type IngressClassResult =

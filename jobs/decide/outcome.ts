@@ -333,8 +333,8 @@ export function invalidEntryOutcomes(
         message: 'invalid TLS entry',
         fields: {
           namespace: entry.ref.namespace,
-          ingress: entry.ref.name,
-          entry: entry.ref.index,
+          [entry.ref.kind.toLowerCase()]: entry.ref.name,
+          entry: entry.ref.listener ?? entry.ref.index,
           secret: entry.secretName,
           reason: entry.reason,
           message: entry.message,
@@ -364,7 +364,12 @@ export function invalidEntryOutcomes(
   return { entries, statuses: [...bySecret.values()] };
 }
 
-/** The run's summary: `Failed` when anything failed, else `Succeeded`. */
+/**
+ * The run's summary: `Succeeded` — the run itself worked; per-certificate failures are in the
+ * counts, the status entries and the Events, not in the run's result (issue 10: the exit code
+ * and `kube_lego_last_run_success` say whether the run worked). The act step turns it into
+ * `Failed` with a run reason when the run stopped early (jobs/decide/failure-class.ts).
+ */
 export function runSummary(
   counts: RunCounts,
   entries: number,
@@ -372,10 +377,9 @@ export function runSummary(
   finishedAt: Date,
   recorded: { directoryUrl?: string; previous?: RunStatus } = {},
 ): RunStatus {
-  const result = counts.failed > 0 ? 'Failed' : 'Succeeded';
-  // The last success is this run's end, or carried over from the previous record.
-  const lastSuccessAt =
-    result === 'Succeeded' ? finishedAt.toISOString() : recorded.previous?.lastSuccessAt;
+  const result = 'Succeeded';
+  // The last success is this run's end (the act step restores the previous one if it failed).
+  const lastSuccessAt = finishedAt.toISOString();
   return {
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),

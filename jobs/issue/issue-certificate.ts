@@ -5,8 +5,11 @@
  *     published, each one self-checked, then validated;
  *  3. tokens and routes withdrawn whatever happened (finally), a cleanup failure logged without
  *     hiding the original error;
- *  4. only a complete chain for every host is written — `tls.crt` and `tls.key` in one update —
- *     so a failed name never leaves a partial certificate behind.
+ *  4. before finalization (RFC 8555 §7.4) the order's URL and the key are kept
+ *     (shared/kept-certificates.ts), so a certificate issued but never stored can be downloaded
+ *     again by the next run instead of ordered again;
+ *  5. only a complete chain for every host is written — `tls.crt` and `tls.key` in one update —
+ *     so a failed name never leaves a partial certificate behind; then the kept entry goes.
  */
 import { X509Certificate } from 'node:crypto';
 import { describeError, KubeLegoError } from '../../shared/errors.js';
@@ -53,6 +56,8 @@ export interface IssueDependencies {
    * for a later run to install instead of ordering again.
    */
   keep: (kept: KeptCertificate) => Promise<void>;
+  /** Removes the kept entry of a Secret once its certificate is stored. */
+  removeKept: (namespace: string, secretName: string) => Promise<void>;
   /** Called once the order is validated: from here on it is finished, not abandoned. */
   onCommitted?: () => void;
   /**
@@ -60,6 +65,11 @@ export interface IssueDependencies {
    * the order is created; it throws (RouteUnreachableError) to prevent the order. Absent: none.
    */
   preflight?: (certificate: DesiredCertificate) => Promise<void>;
+  /**
+   * Test hook (jobs/test-pause.ts): awaited after the download, before the Secret write, so a
+   * test can take the API server away at exactly that moment. Absent in production.
+   */
+  pauseBeforeStore?: () => Promise<void>;
 }
 
 /** What was stored. */
@@ -96,6 +106,7 @@ export async function issueCertificate(
   const csr = await deps.createCsr(certificate.hosts, certificate.commonName, privateKeyPem);
 
   let chainPem: string;
+  let orderUrl: string | undefined;
   deps.abandon?.throwIfAborted();
   await deps.routes.open(certificate);
   try {
@@ -111,6 +122,12 @@ export async function issueCertificate(
           await deps.waitUntilServed(challenges);
         },
         validated: () => deps.onCommitted?.(),
+        // Recorded before a certificate can exist: if it cannot be recorded (the API server is
+        // gone: KubeApiUnavailable), nothing is finalized and nothing issued is lost.
+        finalizing: async (url) => {
+          await deps.keep(keptEntry(certificate, deps, privateKeyPem, { orderUrl: url }));
+          orderUrl = url;
+        },
         cleanup: async (challenges) => {
           try {
             await deps.challenges.remove(challenges.map((c) => c.token));
@@ -132,12 +149,36 @@ export async function issueCertificate(
     }
   }
 
-  const leaf = checkChain(chainPem, certificate.hosts);
+  return storeObtained(certificate, chainPem, privateKeyPem, orderUrl, deps);
+}
+
+/**
+ * Checks and stores a chain just obtained (ordered, or downloaded from a kept order): on success
+ * the kept entry is removed; on failure the chain joins the kept entry (never thrown away) and
+ * the write's error is thrown. A chain that is not for the hosts is not kept: its order is
+ * dropped, so no later run downloads it again.
+ */
+async function storeObtained(
+  certificate: DesiredCertificate,
+  chainPem: string,
+  privateKeyPem: string,
+  orderUrl: string | undefined,
+  deps: IssueDependencies,
+): Promise<IssuedCertificate> {
+  const log = deps.logger;
+  let leaf: X509Certificate;
+  try {
+    leaf = checkChain(chainPem, certificate.hosts);
+  } catch (error) {
+    await removeKeptQuietly(certificate, deps);
+    throw error;
+  }
   const notAfter = new Date(leaf.validTo);
   log.info('certificate obtained; storing it', {
     notAfter: notAfter.toISOString(),
     serial: leaf.serialNumber,
   });
+  await deps.pauseBeforeStore?.();
   try {
     await deps.secrets.storeCertificate({
       namespace: certificate.namespace,
@@ -150,34 +191,93 @@ export async function issueCertificate(
     // Never thrown away: a certificate Let's Encrypt issued counts against its duplicate limit
     // (5 per week for the same names) whether or not it was stored.
     try {
-      await deps.keep({
-        namespace: certificate.namespace,
-        secretName: certificate.secretName,
-        hosts: [...certificate.hosts].sort(),
-        keyType: deps.keyPolicy.keyType,
-        ...(deps.keyPolicy.keyType === 'rsa' ? { rsaKeySize: deps.keyPolicy.rsaKeySize } : {}),
-        directoryUrl: deps.authority.directoryUrl,
-        notAfter: notAfter.toISOString(),
-        keptAt: deps.now().toISOString(),
-        certificatePem: chainPem,
-        privateKeyPem,
-      });
+      await deps.keep(
+        keptEntry(certificate, deps, privateKeyPem, {
+          ...(orderUrl ? { orderUrl } : {}),
+          certificatePem: chainPem,
+          notAfter: notAfter.toISOString(),
+        }),
+      );
       log.warn('certificate obtained but not stored; kept for a later run to install', {
         error: describeError(error),
       });
     } catch (keepError) {
-      log.error('certificate obtained but neither stored nor kept', {
-        error: describeError(error),
-        keepError: describeError(keepError),
-      });
+      log.error(
+        'certificate obtained but neither stored nor kept; the next run downloads it again from its order',
+        { error: describeError(error), keepError: describeError(keepError) },
+      );
     }
     throw error;
   }
+  await removeKeptQuietly(certificate, deps);
   return {
     notBefore: new Date(leaf.validFrom),
     notAfter,
     serialNumber: leaf.serialNumber,
     directoryUrl: deps.authority.directoryUrl,
+  };
+}
+
+/**
+ * Downloads the certificate of a kept order (an entry without a chain: the run that ordered it
+ * ended between finalization and storing) and stores it, instead of ordering again.
+ * @returns what was stored; `undefined` when the order can no longer give a certificate (the
+ *   entry is then removed, with a log line, and the caller orders as usual).
+ * @throws as {@link issueCertificate}'s store step, or AcmeError / AcmeUnavailableError from the
+ *   download; the entry stays kept.
+ */
+export async function collectKeptOrder(
+  certificate: DesiredCertificate,
+  kept: KeptCertificate & { orderUrl: string },
+  deps: IssueDependencies,
+): Promise<IssuedCertificate | undefined> {
+  const csr = await deps.createCsr(certificate.hosts, certificate.commonName, kept.privateKeyPem);
+  const collected = await deps.authority.collect(kept.orderUrl, csr);
+  if ('unusable' in collected) {
+    deps.logger.info('kept order dropped: it can no longer give a certificate; ordering again', {
+      keptAt: kept.keptAt,
+      why: collected.unusable,
+    });
+    await deps.removeKept(certificate.namespace, certificate.secretName);
+    return undefined;
+  }
+  deps.logger.info('downloaded the certificate of a kept order instead of ordering', {
+    keptAt: kept.keptAt,
+  });
+  return storeObtained(certificate, collected.chainPem, kept.privateKeyPem, kept.orderUrl, deps);
+}
+
+/** Removes the kept entry of a stored certificate; a failure is logged (a later run drops it). */
+async function removeKeptQuietly(
+  certificate: DesiredCertificate,
+  deps: Pick<IssueDependencies, 'removeKept' | 'logger'>,
+): Promise<void> {
+  try {
+    await deps.removeKept(certificate.namespace, certificate.secretName);
+  } catch (error) {
+    deps.logger.warn('could not remove the kept entry of a stored certificate', {
+      error: describeError(error),
+    });
+  }
+}
+
+/** A kept entry for `certificate` with the fields common to every stage. */
+function keptEntry(
+  certificate: DesiredCertificate,
+  deps: Pick<IssueDependencies, 'keyPolicy' | 'authority' | 'now'>,
+  privateKeyPem: string,
+  stage: Pick<KeptCertificate, 'orderUrl' | 'certificatePem' | 'notAfter'>,
+): KeptCertificate {
+  return {
+    namespace: certificate.namespace,
+    secretName: certificate.secretName,
+    hosts: [...certificate.hosts].sort(),
+    keyType: deps.keyPolicy.keyType,
+    ...(deps.keyPolicy.keyType === 'rsa' ? { rsaKeySize: deps.keyPolicy.rsaKeySize } : {}),
+    directoryUrl: deps.authority.directoryUrl,
+    keptAt: deps.now().toISOString(),
+    ...stage,
+    privateKeyPem,
   };
 }
 
@@ -189,7 +289,7 @@ export async function issueCertificate(
  */
 export async function installKeptCertificate(
   certificate: DesiredCertificate,
-  kept: KeptCertificate,
+  kept: KeptCertificate & { certificatePem: string },
   deps: Pick<IssueDependencies, 'secrets' | 'now' | 'logger'> & {
     authority: Pick<CertificateAuthority, 'directoryUrl'>;
     removeKept: (namespace: string, secretName: string) => Promise<void>;

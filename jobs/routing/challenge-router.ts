@@ -43,5 +43,6 @@ export type RoutingSettings = Pick<
   | 'serviceNameNginx'
   | 'serviceNameGce'
   | 'ingressNameNginx'
+  | 'httpRouteName'
 > &
   Partial<Pick<JobSettings, 'watchNamespace'>>;

@@ -1,19 +1,21 @@
 /**
- * The routers of one run, one per provider: the `Record<Provider, ChallengeRouter>` makes the
+ * The routers of one run, one per provider: the `Record<RoutingProvider, ChallengeRouter>` makes the
  * compiler list what a new provider must supply. Kept apart from the port (challenge-router.ts),
  * which the implementations import: the port imports none of them.
  */
 import {
   CoreV1Api,
+  CustomObjectsApi,
   DiscoveryV1Api,
   NetworkingV1Api,
   type KubeConfig,
 } from '@kubernetes/client-node';
-import type { Provider } from '../model.js';
+import type { RoutingProvider } from '../model.js';
 import type { Logger } from '../../shared/logger.js';
 import type { ChallengeRouter, RoutingSettings } from './challenge-router.js';
 import { GceBackend } from './gce-backend.js';
 import { GceChallengeRouter } from './gce-router.js';
+import { HttpRouteChallengeRouter } from './httproute-router.js';
 import { NginxChallengeRouter } from './nginx-router.js';
 import { ResponderService } from './responder-service.js';
 
@@ -25,7 +27,7 @@ export function createChallengeRouters(deps: {
   kubeConfig: KubeConfig;
   settings: RoutingSettings;
   logger: Logger;
-}): Record<Provider, ChallengeRouter> {
+}): Record<RoutingProvider, ChallengeRouter> {
   const { kubeConfig, settings, logger } = deps;
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
@@ -44,6 +46,12 @@ export function createChallengeRouters(deps: {
       new GceBackend(core, discovery, settings, logger.child({ provider: 'gce' })),
       { ...settings, watchNamespace: settings.watchNamespace ?? '' },
       logger.child({ provider: 'gce' }),
+    ),
+    gateway: new HttpRouteChallengeRouter(
+      kubeConfig.makeApiClient(CustomObjectsApi),
+      responder,
+      settings,
+      logger.child({ provider: 'gateway' }),
     ),
   };
 }

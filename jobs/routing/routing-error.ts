@@ -2,7 +2,7 @@
  * The error the challenge routers throw. It names the provider and the certificate whose traffic
  * could not be routed, and keeps the underlying failure (usually a KubeApiError) as `cause`.
  */
-import type { Provider } from '../model.js';
+import type { RoutingProvider } from '../model.js';
 import { KubeLegoError } from '../../shared/errors.js';
 
 /**
@@ -12,7 +12,7 @@ import { KubeLegoError } from '../../shared/errors.js';
  */
 export class RoutingError extends KubeLegoError {
   constructor(
-    readonly provider: Provider,
+    readonly provider: RoutingProvider,
     message: string,
     options?: { cause?: unknown },
   ) {

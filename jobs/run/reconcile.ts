@@ -85,9 +85,11 @@ export async function reconcile(
 
   for (const skipped of plan.skipped) {
     counts.skipped++;
-    logger.info('ingress skipped', {
+    // `ingress skipped` / `ingress: <name>` as before for an Ingress; `gateway` for a Gateway.
+    const kind = (skipped.kind ?? 'Ingress').toLowerCase();
+    logger.info(`${kind} skipped`, {
       namespace: skipped.namespace,
-      ingress: skipped.name,
+      [kind]: skipped.name,
       reason: skipped.reason,
       message: skipped.message,
     });

@@ -10,6 +10,7 @@ import { collectCertificates, type CollectSettings } from '../decide/desired-cer
 import type { CertificateDecision } from '../decide/outcome.js';
 import type {
   DesiredCertificate,
+  GatewayView,
   IngressView,
   InvalidEntry,
   SecretView,
@@ -22,6 +23,8 @@ import type { RecordedStatus } from '../kube/status-store.js';
 /** The ports the gather step reads through. */
 export interface GatherPorts {
   listIngresses(): Promise<IngressView[]>;
+  /** Annotated or not; `[]` when Gateways are not read (LEGO_SOURCES, or no Gateway API). */
+  listGateways?(): Promise<GatewayView[]>;
   listTlsSecrets(): Promise<Map<string, SecretView>>;
   /** One Secret of any type; used only for Secrets the TLS list did not contain. */
   getSecret(namespace: string, name: string): Promise<SecretView | undefined>;
@@ -33,6 +36,7 @@ export type DecisionSettings = CollectSettings & DecideSettings;
 /** What the lists return: the whole picture a run starts from. */
 export interface Gathered {
   ingresses: IngressView[];
+  gateways: GatewayView[];
   /** `kubernetes.io/tls` Secrets by {@link secretKey}. */
   secrets: Map<string, SecretView>;
   status: RecordedStatus;
@@ -61,7 +65,7 @@ export async function gatherAndDecide(
   now: Date,
 ): Promise<RunPlan> {
   const gathered = await gather(ports);
-  const collected = collectCertificates(gathered.ingresses, settings);
+  const collected = collectCertificates(gathered.ingresses, settings, gathered.gateways);
   const inputs = await gatherInputs(ports, gathered, collected.certificates);
   return {
     decisions: decide(inputs, settings, now),
@@ -78,12 +82,13 @@ export async function gatherAndDecide(
  * @throws KubeApiError when a list fails.
  */
 export async function gather(ports: GatherPorts): Promise<Gathered> {
-  const [ingresses, secrets, status] = await Promise.all([
+  const [ingresses, gateways, secrets, status] = await Promise.all([
     ports.listIngresses(),
+    ports.listGateways?.() ?? [],
     ports.listTlsSecrets(),
     ports.readStatus(),
   ]);
-  return { ingresses, secrets, status };
+  return { ingresses, gateways, secrets, status };
 }
 
 /**

@@ -144,6 +144,8 @@ describe('the first run', () => {
     assert.equal(job.metadata.annotations?.['helm.sh/hook-delete-policy'], 'before-hook-creation');
     const cron = ofKind(rendered, 'CronJob')[0]!.spec as { jobTemplate: { spec: unknown } };
     assert.deepEqual(job.spec, cron.jobTemplate.spec);
+    // No Job retries: a non-zero exit means the run itself could not work (README, exit codes).
+    assert.equal((job.spec as { backoffLimit?: number }).backoffLimit, 0);
     assert.equal(job.metadata.labels?.['app.kubernetes.io/component'], 'job');
   });
 

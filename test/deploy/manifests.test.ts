@@ -139,6 +139,8 @@ describe('settings', () => {
       metricsPort: '9091',
       supportedIngressProvider: 'gce',
       defaultIngressProvider: 'gce',
+      sources: 'gateway',
+      gatewayHttpPort: '8000',
       logLevel: 'warn',
       logType: 'json',
     };
@@ -213,7 +215,8 @@ describe('the CronJob', () => {
     assert.equal(spec.startingDeadlineSeconds, 3600);
     assert.equal(spec.successfulJobsHistoryLimit, 3);
     assert.equal(spec.failedJobsHistoryLimit, 3);
-    assert.equal(spec.jobTemplate.spec.backoffLimit, 2);
+    // No Job retries: a non-zero exit means the run itself could not work (README, exit codes).
+    assert.equal(spec.jobTemplate.spec.backoffLimit, 0);
     assert.equal(spec.jobTemplate.spec.activeDeadlineSeconds, 3600);
     const [job] = podTemplates(kustomize).filter((t) => t.owner.startsWith('CronJob'));
     assert.equal(job!.template.spec.restartPolicy, 'Never');
@@ -505,7 +508,12 @@ describe('Helm options', () => {
     }[];
     assert.deepEqual(
       rules.map((r) => `${r.resources.join()}:${r.verbs.join()}`),
-      ['ingresses:list', 'secrets:get,list,create,update', 'events:create'],
+      [
+        'ingresses:list',
+        'gateways:list',
+        'secrets:get,list,create,update',
+        'events:create,get,patch',
+      ],
     );
     const gceName = renderHelm({ setString: { 'settings.serviceNameGce': 'acme-gce' } });
     const names = (
@@ -525,6 +533,7 @@ describe('Helm options', () => {
         'settings.secretName': 'acme-account',
         'settings.serviceNameNginx': 'acme-responder',
         'settings.ingressNameNginx': 'acme-challenges',
+        'settings.httpRouteName': 'acme-route',
       },
     });
     const names = (role: string) =>
@@ -537,6 +546,7 @@ describe('Helm options', () => {
       'acme-challenges',
       'acme-lease',
       'acme-responder',
+      'acme-route',
       'acme-status',
       'acme-tokens',
       // Not a setting: the one Secret of certificates obtained but not yet stored.

@@ -136,6 +136,7 @@ const NET = 'networking.k8s.io';
 const DISC = 'discovery.k8s.io';
 const COORD = 'coordination.k8s.io';
 const RBAC = 'rbac.authorization.k8s.io';
+const GW = 'gateway.networking.k8s.io';
 
 /** Everything the job does (docs/operating.md lists why). */
 const JOB_MAY: Access[] = [
@@ -146,6 +147,8 @@ const JOB_MAY: Access[] = [
   ['create', '', 'secrets', 'APP'],
   ['update', '', 'secrets', 'APP', 'web-tls'],
   ['create', '', 'events', 'APP'],
+  ['get', '', 'events', 'APP', 'web.0123456789abcdef'],
+  ['patch', '', 'events', 'APP', 'web.0123456789abcdef'],
   // gce, in users' namespaces
   ['get', NET, 'ingresses', 'APP', 'web'],
   ['patch', NET, 'ingresses', 'APP', 'web'],
@@ -180,6 +183,13 @@ const JOB_MAY: Access[] = [
   ['get', NET, 'ingresses', 'LEGO', 'kube-lego-nginx'],
   ['delete', NET, 'ingresses', 'LEGO', 'kube-lego-nginx'],
   ['list', DISC, 'endpointslices', 'LEGO'],
+  // Gateway API: read Gateways; the challenge HTTPRoute by name in its own namespace.
+  ['list', GW, 'gateways', ''],
+  ['list', GW, 'gateways', 'APP'],
+  ['create', GW, 'httproutes', 'LEGO', 'kube-lego-gateway'],
+  ['patch', GW, 'httproutes', 'LEGO', 'kube-lego-gateway'],
+  ['get', GW, 'httproutes', 'LEGO', 'kube-lego-gateway'],
+  ['delete', GW, 'httproutes', 'LEGO', 'kube-lego-gateway'],
 ];
 
 /** Nearby things the job must not do. */
@@ -221,6 +231,20 @@ const JOB_MAY_NOT: Access[] = [
   ['get', '', 'services', 'LEGO', 'kube-lego-responder'],
   ['update', NET, 'ingresses', 'LEGO', 'kube-lego-nginx'],
   ['delete', NET, 'ingresses', 'LEGO', 'other'],
+  // Gateway API: users' Gateways and routes are read-only or untouched; no ReferenceGrant.
+  ['get', GW, 'gateways', 'APP', 'edge'],
+  ['patch', GW, 'gateways', 'APP', 'edge'],
+  ['watch', GW, 'gateways', ''],
+  ['list', GW, 'httproutes', ''],
+  ['create', GW, 'httproutes', 'APP', 'web'],
+  ['patch', GW, 'httproutes', 'APP', 'web'],
+  ['delete', GW, 'httproutes', 'APP', 'web'],
+  ['delete', GW, 'httproutes', 'LEGO', 'other'],
+  ['update', GW, 'httproutes', 'LEGO', 'kube-lego-gateway'],
+  ['deletecollection', GW, 'httproutes', 'LEGO'],
+  ['create', GW, 'referencegrants', 'APP'],
+  ['create', GW, 'referencegrants', 'LEGO'],
+  ['update', GW, 'gatewayclasses', '', 'traefik'],
   // No delete by label selector, anywhere: deletecollection cannot be limited by name.
   ['deletecollection', '', 'services', ''],
   ['deletecollection', '', 'services', 'APP'],
@@ -498,6 +522,7 @@ describe('the job’s ServiceAccount', () => {
         serviceNameNginx: 'kube-lego-nginx',
         serviceNameGce: 'kube-lego-gce',
         ingressNameNginx: 'kube-lego-nginx',
+        httpRouteName: 'kube-lego-gateway',
         watchNamespace: '',
       },
       logger: silentLogger,

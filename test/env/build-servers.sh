@@ -11,6 +11,8 @@
 #   promtool        github.com/prometheus/prometheus (test/env/go/promtool)
 #   monitoring-crds the ServiceMonitor and PrometheusRule CRDs, from the Go module
 #                   github.com/prometheus-operator/prometheus-operator (example/prometheus-operator-crd)
+#   gateway-crds    the Gateway API standard-channel CRDs, from the Go module
+#                   sigs.k8s.io/gateway-api (config/crd/standard)
 #
 # Cache: $KUBE_LEGO_TEST_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/kube-lego-ts/test-env, one
 # folder per component keyed by its version and a hash of its wrapper's go.mod and go.sum, so a
@@ -24,6 +26,7 @@
 #   TRAEFIK_ASSETS      folder holding traefik
 #   PROMTOOL_ASSETS     folder holding promtool
 #   MONITORING_CRDS     folder holding monitoring.coreos.com_{servicemonitors,prometheusrules}.yaml
+#   GATEWAY_CRDS        folder holding gateway.networking.k8s.io_*.yaml (the standard channel)
 #
 # Prints one line per component: NAME=<folder holding its binaries>. Exits non-zero, naming the
 # component, if any build fails.
@@ -99,7 +102,7 @@ k8s_ldflags() {
   printf '%s' "-s -w$x"
 }
 
-want=${*:-kube etcd pebble helm traefik promtool monitoring-crds}
+want=${*:-kube etcd pebble helm traefik promtool monitoring-crds gateway-crds}
 for component in $want; do
   case $component in
     kube)
@@ -198,8 +201,32 @@ for component in $want; do
       }
       echo "MONITORING_CRDS_DIR=$dir"
       ;;
+    gateway-crds)
+      # The standard channel only: the one Traefik v3.6 implements (Gateway API Standard v1.4).
+      crds="gateway.networking.k8s.io_gatewayclasses.yaml gateway.networking.k8s.io_gateways.yaml gateway.networking.k8s.io_httproutes.yaml gateway.networking.k8s.io_referencegrants.yaml gateway.networking.k8s.io_grpcroutes.yaml gateway.networking.k8s.io_backendtlspolicies.yaml"
+      # shellcheck disable=SC2086
+      dir=$(from_env GATEWAY_CRDS gateway-crds $crds) && rc=0 || rc=$?
+      [ $rc -le 1 ] || exit $rc
+      [ $rc -eq 0 ] || {
+        dir="$cache/gateway-crds-$GATEWAY_API_VERSION"
+        [ -f "$dir/gateway.networking.k8s.io_gateways.yaml" ] || {
+          log "fetching the Gateway API CRDs $GATEWAY_API_VERSION (first run only; cached in $dir)"
+          module=$(cd "$cache" && GOFLAGS= go mod download -json \
+            "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION" |
+            sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+          if [ -z "$module" ]; then
+            log "FAILED to download sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION"
+            exit 1
+          fi
+          rm -rf "$dir.partial.$$" && mkdir -p "$dir.partial.$$"
+          for f in $crds; do cp "$module/config/crd/standard/$f" "$dir.partial.$$/"; done
+          rm -rf "$dir" && mv "$dir.partial.$$" "$dir"
+        }
+      }
+      echo "GATEWAY_CRDS_DIR=$dir"
+      ;;
     *)
-      log "unknown component '$component' (known: kube etcd pebble helm traefik actionlint promtool monitoring-crds)"
+      log "unknown component '$component' (known: kube etcd pebble helm traefik actionlint promtool monitoring-crds gateway-crds)"
       exit 2
       ;;
   esac

@@ -83,6 +83,7 @@ function settingsFor(legoNamespace: string, watchNamespace = ''): RoutingSetting
     serviceNameNginx: 'kube-lego-nginx',
     serviceNameGce: 'kube-lego-gce',
     ingressNameNginx: 'kube-lego-nginx',
+    httpRouteName: 'kube-lego-gateway',
     watchNamespace,
   };
 }

@@ -422,7 +422,7 @@ describe('through Traefik: the route preflight catches a broken route', () => {
     await startResponder(s.lego);
 
     const result = await runJob(s.env({ LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '5s' }));
-    assertExit(result, 1);
+    assertExit(result, 0); // a certificate's failure: the run itself worked
     const failure = result.logs.find((l) => l.msg === 'certificate could not be obtained');
     assert.equal(failure?.reason, 'RouteUnreachable', JSON.stringify(failure));
     assert.match(

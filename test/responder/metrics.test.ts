@@ -174,7 +174,7 @@ describe('ResponderMetrics', () => {
     assert.equal(
       sample(
         text,
-        'kube_lego_certificate_result{namespace="blog",secret="blog-tls",result="Failed"}',
+        'kube_lego_certificate_result{namespace="blog",secret="blog-tls",result="Failed",source="Ingress"}',
       ),
       1,
     );
@@ -185,7 +185,7 @@ describe('ResponderMetrics', () => {
     assert.equal(
       sample(
         text,
-        'kube_lego_certificate_result{namespace="odd",secret="a\\"b\\\\c",result="Renewed"}',
+        'kube_lego_certificate_result{namespace="odd",secret="a\\"b\\\\c",result="Renewed",source="Ingress"}',
       ),
       1,
       'label values are escaped',
@@ -263,6 +263,70 @@ describe('ResponderMetrics', () => {
       sample(text, 'kube_lego_last_successful_run_timestamp_seconds'),
       Date.parse(RUN.finishedAt) / 1000,
     );
+  });
+
+  test('kube_lego_certificates_failing counts certificates failing on their own, by reason', () => {
+    const checkedAt = '2026-11-01T00:00:00.000Z';
+    const failedAt = '2026-11-01T00:00:05.000Z';
+    const status = new JobStatusView(silentLogger);
+    status.replace(
+      encodeStatus(
+        [
+          certificate({}),
+          // Failed now: its own failure.
+          certificate({
+            secretName: 'a-tls',
+            result: 'Failed',
+            reason: 'AcmeUnauthorized',
+            failures: 1,
+            lastFailureAt: failedAt,
+          }),
+          certificate({
+            secretName: 'b-tls',
+            result: 'Failed',
+            reason: 'AcmeUnauthorized',
+            failures: 2,
+            lastFailureAt: failedAt,
+          }),
+          certificate({ secretName: 'c-tls', result: 'Invalid', reason: 'WildcardHost' }),
+          certificate({
+            secretName: 'd-tls',
+            result: 'BackingOff',
+            reason: 'BackingOff',
+            failures: 1,
+            lastFailureAt: '2026-10-31T23:00:00.000Z',
+          }),
+          // Not attempted because the run stopped: the run's failure, not this certificate's.
+          certificate({
+            secretName: 'e-tls',
+            result: 'Failed',
+            reason: 'AcmeUnavailable',
+            failures: 0,
+          }),
+          certificate({
+            secretName: 'f-tls',
+            result: 'Failed',
+            reason: 'Stopped',
+            failures: 1,
+            lastFailureAt: '2026-10-31T23:00:00.000Z',
+          }),
+        ].map((c) => ({ ...c, checkedAt })),
+        { ...RUN, result: 'Succeeded' },
+      ),
+    );
+    const text = new ResponderMetrics({
+      challenges: { size: 0, malformedCount: 0 },
+      status,
+      isReady: () => true,
+    }).render();
+    const failing = text.split('\n').filter((l) => l.startsWith('kube_lego_certificates_failing{'));
+    assert.deepEqual(failing, [
+      'kube_lego_certificates_failing{reason="AcmeUnauthorized"} 2',
+      'kube_lego_certificates_failing{reason="BackingOff"} 1',
+      'kube_lego_certificates_failing{reason="WildcardHost"} 1',
+    ]);
+    // The run itself worked although certificates fail.
+    assert.equal(sample(text, 'kube_lego_last_run_success'), 1);
   });
 
   test('a run record without the newer fields has no samples of them', () => {

@@ -226,7 +226,7 @@ describe('the responder process against the API server', { timeout: 120_000 }, (
     assert.equal(
       sample(
         text,
-        'kube_lego_certificate_result{namespace="shop",secret="web-tls",result="Issued"}',
+        'kube_lego_certificate_result{namespace="shop",secret="web-tls",result="Issued",source="Ingress"}',
       ),
       1,
     );

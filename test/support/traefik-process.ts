@@ -19,6 +19,9 @@ import { NetworkingV1Api } from '@kubernetes/client-node';
 import { adminKubeConfig, claimPorts, testEnv } from '../env/context.js';
 import { ServerProcess } from '../env/server-process.js';
 
+/** The GatewayClass controllerName Traefik's Gateway provider answers for. */
+export const TRAEFIK_GATEWAY_CONTROLLER = 'traefik.io/gateway-controller';
+
 /** The IngressClass controller name Traefik's Ingress provider answers for. */
 export const TRAEFIK_CONTROLLER = 'traefik.io/ingress-controller';
 
@@ -100,6 +103,13 @@ export async function startTraefik(options: {
   webPort: number;
   /** Folder for its configuration and logs. */
   dir: string;
+  /** The API server to watch; the shared environment's when omitted. */
+  kubeconfig?: string;
+  /**
+   * Also run the Kubernetes Gateway provider (Gateway API; the API server must serve its CRDs):
+   * it handles Gateways of a GatewayClass whose controllerName is {@link TRAEFIK_GATEWAY_CONTROLLER}.
+   */
+  gateway?: boolean;
 }): Promise<TraefikProcess> {
   const dir = options.dir;
   const traefikDir = process.env.TRAEFIK_DIR;
@@ -132,6 +142,7 @@ export async function startTraefik(options: {
       '--api.insecure=true',
       '--ping=true',
       '--providers.kubernetesingress=true',
+      ...(options.gateway ? ['--providers.kubernetesgateway=true'] : []),
       `--providers.file.filename=${dynamic}`,
       '--accesslog=true',
       '--accesslog.format=json',
@@ -141,7 +152,7 @@ export async function startTraefik(options: {
       '--global.checknewversion=false',
       '--global.sendanonymoususage=false',
     ],
-    env: { KUBECONFIG: testEnv().kubeconfig },
+    env: { KUBECONFIG: options.kubeconfig ?? testEnv().kubeconfig },
     logFile,
     ready: async () => {
       const response = await fetch(`${apiUrl}/ping`, { signal: AbortSignal.timeout(2_000) });

@@ -12,8 +12,10 @@ import type {
   CertificateAuthority,
   CertificateRequest,
   ChallengeHooks,
+  CollectedOrder,
 } from '../../jobs/acme/certificate-authority.js';
 import {
+  collectKeptOrder,
   InvalidChainError,
   issueCertificate,
   type IssueDependencies,
@@ -46,10 +48,20 @@ class FakeAuthority implements CertificateAuthority {
       await hooks.present(challenges);
       this.calls.push('validate');
       if ('error' in this.outcome) throw this.outcome.error;
-      return this.outcome.chain;
     } finally {
       await hooks.cleanup(challenges);
     }
+    await hooks.finalizing?.('https://acme.test/order/1');
+    return this.outcome.chain;
+  }
+
+  collect(): Promise<CollectedOrder> {
+    this.calls.push('collect');
+    return Promise.resolve(
+      'error' in this.outcome
+        ? { unusable: 'the order is invalid' }
+        : { chainPem: this.outcome.chain },
+    );
   }
 }
 
@@ -81,6 +93,10 @@ function setup(options: Options = {}) {
     keep: (entry) => {
       calls.push('keep');
       kept.push(entry);
+      return Promise.resolve();
+    },
+    removeKept: () => {
+      calls.push('remove kept');
       return Promise.resolve();
     },
     authority: new FakeAuthority(
@@ -145,11 +161,14 @@ const ORDERED = [
   'close routes',
 ];
 
+/** The order recorded before finalization, inside the order (routes still open). */
+const FINALIZED = [...ORDERED.slice(0, -1), 'keep', 'close routes'];
+
 describe('issueCertificate: the order of the steps', () => {
   test('present, self-check, validate, cleanup, close; then the Secret is written', async () => {
     const { deps, calls, stored } = setup();
     const issued = await issueCertificate(desired(HOSTS), deps);
-    assert.deepEqual(calls, [...ORDERED, 'store']);
+    assert.deepEqual(calls, [...FINALIZED, 'store', 'remove kept']);
     assert.equal(
       issued.notAfter.toISOString(),
       at(90 * DAY)
@@ -208,7 +227,8 @@ describe('issueCertificate: the order of the steps', () => {
     });
     const { deps, calls, stored } = setup({ chain });
     await assert.rejects(issueCertificate(desired(HOSTS), deps), InvalidChainError);
-    assert.deepEqual(calls, ORDERED);
+    // Its order is forgotten too: no later run downloads that chain again.
+    assert.deepEqual(calls, [...FINALIZED, 'remove kept']);
     assert.deepEqual(stored, []);
   });
 
@@ -224,10 +244,53 @@ describe('issueCertificate: the order of the steps', () => {
     const refused = new Error('the API server refused the write');
     const { deps, calls, kept } = setup({ storeError: refused });
     await assert.rejects(issueCertificate(desired(HOSTS), deps), refused);
-    assert.deepEqual(calls, [...ORDERED, 'store', 'keep']);
-    assert.equal(kept.length, 1);
-    assert.deepEqual(kept[0]?.hosts, [...HOSTS].sort());
-    assert.equal(kept[0]?.directoryUrl, DIRECTORY);
-    assert.match(kept[0]?.certificatePem ?? '', /BEGIN CERTIFICATE/);
+    assert.deepEqual(calls, [...FINALIZED, 'store', 'keep']);
+    assert.equal(kept.length, 2);
+    // Before finalization: the order and the key, no chain yet (RFC 8555 §7.4).
+    assert.equal(kept[0]?.orderUrl, 'https://acme.test/order/1');
+    assert.equal(kept[0]?.certificatePem, undefined);
+    assert.match(kept[0]?.privateKeyPem ?? '', /BEGIN PRIVATE KEY/);
+    // After the failed write: the chain too.
+    assert.deepEqual(kept[1]?.hosts, [...HOSTS].sort());
+    assert.equal(kept[1]?.directoryUrl, DIRECTORY);
+    assert.equal(kept[1]?.privateKeyPem, kept[0]?.privateKeyPem);
+    assert.match(kept[1]?.certificatePem ?? '', /BEGIN CERTIFICATE/);
+  });
+
+  test('the order cannot be recorded before finalization: nothing is finalized, nothing stored', async () => {
+    const gone = new Error('the API server is gone');
+    const { deps, calls, stored } = setup();
+    deps.keep = () => Promise.reject(gone);
+    await assert.rejects(issueCertificate(desired(HOSTS), deps), gone);
+    assert.deepEqual(calls, ORDERED);
+    assert.deepEqual(stored, []);
+  });
+});
+
+describe('collectKeptOrder: a kept order is downloaded, not ordered again', () => {
+  const KEPT_ORDER = {
+    namespace: 'shop',
+    secretName: 'web-tls',
+    hosts: [...HOSTS],
+    keyType: 'ecdsa-p256',
+    directoryUrl: DIRECTORY,
+    keptAt: NOW.toISOString(),
+    orderUrl: 'https://acme.test/order/1',
+    privateKeyPem: '-----BEGIN PRIVATE KEY-----\nkept\n-----END PRIVATE KEY-----\n',
+  };
+
+  test('the order gives its certificate: stored with the kept key, the entry removed', async () => {
+    const { deps, calls, stored } = setup();
+    const issued = await collectKeptOrder(desired(HOSTS), KEPT_ORDER, deps);
+    assert.ok(issued);
+    assert.deepEqual(calls, ['csr a.example,b.example', 'collect', 'store', 'remove kept']);
+    assert.equal(stored[0]?.privateKeyPem, KEPT_ORDER.privateKeyPem);
+  });
+
+  test('an order that can no longer give one: the entry is removed, the caller orders', async () => {
+    const { deps, calls, stored } = setup({ obtainError: new Error('unused') });
+    assert.equal(await collectKeptOrder(desired(HOSTS), KEPT_ORDER, deps), undefined);
+    assert.deepEqual(calls, ['csr a.example,b.example', 'collect', 'remove kept']);
+    assert.deepEqual(stored, []);
   });
 });

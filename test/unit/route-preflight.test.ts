@@ -11,6 +11,7 @@ import type {
   CertificateAuthority,
   CertificateRequest,
   ChallengeHooks,
+  CollectedOrder,
 } from '../../jobs/acme/certificate-authority.js';
 import { formatRouteChecks, parseRouteTarget } from '../../jobs/commands/check-routes-command.js';
 import { classifyFailure } from '../../jobs/decide/failure-class.js';
@@ -193,6 +194,9 @@ class RecordingAuthority implements CertificateAuthority {
     await hooks.cleanup(challenges);
     return this.chain;
   }
+  collect(): Promise<CollectedOrder> {
+    return Promise.reject(new Error('no kept order in these tests'));
+  }
 }
 
 describe('issueCertificate with the route preflight', () => {
@@ -231,6 +235,7 @@ describe('issueCertificate with the route preflight', () => {
         await preflightRoutes(c.hosts, probe.deps);
       },
       keep: () => Promise.resolve(),
+      removeKept: () => Promise.resolve(),
       keyPolicy: { keyType: 'ecdsa-p256', rsaKeySize: 2048 },
       logger,
       now: () => NOW,

@@ -13,6 +13,9 @@ const SETTINGS: CollectSettings = {
   supportedIngressClass: ['nginx', 'gce'],
   defaultIngressProvider: '',
   supportedIngressProvider: ['ingress', 'gce'],
+  supportedGatewayClass: [],
+  namespace: 'kube-lego',
+  gatewayHttpPort: 80,
 };
 
 function ingress(

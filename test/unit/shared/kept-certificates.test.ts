@@ -5,6 +5,7 @@ import {
   encodeKept,
   keptKey,
   keptMatches,
+  keptUse,
   type KeptCertificate,
 } from '../../../shared/kept-certificates.js';
 
@@ -67,4 +68,36 @@ describe('kept certificates: when one may be installed', () => {
       assert.equal(keptMatches(KEPT, { ...WANTED, ...change }, now), expected);
     });
   }
+});
+
+describe('kept certificates: what an entry is good for', () => {
+  const { certificatePem: _chain, notAfter: _notAfter, ...rest } = KEPT;
+  const ORDER_ONLY: KeptCertificate = { ...rest, orderUrl: 'https://acme.example/order/7' };
+  const rows: [string, KeptCertificate, Partial<typeof WANTED>, Date, string][] = [
+    ['a chain, still valid: install', KEPT, {}, NOW, 'install'],
+    ['a chain, expired: drop', KEPT, {}, new Date('2026-09-01T00:00:00Z'), 'drop'],
+    ['only the order: download (no expiry known yet)', ORDER_ONLY, {}, NOW, 'download'],
+    ['only the order, hosts changed: drop', ORDER_ONLY, { hosts: ['a.example'] }, NOW, 'drop'],
+    ['only the order, key type changed: drop', ORDER_ONLY, { keyType: 'ecdsa-p384' }, NOW, 'drop'],
+    [
+      'only the order, directory changed: drop',
+      ORDER_ONLY,
+      { directoryUrl: 'https://x/' },
+      NOW,
+      'drop',
+    ],
+  ];
+  for (const [name, kept, change, now, expected] of rows) {
+    test(name, () => {
+      assert.equal(keptUse(kept, { ...WANTED, ...change }, now).use, expected);
+    });
+  }
+
+  test('an entry with only its order is a valid format; one with neither chain nor order is not', () => {
+    const good = encodeKept(ORDER_ONLY);
+    assert.deepEqual(decodeKept({ [good.key]: good.value }).entries, [ORDER_ONLY]);
+    const { orderUrl: _order, ...neither } = ORDER_ONLY;
+    const bad = encodeKept(neither);
+    assert.deepEqual(decodeKept({ [bad.key]: bad.value }).malformed, [bad.key]);
+  });
 });
