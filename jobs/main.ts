@@ -1,9 +1,10 @@
 /**
- * The job's entry point: `run` (the default; what the CronJob runs), `plan`, `status`, and the
- * operator's requests `retry` and `renew`.
- * Exit codes: 0 every entry is fine (or another run holds the Lease), 1 any entry failed or the
- * run failed as a whole, 2 bad configuration, 3 stopped by SIGTERM or SIGINT. Only this file
- * calls process.exit.
+ * The job's entry point: `run` (the default; what the CronJob runs), `plan`, `status`,
+ * `check-routes`, and the operator's requests `retry` and `renew`.
+ * Exit codes of a run: 0 the run itself worked, whatever became of each certificate (or another
+ * run holds the Lease), 1 the run failed as a whole (the API or ACME server unusable), 2 bad
+ * configuration, 3 stopped by SIGTERM or SIGINT; `status` and `check-routes` say 1 when a
+ * certificate or a route is not good (README, "Exit codes"). Only this file calls process.exit.
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -49,6 +50,8 @@ const retryCommand = async (
 const renewCommand = async (
   ...args: [...Parameters<Command>, { certificate?: string | undefined; all?: boolean | undefined }]
 ) => (await import('./commands/renew-command.js')).renewCommand(...args);
+const checkRoutesCommand = async (...args: [...Parameters<Command>, string | undefined]) =>
+  (await import('./commands/check-routes-command.js')).checkRoutesCommand(...args);
 
 // Installed before anything else: a signal during start-up must not kill the process outright.
 let stop: StopRequest | undefined;
@@ -114,6 +117,14 @@ async function main(argv: string[]): Promise<number> {
             .option('all', { type: 'boolean', describe: 'every managed certificate' }),
         (a) => {
           chosen = (s, l, c) => renewCommand(s, l, c, { certificate: a.certificate, all: a.all });
+        },
+      )
+      .command(
+        'check-routes [target]',
+        "Probe every managed host's challenge route (or those of one <namespace>/<ingress>) without ordering; exit 0 only when all reach the responder",
+        (y) => y.positional('target', { type: 'string', describe: '<namespace>/<ingress>' }),
+        (args) => {
+          chosen = (s, l, c) => checkRoutesCommand(s, l, c, args.target);
         },
       ),
     argv,

@@ -68,6 +68,8 @@ export class ChallengeTable implements ChallengeLookup {
         added: added.length,
         removed: removed.length,
         total: next.size,
+        // Route probes of the job (shared/challenge-entries.ts), served like any other token.
+        probes: entries.filter((e) => e.probe).length,
       });
       this.logger.debug('challenge tokens changed', { added, removed });
     }

@@ -163,6 +163,7 @@ export function certificateFamilies(
   const directories: Sample[] = [];
   const results: Sample[] = [];
   const failures: Sample[] = [];
+  const routes: Sample[] = [];
   const failing = new Map<string, number>();
   for (const c of certificates) {
     const reason = failingReason(c);
@@ -182,6 +183,7 @@ export function certificateFamilies(
       value: 1,
     });
     failures.push({ labels, value: c.failures });
+    if (c.preflight) routes.push({ labels, value: c.preflight.result === 'Reachable' ? 1 : 0 });
   }
   const seconds = (iso: string | undefined) => (iso ? Date.parse(iso) / 1000 : NaN);
   const runSample = (value: number | undefined): Sample[] =>
@@ -223,6 +225,12 @@ export function certificateFamilies(
       help: 'Consecutive failed issuance attempts of each managed certificate.',
       type: 'gauge',
       samples: failures,
+    },
+    {
+      name: 'kube_lego_certificate_route_reachable',
+      help: "Whether each certificate's last route preflight reached the responder through every host (1) or not (0); absent before the first.",
+      type: 'gauge',
+      samples: routes,
     },
     {
       name: 'kube_lego_certificates_failing',

@@ -5,7 +5,9 @@
  * `{"domain": "...", "keyAuthorization": "..."}`. A token is base64url (RFC 8555 §8.3: "a random
  * value that uniquely identifies the challenge ... MUST NOT contain any characters outside the
  * base64url alphabet"), which is also a valid ConfigMap key. The domain is kept so the responder
- * answers a token only for the host it was issued for.
+ * answers a token only for the host it was issued for. A route probe (jobs/issue/route-preflight.ts)
+ * adds `"probe": true`: a token of the job's own, never sent to the ACME server, which the
+ * responder serves like any other so that the job can prove a host's route before ordering.
  */
 
 /**
@@ -24,6 +26,8 @@ export interface ChallengeEntry {
   token: string;
   domain: string;
   keyAuthorization: string;
+  /** A route probe of the job's own (never an ACME token); absent for an ACME challenge. */
+  probe?: true;
 }
 
 /** A ConfigMap key that could not be read as a challenge, and why. */
@@ -41,7 +45,11 @@ export function isValidToken(token: string): boolean {
 
 /** Builds the ConfigMap `data` value for a challenge. */
 export function encodeChallenge(entry: ChallengeEntry): string {
-  return JSON.stringify({ domain: entry.domain, keyAuthorization: entry.keyAuthorization });
+  return JSON.stringify({
+    domain: entry.domain,
+    keyAuthorization: entry.keyAuthorization,
+    ...(entry.probe ? { probe: true } : {}),
+  });
 }
 
 /**
@@ -66,7 +74,11 @@ export function decodeChallenges(data: Record<string, string> | undefined): {
       malformed.push({ key, problem: 'value is not JSON' });
       continue;
     }
-    const record = parsed as { domain?: unknown; keyAuthorization?: unknown } | null;
+    const record = parsed as {
+      domain?: unknown;
+      keyAuthorization?: unknown;
+      probe?: unknown;
+    } | null;
     if (typeof record?.domain !== 'string' || record.domain === '') {
       malformed.push({ key, problem: 'value has no "domain" string' });
       continue;
@@ -86,6 +98,7 @@ export function decodeChallenges(data: Record<string, string> | undefined): {
       token: key,
       domain: record.domain.toLowerCase(),
       keyAuthorization: record.keyAuthorization,
+      ...(record.probe === true ? { probe: true as const } : {}),
     });
   }
   return { entries, malformed };

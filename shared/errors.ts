@@ -110,3 +110,22 @@ export function describeError(error: unknown): string {
   }
   return parts.join(': ');
 }
+
+/**
+ * The route preflight (jobs/issue/route-preflight.ts) could not fetch a probe token through some
+ * of a certificate's hosts: the certificate's own failure, found before any order. `unreachable`
+ * names each such host and what was seen there instead.
+ */
+export class RouteUnreachableError extends KubeLegoError {
+  constructor(
+    readonly unreachable: readonly { host: string; seen: string }[],
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `the challenge route does not reach the responder for ${unreachable
+        .map((u) => `${u.host} (${u.seen})`)
+        .join('; ')}; no order was made`,
+      options,
+    );
+  }
+}

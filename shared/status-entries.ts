@@ -116,6 +116,18 @@ export interface CertificateStatus {
   history?: AttemptRecord[];
   /** The stored certificate's ACME Renewal Information (shared/renewal-info.ts), if known. */
   renewalInfo?: RenewalInfoRecord;
+  /** The last route preflight (jobs/issue/route-preflight.ts); absent when none ran yet. */
+  preflight?: PreflightStatus;
+}
+
+/** What the last route preflight of a certificate found, before its last order. */
+export interface PreflightStatus {
+  /** When it ran, ISO 8601. */
+  checkedAt: string;
+  /** `Reachable`: every host's challenge route reached the responder. */
+  result: 'Reachable' | 'Unreachable';
+  /** The hosts whose route did not, with what was seen there; absent when every host did. */
+  unreachable?: { host: string; seen: string }[];
 }
 
 /** One attempt to obtain a certificate, as kept in {@link CertificateStatus.history}. */

@@ -97,7 +97,7 @@ export async function runCommand(
  * run took the Lease: no further order is started then. A failed renewal is logged and retried
  * at the next tick (the Lease lasts three intervals).
  */
-function keepRenewing(
+export function keepRenewing(
   lease: RunLease,
   intervalMs: number,
   logger: Logger,

@@ -54,6 +54,7 @@ export function formatStatusTable(
     ...(wide
       ? ['FAILURES', 'NEXT ATTEMPT', 'LAST SUCCESS', 'RENEWAL AT', 'KEY', 'DIRECTORY']
       : ['RETRY']),
+    'ROUTES',
     'MESSAGE',
   ];
   const rows = certificates.map((c) => {
@@ -77,6 +78,7 @@ export function formatStatusTable(
             c.directoryUrl ?? '-',
           ]
         : [retryColumn(c, now)]),
+      preflightColumn(c, wide),
       shortMessage(cause.message, wide ? WIDE_MESSAGE_LENGTH : TABLE_MESSAGE_LENGTH),
     ];
   });
@@ -106,6 +108,7 @@ export function formatCertificateView(c: CertificateStatus, now: Date): string {
     ['Not before', c.notBefore ?? '-'],
     ['Renewal at', c.renewalAt ?? '-'],
     ['Key type', c.keyType ?? '-'],
+    ['Route preflight', preflightColumn(c, true)],
     [
       'Issuer directory',
       c.directoryUrl
@@ -166,4 +169,15 @@ export function roundDuration(ms: number): string {
   if (minutes < 120) return `${minutes}m`;
   const hours = Math.round(minutes / 60);
   return hours < 72 ? `${hours}h` : `${Math.round(hours / 24)}d`;
+}
+
+/**
+ * The last route preflight (jobs/issue/route-preflight.ts), before the certificate's last order:
+ * `Reachable`/`Unreachable`, with the hosts and what was seen there when `detailed`; `-` if none.
+ */
+function preflightColumn(c: CertificateStatus, detailed: boolean): string {
+  if (!c.preflight) return '-';
+  if (!detailed) return c.preflight.result;
+  const seen = (c.preflight.unreachable ?? []).map((u) => `; ${u.host}: ${u.seen}`).join('');
+  return `${c.preflight.result} at ${c.preflight.checkedAt}${seen}`;
 }

@@ -35,7 +35,21 @@ import { pauseFrom } from '../test-pause.js';
 import { limitKubeRequests } from '../../shared/kube/request-timeout.js';
 import type { StopRequest } from '../run/stop-request.js';
 import type { DesiredCertificate, GatewayView } from '../model.js';
-import { selfCheck } from '../issue/self-check.js';
+import { selfCheck, selfCheckEach, type SelfCheckOptions } from '../issue/self-check.js';
+import {
+  PROBE_USER_AGENT,
+  preflightRoutes,
+  probeRoutes,
+  type HostProbe,
+  type RouteProbeDependencies,
+} from '../issue/route-preflight.js';
+import { preflightStatus, withPreflight } from '../decide/preflight-status.js';
+import {
+  statusKey,
+  type CertificateStatus,
+  type PreflightStatus,
+} from '../../shared/status-entries.js';
+import { RouteUnreachableError } from '../../shared/errors.js';
 import { AccountSecretStore } from '../kube/account-secret.js';
 import { ChallengeStore } from '../kube/challenge-store.js';
 import { EventRecorder } from '../kube/event-recorder.js';
@@ -93,6 +107,14 @@ export interface JobParts {
    * left (also by a run that crashed). Never throws; what cannot be removed is logged.
    */
   cleanup(): Promise<void>;
+  /**
+   * `check-routes`: opens the challenge routes of `certificate`, probes each host
+   * (jobs/issue/route-preflight.ts) and closes the routes (a failure to close is logged; `cleanup`
+   * retries). Orders nothing.
+   * @throws RoutingError when the routes cannot be opened; KubeApiError when the probes cannot be
+   *   published.
+   */
+  probeRoutes(certificate: DesiredCertificate, logger: Logger): Promise<HostProbe[]>;
 }
 
 /** What every command gets besides its settings and logger. */
@@ -176,6 +198,31 @@ export function wireJob(
       logger,
     );
 
+  // The route preflight's results of this run, for the status (jobs/decide/preflight-status.ts).
+  const preflights = new Map<string, PreflightStatus>();
+  let recorded: readonly CertificateStatus[] = [];
+  // Same resolver, port and patience as the self-check: the probe must see what Pebble or Let's
+  // Encrypt would see.
+  const probeDependencies = (log: Logger): RouteProbeDependencies => ({
+    challenges,
+    checkServed: (probes) =>
+      selfCheckEach(probes, selfCheckOptions(settings, stop, PROBE_USER_AGENT), log),
+    logger: log,
+    abandon: stop.abandon,
+  });
+  // The run's preflight: recorded whatever it found, thrown on when a host is unreachable.
+  const preflight = async (certificate: DesiredCertificate, log: Logger): Promise<void> => {
+    const key = statusKey(certificate.namespace, certificate.secretName);
+    try {
+      await preflightRoutes(certificate.hosts, probeDependencies(log));
+      preflights.set(key, preflightStatus([], now()));
+    } catch (error) {
+      if (error instanceof RouteUnreachableError)
+        preflights.set(key, preflightStatus(error.unreachable, now()));
+      throw error;
+    }
+  };
+
   let acme: Promise<AcmeParts> | undefined;
   const loadAcme = () => (acme ??= loadAcmeParts(settings, clients, logger, now));
 
@@ -243,19 +290,11 @@ export function wireJob(
       routes: routers[certificate.provider],
       secrets,
       keyPolicy: { keyType: settings.keyType, rsaKeySize: settings.rsaKeySize },
+      // The route preflight is part of the self-check: off together (LEGO_SELF_CHECK).
+      ...(settings.selfCheck ? { preflight: (c: DesiredCertificate) => preflight(c, log) } : {}),
       waitUntilServed: (entries) =>
         settings.selfCheck
-          ? selfCheck(
-              entries,
-              {
-                port: settings.selfCheckPort,
-                dnsServer: settings.dnsServer,
-                initialIntervalMs: settings.backoffInitialInterval,
-                maxElapsedMs: settings.backoffMaxElapsedTime,
-                signal: stop.abandon,
-              },
-              log,
-            )
+          ? selfCheck(entries, selfCheckOptions(settings, stop), log)
           : sleep(settings.selfCheckWait, undefined, { signal: stop.abandon }).then(
               () => undefined,
             ),
@@ -300,7 +339,11 @@ export function wireJob(
       listGateways: () => (gateways ??= readGateways()),
       listTlsSecrets: () => secrets.listTlsSecrets(settings.watchNamespace),
       getSecret: (namespace, name) => secrets.get(namespace, name),
-      readStatus: () => status.read(),
+      readStatus: async () => {
+        const read = await status.read();
+        recorded = read.certificates;
+        return read;
+      },
     },
     decisionSettings: decisionSettings(settings),
     status,
@@ -310,7 +353,7 @@ export function wireJob(
       recordEvent: (target, type, reason, message) => events.record(target, type, reason, message),
       // The request counts go into the run's record, for the responder's metrics.
       writeStatus: async (certificates, run) =>
-        status.write(certificates, {
+        status.write(withPreflight(certificates, recorded, preflights), {
           ...run,
           apiRequests: clients.requests.count(),
           acmeRequests: acme ? (await acme).requests() : 0,
@@ -344,6 +387,19 @@ export function wireJob(
         await keptStore.remove(entry.namespace, entry.secretName);
       }
     },
+    probeRoutes: async (certificate, log) => {
+      const routes = routers[certificate.provider];
+      await routes.open(certificate);
+      try {
+        return await probeRoutes(certificate.hosts, probeDependencies(log));
+      } finally {
+        await routes.close(certificate).catch((error: unknown) => {
+          log.warn('could not remove challenge routes; the end of the command retries', {
+            error: describeError(error),
+          });
+        });
+      }
+    },
     cleanup: async () => {
       // Only providers in use: gce's cleanup lists Services cluster-wide, which RBAC may not
       // allow an nginx-only installation.
@@ -360,6 +416,22 @@ export function wireJob(
         logger.warn('could not remove leftover challenge tokens', { error: describeError(error) });
       });
     },
+  };
+}
+
+/** The self-check's options (also the route preflight's, with its own User-Agent). */
+function selfCheckOptions(
+  settings: JobSettings,
+  stop: StopRequest,
+  userAgent?: string,
+): SelfCheckOptions {
+  return {
+    port: settings.selfCheckPort,
+    dnsServer: settings.dnsServer,
+    initialIntervalMs: settings.backoffInitialInterval,
+    maxElapsedMs: settings.backoffMaxElapsedTime,
+    signal: stop.abandon,
+    ...(userAgent ? { userAgent } : {}),
   };
 }
 

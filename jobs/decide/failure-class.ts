@@ -10,10 +10,11 @@ import {
   describeError,
   KubeApiError,
   KubeLegoError,
+  RouteUnreachableError,
   SecretWriteRefusedError,
   StoppedError,
 } from '../../shared/errors.js';
-import type { CertificateFailureReason, RunReason } from './reasons.js';
+import type { CertificateFailureReason, PreflightReason, RunReason } from './reasons.js';
 
 /** Reasons of failures that stop the run (the vocabulary is jobs/decide/reasons.ts). */
 export const RUN_FAILURE_REASONS = {
@@ -43,7 +44,7 @@ export type FailureClass =
  *   the cause of another error), StoppedError;
  * - certificate: everything else, with a stable reason: `Acme<ProblemType>` for ACME problems
  *   (RFC 8555 §6.7), the error class's name without `Error` for our own errors (for example
- *   `SecretWriteRefused`, `SelfCheck`), `UnexpectedError` otherwise; and the server's
+ *   `SecretWriteRefused`, `RouteUnreachable`, `SelfCheck`), `UnexpectedError` otherwise; and the server's
  *   Retry-After when it sent one.
  */
 export function classifyFailure(error: unknown): FailureClass {
@@ -52,6 +53,14 @@ export function classifyFailure(error: unknown): FailureClass {
     return {
       scope: 'certificate',
       reason: CERTIFICATE_FAILURE.secretWriteRefused,
+      message: error.message,
+    };
+  // A host whose route does not reach the responder: found before the order, so it cost the
+  // ACME server nothing, but it backs off like a failed validation would.
+  if (error instanceof RouteUnreachableError)
+    return {
+      scope: 'certificate',
+      reason: 'RouteUnreachable' satisfies PreflightReason,
       message: error.message,
     };
   if (error instanceof StoppedError)

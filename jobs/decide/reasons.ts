@@ -101,6 +101,13 @@ export type CertificateFailureReason = (typeof CERTIFICATE_FAILURE_REASONS)[numb
 export const RUN_REASONS = ['AcmeUnavailable', 'KubeApiUnavailable', 'Stopped'] as const;
 export type RunReason = (typeof RUN_REASONS)[number];
 
+/**
+ * Why no order was made for a needed certificate: the route preflight found a host whose
+ * challenge route does not reach the responder (jobs/issue/route-preflight.ts).
+ */
+export const PREFLIGHT_REASONS = ['RouteUnreachable'] as const;
+export type PreflightReason = (typeof PREFLIGHT_REASONS)[number];
+
 /** Every reason above. */
 export const ALL_REASONS = [
   ...NEED_REASONS,
@@ -110,4 +117,5 @@ export const ALL_REASONS = [
   ...ORDER_REASONS,
   ...CERTIFICATE_FAILURE_REASONS,
   ...RUN_REASONS,
+  ...PREFLIGHT_REASONS,
 ] as const;

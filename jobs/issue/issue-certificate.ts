@@ -1,7 +1,8 @@
 /**
  * Act: obtains and stores one certificate. The order of steps is what makes it safe:
  *  1. a fresh key and a CSR for exactly the certificate's hosts;
- *  2. challenge routes opened, tokens published, each one self-checked, then validated;
+ *  2. challenge routes opened and proved with probes (route preflight), then an order: tokens
+ *     published, each one self-checked, then validated;
  *  3. tokens and routes withdrawn whatever happened (finally), a cleanup failure logged without
  *     hiding the original error;
  *  4. before finalization (RFC 8555 §7.4) the order's URL and the key are kept
@@ -60,6 +61,11 @@ export interface IssueDependencies {
   /** Called once the order is validated: from here on it is finished, not abandoned. */
   onCommitted?: () => void;
   /**
+   * The route preflight (jobs/issue/route-preflight.ts), run once the routes are open and before
+   * the order is created; it throws (RouteUnreachableError) to prevent the order. Absent: none.
+   */
+  preflight?: (certificate: DesiredCertificate) => Promise<void>;
+  /**
    * Test hook (jobs/test-pause.ts): awaited after the download, before the Secret write, so a
    * test can take the API server away at exactly that moment. Absent in production.
    */
@@ -80,7 +86,7 @@ export class InvalidChainError extends KubeLegoError {}
 
 /**
  * Obtains a certificate for `certificate.hosts` and stores it in its Secret.
- * @throws AcmeError, SelfCheckError, RoutingError, KubeApiError, SecretTypeMismatchError or
+ * @throws AcmeError, RouteUnreachableError, SelfCheckError, RoutingError, KubeApiError, SecretTypeMismatchError or
  *   InvalidChainError; nothing is written to the Secret when it throws before the store step.
  */
 export async function issueCertificate(
@@ -104,6 +110,8 @@ export async function issueCertificate(
   deps.abandon?.throwIfAborted();
   await deps.routes.open(certificate);
   try {
+    // No order for a host whose route does not reach the responder: it would only fail.
+    await deps.preflight?.(certificate);
     chainPem = await deps.authority.obtain(
       { hosts: certificate.hosts, csr },
       {

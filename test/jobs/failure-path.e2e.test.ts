@@ -439,7 +439,7 @@ describe('2. bounded time for every Kubernetes call', () => {
         { hosts: ['frozen.example.com'], secretName: 'frozen-tls' },
       ]),
     });
-    // No responder yet: the self-check keeps the run busy while the API server is frozen.
+    // No responder yet: the route preflight keeps the run busy while the API server is frozen.
     await freeValidationPort();
     const env = {
       ...jobEnv('frozen-lego', { LEGO_WATCH_NAMESPACE: 'frozen-app' }),
@@ -449,7 +449,7 @@ describe('2. bounded time for every Kubernetes call', () => {
       LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '2s',
     };
     const job = startJob(env, [], 90_000);
-    await job.waitForLog((l) => l.msg === 'challenges published');
+    await job.waitForLog((l) => l.msg === 'route probes published');
     server.signalApiServer('SIGSTOP');
     let result: JobResult;
     try {
@@ -520,6 +520,8 @@ describe('3. a failure of the whole run is charged to the run, once', () => {
 
   test('LEGO_URL on a closed port, then a server that never answers; then the real one issues all five', async () => {
     const s = await fiveDue('acmegone');
+    // The routes work (the route preflight passes): what fails is the ACME server.
+    await responderOn(s.lego);
     const closed = await silentServer();
     await closed.stop();
     const refused = await runJob(s.env({ LEGO_URL: `https://127.0.0.1:${closed.port}/dir` }));
@@ -537,7 +539,6 @@ describe('3. a failure of the whole run is charged to the run, once', () => {
       await silent.stop();
     }
 
-    await responderOn(s.lego);
     const working = await runJob(s.env());
     assertExit(working, 0);
     assert.equal(working.summary?.issued, 5);
@@ -575,7 +576,7 @@ describe('4. stop cleanly on SIGTERM', () => {
     assert.equal(next.summary?.issued, 1);
   }
 
-  test('during the self-check', async () => {
+  test('during the route preflight (the self-check of its probe)', async () => {
     const s = await scene('termcheck');
     await networking.createNamespacedIngress({
       namespace: s.app,
@@ -585,9 +586,11 @@ describe('4. stop cleanly on SIGTERM', () => {
     const job = startJob(
       s.env({ LEGO_STOP_GRACE_PERIOD: '1s', LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '600s' }),
     );
-    await job.waitForLog((l) => l.msg === 'challenge not served yet');
+    await job.waitForLog((l) => l.msg === 'challenge not served yet' && l.probe === true);
     job.kill('SIGTERM');
-    await assertStoppedCleanly(s, await job.result);
+    const result = await job.result;
+    await assertStoppedCleanly(s, result);
+    assert.equal(result.summary?.acmeRequests, 0, 'stopped before any order');
     await assertNextRunTakesTheLease(s);
   });
 

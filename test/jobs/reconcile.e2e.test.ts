@@ -424,7 +424,7 @@ describe('failures', () => {
     assert.equal(still?.failures, 1);
   });
 
-  test('a self-check that never succeeds fails the entry before Pebble is asked to validate', async () => {
+  test('a route that never answers fails the entry at the route preflight, before any order', async () => {
     const s = await scene('selfcheck');
     await fetch(`${testEnv().challtestsrv.managementUrl}/add-a`, {
       method: 'POST',
@@ -439,7 +439,8 @@ describe('failures', () => {
     const result = await runJob(s.env({ LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '1s' }));
     assertExit(result, 0); // a certificate's failure: the run itself worked
     const failure = result.logs.find((l) => l.msg === 'certificate could not be obtained');
-    assert.equal(failure?.reason, 'SelfCheck');
+    assert.equal(failure?.reason, 'RouteUnreachable');
+    assert.equal(result.summary?.acmeRequests, 0, 'no order');
     assert.equal(await readSecret(s.app, 'nowhere-tls'), undefined);
   });
 });

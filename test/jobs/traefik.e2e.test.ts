@@ -402,8 +402,8 @@ describe('through Traefik: a user Ingress that redirects all HTTP to HTTPS', () 
   });
 });
 
-describe('through Traefik: the self-check catches a broken route', () => {
-  test('no ready endpoint behind the responder Service: the entry fails at the self-check, Pebble never validates', async () => {
+describe('through Traefik: the route preflight catches a broken route', () => {
+  test('no ready endpoint behind the responder Service: the entry fails at the route preflight, no order, Pebble never validates', async () => {
     const host = 'broken.traefik.example';
     const s = await scene('broken');
     await resolveToTraefik([host]);
@@ -425,14 +425,19 @@ describe('through Traefik: the self-check catches a broken route', () => {
     const result = await runJob(s.env({ LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME: '5s' }));
     assertExit(result, 0); // a certificate's failure: the run itself worked
     const failure = result.logs.find((l) => l.msg === 'certificate could not be obtained');
-    assert.equal(failure?.reason, 'SelfCheck', JSON.stringify(failure));
+    assert.equal(failure?.reason, 'RouteUnreachable', JSON.stringify(failure));
+    assert.match(
+      String(failure.error),
+      /broken\.traefik\.example \(GET http:\/\/\S+ answered HTTP \d+/,
+    );
+    assert.equal(result.summary?.acmeRequests, 0, 'no order');
     assert.equal(await readSecret(s.app, 'broken-tls'), undefined);
 
     const requests = traefik.accessLog().filter((r) => r.RequestHost === host);
-    const selfChecks = requests.filter((r) => r['request_User-Agent'] === 'kube-lego-self-check');
-    assert.ok(selfChecks.length > 0, 'the self-check went through Traefik');
+    const probes = requests.filter((r) => r['request_User-Agent'] === 'kube-lego-route-preflight');
+    assert.ok(probes.length > 0, 'the route preflight went through Traefik');
     // With no ready endpoint the challenge path falls to the user's catch-all.
-    for (const r of selfChecks) assert.equal(service(r.ServiceName), userService(s.app));
+    for (const r of probes) assert.equal(service(r.ServiceName), userService(s.app));
     assert.deepEqual(validations([host]), [], 'Pebble was never asked to validate');
   });
 });
