@@ -67,6 +67,8 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 
 async function main(argv: string[]): Promise<number> {
   let chosen: Command = runCommand;
+  // `status` is the one command that needs an install (its handler wraps statusCommand).
+  let isStatus = false;
   const parser = standardCommandLine(
     yargs(argv)
       .scriptName('kube-lego-job')
@@ -94,6 +96,7 @@ async function main(argv: string[]): Promise<number> {
         (a) => {
           chosen = (s, l, c) =>
             statusCommand(s, l, c, { certificate: a.certificate, output: a.output });
+          isStatus = true;
         },
       )
       .command(
@@ -148,11 +151,11 @@ async function main(argv: string[]): Promise<number> {
   for (const unknown of findUnknownVariables(process.env, [jobSettings, responderSettings]))
     logger.warn(describeUnknownVariable(unknown), { variable: unknown.name });
   // Only `status` needs an install; the other commands also work before the first run.
-  const missing = await installMissing(settings, namespace, chosen !== statusCommand);
+  const missing = await installMissing(settings, namespace, !isStatus);
   if (missing?.refuse) {
     process.stderr.write(`kube-lego: ${missing.message}\n`);
     // status has nothing to show (1); anything else would start a second install (2).
-    return chosen === statusCommand ? 1 : 2;
+    return isStatus ? 1 : 2;
   }
   if (missing) logger.warn(missing.message);
   const now = clockFrom(process.env);
@@ -176,7 +179,15 @@ async function namespaceChoice(flag: unknown): Promise<NamespaceChoice> {
   if (given?.trim() || variable?.trim())
     return chooseNamespace({ flag: given, variable, context: undefined });
   const { loadKubeConfig, contextNamespace } = await import('../shared/kube/kube-config.js');
-  return chooseNamespace({ flag: given, variable, context: contextNamespace(loadKubeConfig()) });
+  let context: string | undefined;
+  try {
+    context = contextNamespace(loadKubeConfig());
+  } catch {
+    // No usable kubeconfig: the settings are still checked first (a bad one exits 2), and the
+    // command then says what is missing when it needs the API server.
+    context = undefined;
+  }
+  return chooseNamespace({ flag: given, variable, context });
 }
 
 /**
