@@ -134,6 +134,7 @@ describe('settings', () => {
       keyType: 'ecdsa-p384',
       rsaKeySize: '4096',
       selfCheck: 'false',
+      renewalInfo: 'false',
       selfCheckPort: '81',
       port: '8081',
       metricsPort: '9091',
