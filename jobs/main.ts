@@ -151,6 +151,8 @@ async function main(argv: string[]): Promise<number> {
   for (const unknown of findUnknownVariables(process.env, [jobSettings, responderSettings]))
     logger.warn(describeUnknownVariable(unknown), { variable: unknown.name });
   // Only `status` needs an install; the other commands also work before the first run.
+  // Test hooks are settings too: refused (exit 2) before anything asks the API server.
+  const now = clockFrom(process.env);
   const missing = await installMissing(settings, namespace, !isStatus);
   if (missing?.refuse) {
     process.stderr.write(`kube-lego: ${missing.message}\n`);
@@ -158,7 +160,6 @@ async function main(argv: string[]): Promise<number> {
     return isStatus ? 1 : 2;
   }
   if (missing) logger.warn(missing.message);
-  const now = clockFrom(process.env);
   stop = new StopRequest(settings.stopGracePeriod, (signal) => {
     logger.warn(`received ${signal}: no new order is started`, {
       signal,
