@@ -246,6 +246,9 @@ describe('status keeps the cause; retry and renew', () => {
       malformed.stderr,
       /certificate="no-slash" is not valid: expected <namespace>\/<secret>/,
     );
+    // A run first, so that the namespace holds an install (status finds none otherwise, and
+    // says where the installs are instead).
+    assertExit(await runJob(s.env(0)), 0);
     const unknown = await runJob(s.env(0), ['status', `${s.app}/missing`]);
     assertExit(unknown, 1);
     assert.match(unknown.stderr, /no certificate .*\/missing in the status ConfigMap/);
