@@ -342,10 +342,13 @@ describe('the probe is the job’s own', () => {
     const table = await runJob(s.env(), ['status']);
     assertExit(table, 0);
     assert.match(table.stdout, /ROUTES/);
-    assert.match(
-      table.stdout,
-      /probe-tls\s+probe\.preflight\.example\.com\s.*Issued.*Reachable at /,
-    );
+    assert.match(table.stdout, /probe-tls\s+probe\.preflight\.example\.com\s.*Issued.*Reachable\s/);
+    // The wide table and the one-certificate view say when.
+    const wide = await runJob(s.env(), ['status', '-o', 'wide']);
+    assert.match(wide.stdout, /probe-tls\s.*Reachable at \d{4}-/);
+    const one = await runJob(s.env(), ['status', `${s.app}/probe-tls`]);
+    assertExit(one, 0);
+    assert.match(one.stdout, /Route preflight:\s+Reachable at \d{4}-/);
   });
 });
 
