@@ -30,7 +30,7 @@ import { adminKubeConfig, createNamespace, testEnv } from '../env/context.js';
 import { startKubeApiServer, type KubeOnly } from '../env/kube-only.js';
 import { assertValidTlsSecret, readSecret } from '../support/certificates.js';
 import { annotatedIngress } from '../support/fixtures.js';
-import { jobEnv, runJob, startJob, type JobResult } from '../support/job-process.js';
+import { assertExit, jobEnv, runJob, startJob, type JobResult } from '../support/job-process.js';
 import { startResponderProcess, type ResponderProcess } from '../support/responder-process.js';
 
 const kc = adminKubeConfig();
@@ -140,14 +140,6 @@ async function challengeTokens(core: CoreV1Api, lego: string): Promise<string[]>
     .readNamespacedConfigMap({ namespace: lego, name: 'kube-lego-challenges' })
     .catch(() => undefined);
   return Object.keys(cm?.data ?? {});
-}
-
-function assertExit(result: JobResult, code: number): void {
-  assert.equal(
-    result.code,
-    code,
-    `exit code ${result.code}; stderr:\n${result.stderr.slice(-4000)}`,
-  );
 }
 
 function logged(result: JobResult, msg: string): Record<string, unknown>[] {

@@ -34,7 +34,7 @@ import type { DesiredCertificate } from '../../jobs/model.js';
 import { createChallengeRouters } from '../../jobs/routing/routers.js';
 import { silentLogger } from '../../shared/logger.js';
 import { assertValidTlsSecret } from '../support/certificates.js';
-import { jobEnv, runJob, startJob, type JobResult } from '../support/job-process.js';
+import { assertExit, jobEnv, runJob, startJob, type JobResult } from '../support/job-process.js';
 import { createNetworkNamespace, kubeconfigVia, type NetworkNamespace } from '../support/netns.js';
 import { startResponderProcess, type ResponderProcess } from '../support/responder-process.js';
 import {
@@ -315,14 +315,6 @@ function validations(hosts: string[]): AccessLogRecord[] {
         (r.RequestPath ?? '').startsWith(CHALLENGE_PREFIX) &&
         (r['request_User-Agent'] ?? '').startsWith(PEBBLE_VA),
     );
-}
-
-function assertExit(result: JobResult, code: number): void {
-  assert.equal(
-    result.code,
-    code,
-    `exit code ${result.code}; stderr:\n${result.stderr.slice(-4000)}`,
-  );
 }
 
 async function httpRoute(namespace: string, name: string): Promise<unknown> {

@@ -19,7 +19,7 @@ import { decodeStatus, requestKey } from '../../shared/status-entries.js';
 import { adminKubeConfig, createNamespace, testEnv } from '../env/context.js';
 import { assertValidTlsSecret, readSecret } from '../support/certificates.js';
 import { annotatedIngress } from '../support/fixtures.js';
-import { jobEnv, runJob, type JobResult } from '../support/job-process.js';
+import { assertExit, jobEnv, runJob, type JobResult } from '../support/job-process.js';
 import { startResponderProcess, type ResponderProcess } from '../support/responder-process.js';
 
 const kc = adminKubeConfig();
@@ -59,14 +59,6 @@ async function scene(name: string) {
 async function statusData(lego: string): Promise<Record<string, string>> {
   const cm = await core.readNamespacedConfigMap({ namespace: lego, name: 'kube-lego-status' });
   return cm.data ?? {};
-}
-
-function assertExit(result: JobResult, code: number): void {
-  assert.equal(
-    result.code,
-    code,
-    `exit code ${result.code}; stderr:\n${result.stderr.slice(-4000)}`,
-  );
 }
 
 function logged(result: JobResult, msg: string): Record<string, unknown>[] {

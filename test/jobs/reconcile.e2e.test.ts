@@ -14,7 +14,7 @@ import { parseAccountSecret } from '../../jobs/kube/account-secret.js';
 import { adminKubeConfig, createNamespace, testEnv } from '../env/context.js';
 import { assertValidTlsSecret, readSecret } from '../support/certificates.js';
 import { annotatedIngress, createResponderEndpoints } from '../support/fixtures.js';
-import { jobEnv, runJob, startJob, type JobResult } from '../support/job-process.js';
+import { assertExit, jobEnv, runJob, startJob, type JobResult } from '../support/job-process.js';
 import { recordWatch, type WatchRecorder } from '../support/watch-recorder.js';
 import { startResponderProcess, type ResponderProcess } from '../support/responder-process.js';
 
@@ -77,14 +77,6 @@ async function status(lego: string) {
 
 function decisions(result: JobResult): Record<string, unknown>[] {
   return result.logs.filter((l) => typeof l.decision === 'string');
-}
-
-function assertExit(result: JobResult, code: number): void {
-  assert.equal(
-    result.code,
-    code,
-    `exit code ${result.code}; stderr:\n${result.stderr.slice(-4000)}`,
-  );
 }
 
 /**

@@ -19,7 +19,7 @@ import { decodeStatus, type CertificateStatus } from '../../shared/status-entrie
 import { adminKubeConfig, claimPort, createNamespace, testEnv } from '../env/context.js';
 import { assertValidTlsSecret, readSecret } from '../support/certificates.js';
 import { annotatedIngress } from '../support/fixtures.js';
-import { jobEnv, runJob, type JobResult } from '../support/job-process.js';
+import { assertExit, jobEnv, runJob, type JobResult } from '../support/job-process.js';
 import { startResponderProcess, type ResponderProcess } from '../support/responder-process.js';
 
 const kc = adminKubeConfig();
@@ -85,14 +85,6 @@ async function leaf(app: string): Promise<X509Certificate> {
 
 function decisionReasons(result: JobResult): unknown[] {
   return result.logs.filter((l) => typeof l.decision === 'string').map((l) => l.reason);
-}
-
-function assertExit(result: JobResult, code: number): void {
-  assert.equal(
-    result.code,
-    code,
-    `exit code ${result.code}; stderr:\n${result.stderr.slice(-4000)}`,
-  );
 }
 
 /** Sets Pebble's renewalInfo answer for a certificate (its management interface). */

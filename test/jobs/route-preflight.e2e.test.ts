@@ -24,7 +24,7 @@ import { decodeStatus } from '../../shared/status-entries.js';
 import { adminKubeConfig, createNamespace, testEnv } from '../env/context.js';
 import { assertValidTlsSecret, readSecret } from '../support/certificates.js';
 import { annotatedIngress } from '../support/fixtures.js';
-import { jobEnv, runJob, startJob, type JobResult } from '../support/job-process.js';
+import { assertExit, jobEnv, runJob, startJob, type JobResult } from '../support/job-process.js';
 import { startResponderProcess, type ResponderProcess } from '../support/responder-process.js';
 import { recordWatch } from '../support/watch-recorder.js';
 
@@ -136,14 +136,6 @@ async function scene(name: string): Promise<Scene> {
 /** Test hooks on: the job runs at a simulated time (jobs/test-clock.ts). */
 function at(offset: string): Record<string, string> {
   return { KUBE_LEGO_TEST_HOOKS: 'enabled', KUBE_LEGO_TEST_CLOCK_OFFSET: offset };
-}
-
-function assertExit(result: JobResult, code: number): void {
-  assert.equal(
-    result.code,
-    code,
-    `exit code ${result.code}; stderr:\n${result.stderr.slice(-4000)}`,
-  );
 }
 
 function logged(result: JobResult, msg: string): Record<string, unknown>[] {

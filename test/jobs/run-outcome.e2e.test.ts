@@ -12,7 +12,7 @@ import { decodeStatus } from '../../shared/status-entries.js';
 import { adminKubeConfig, createNamespace, testEnv } from '../env/context.js';
 import { assertValidTlsSecret, readSecret } from '../support/certificates.js';
 import { annotatedIngress } from '../support/fixtures.js';
-import { jobEnv, runJob, type JobResult } from '../support/job-process.js';
+import { assertExit, jobEnv, runJob } from '../support/job-process.js';
 import { startResponderProcess, type ResponderProcess } from '../support/responder-process.js';
 
 const kc = adminKubeConfig();
@@ -23,14 +23,6 @@ let responder: ResponderProcess | undefined;
 after(async () => {
   await responder?.stop();
 });
-
-function assertExit(result: JobResult, code: number): void {
-  assert.equal(
-    result.code,
-    code,
-    `exit code ${result.code}; stderr:\n${result.stderr.slice(-4000)}`,
-  );
-}
 
 test('two runs over an Ingress with a wildcard entry and a valid one: exit 0 both times, one Warning Event counted twice', async () => {
   const lego = await createNamespace('outcome-lego');

@@ -18,7 +18,7 @@ import { CoreV1Api, DiscoveryV1Api, NetworkingV1Api } from '@kubernetes/client-n
 import { adminKubeConfig, claimPort, createNamespace, testEnv } from '../env/context.js';
 import { assertValidTlsSecret, readSecret } from '../support/certificates.js';
 import { annotatedIngress } from '../support/fixtures.js';
-import { jobEnv, runJob, type JobResult } from '../support/job-process.js';
+import { assertExit, jobEnv, runJob, type JobResult } from '../support/job-process.js';
 import { createNetworkNamespace, kubeconfigVia, type NetworkNamespace } from '../support/netns.js';
 import { startResponderProcess, type ResponderProcess } from '../support/responder-process.js';
 import {
@@ -243,14 +243,6 @@ function matchesHost(rule: string, host: string): boolean {
 /** A service name as the API or the access log gives it, without its `@provider` suffix. */
 function service(name: string | undefined): string {
   return (name ?? '').replace(/@[a-z]+$/, '');
-}
-
-function assertExit(result: JobResult, code: number): void {
-  assert.equal(
-    result.code,
-    code,
-    `exit code ${result.code}; stderr:\n${result.stderr.slice(-4000)}`,
-  );
 }
 
 describe('through Traefik: class traefik, two hosts, the user catch-all `/`', () => {

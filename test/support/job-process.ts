@@ -3,6 +3,7 @@
  * against the test apiserver and Pebble. Logs are JSON so tests can read the decisions and the
  * summary line.
  */
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { testEnv } from '../env/context.js';
@@ -161,4 +162,13 @@ function parseLogLine(line: string): Record<string, unknown> | undefined {
 /** The test process's environment without any LEGO_* setting of the developer's shell. */
 function cleanEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LEGO_')));
+}
+
+/** Asserts the job's exit code; the failure message carries the end of its stderr. */
+export function assertExit(result: JobResult, code: number): void {
+  assert.equal(
+    result.code,
+    code,
+    `exit code ${result.code}; stderr:\n${result.stderr.slice(-4000)}`,
+  );
 }
