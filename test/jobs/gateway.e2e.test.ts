@@ -14,8 +14,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect, type PeerCertificate } from 'node:tls';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import {
   ApiextensionsV1Api,
@@ -42,6 +40,7 @@ import {
   TRAEFIK_GATEWAY_CONTROLLER,
   type AccessLogRecord,
   type TraefikProcess,
+  waitForServedCertificate,
 } from '../support/traefik-process.js';
 
 const GROUP = 'gateway.networking.k8s.io';
@@ -332,42 +331,6 @@ async function httpRoute(namespace: string, name: string): Promise<unknown> {
   }
 }
 
-/** The certificate Traefik's websecure entrypoint presents for `host` (SNI). */
-function served(host: string): Promise<PeerCertificate> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(
-      {
-        host: '127.0.0.1',
-        port: traefik.websecurePort,
-        servername: host,
-        rejectUnauthorized: false,
-      },
-      () => {
-        const certificate = socket.getPeerCertificate();
-        socket.end();
-        resolve(certificate);
-      },
-    );
-    socket.setTimeout(10_000, () => socket.destroy(new Error('TLS handshake timed out')));
-    socket.on('error', reject);
-  });
-}
-
-/** Waits until Traefik presents the certificate `serial` for `host` (it reloads on the Secret's change). */
-async function waitForServed(host: string, serial: string): Promise<PeerCertificate> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const certificate = await served(host).catch(() => undefined);
-    if (certificate?.serialNumber.toUpperCase() === serial.toUpperCase()) return certificate;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `Traefik served serial ${certificate?.serialNumber} for ${host}, not ${serial}`,
-      );
-    }
-    await sleep(100);
-  }
-}
-
 describe('through a Gateway: an HTTP listener and two HTTPS listeners for two hosts', () => {
   const hosts = ['a.gateway.example', 'b.gateway.example'];
 
@@ -402,7 +365,7 @@ describe('through a Gateway: an HTTP listener and two HTTPS listeners for two ho
 
     // Traefik serves the new certificates on the HTTPS listeners.
     for (const [i, host] of hosts.entries()) {
-      await waitForServed(host, leaves[i]!.serialNumber);
+      await waitForServedCertificate(traefik.websecurePort, host, leaves[i]!.serialNumber);
     }
 
     // Events on the Gateway say what happened.
@@ -433,7 +396,7 @@ describe('through a Gateway: an HTTP listener and two HTTPS listeners for two ho
     for (const [i, host] of hosts.entries()) {
       const renewed = await assertValidTlsSecret(await readSecret(s.app, `site-${i}-tls`), [host]);
       assert.notEqual(renewed.serialNumber, leaves[i]!.serialNumber);
-      await waitForServed(host, renewed.serialNumber);
+      await waitForServedCertificate(traefik.websecurePort, host, renewed.serialNumber);
     }
     assert.equal(await httpRoute(s.lego, 'kube-lego-gateway'), undefined, 'gone after renewal too');
   });

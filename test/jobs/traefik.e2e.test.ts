@@ -11,7 +11,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect, type PeerCertificate } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { CoreV1Api, DiscoveryV1Api, NetworkingV1Api } from '@kubernetes/client-node';
@@ -26,6 +25,7 @@ import {
   startTraefik,
   type AccessLogRecord,
   type TraefikProcess,
+  waitForServedCertificate,
 } from '../support/traefik-process.js';
 
 const kc = adminKubeConfig();
@@ -454,7 +454,11 @@ describe('through Traefik: renewal of a short-lived certificate served on its TL
 
     assertExit(await runJob(env), 0);
     const first = await assertValidTlsSecret(await readSecret(s.app, 'short-tls'), [host]);
-    const servedFirst = await waitForServed(host, first.serialNumber);
+    const servedFirst = await waitForServedCertificate(
+      traefik.websecurePort,
+      host,
+      first.serialNumber,
+    );
     assert.equal(servedFirst.serialNumber, first.serialNumber);
 
     const lifetime = Date.parse(first.validTo) - Date.parse(first.validFrom);
@@ -470,46 +474,16 @@ describe('through Traefik: renewal of a short-lived certificate served on its TL
     assert.equal(late.summary?.renewed, 1);
     const second = await assertValidTlsSecret(await readSecret(s.app, 'short-tls'), [host]);
     assert.notEqual(second.serialNumber, first.serialNumber);
-    const servedSecond = await waitForServed(host, second.serialNumber);
+    const servedSecond = await waitForServedCertificate(
+      traefik.websecurePort,
+      host,
+      second.serialNumber,
+    );
     assert.equal(servedSecond.serialNumber, second.serialNumber);
   });
 });
-
-/** The certificate Traefik's websecure entrypoint presents for `host` (SNI). */
-function served(host: string): Promise<PeerCertificate> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(
-      {
-        host: '127.0.0.1',
-        port: traefik.websecurePort,
-        servername: host,
-        rejectUnauthorized: false,
-      },
-      () => {
-        const certificate = socket.getPeerCertificate();
-        socket.end();
-        resolve(certificate);
-      },
-    );
-    socket.setTimeout(10_000, () => socket.destroy(new Error('TLS handshake timed out')));
-    socket.on('error', reject);
-  });
-}
 
 /**
  * Waits until Traefik presents the certificate with `serial` for `host`: it reloads when the
  * apiserver tells it the Secret changed. @throws Error after 60 s naming what it served.
  */
-async function waitForServed(host: string, serial: string): Promise<PeerCertificate> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const certificate = await served(host);
-    if (certificate.serialNumber.toUpperCase() === serial.toUpperCase()) return certificate;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `Traefik served serial ${certificate.serialNumber} (${certificate.subject.CN}) for ${host}, not ${serial}`,
-      );
-    }
-    await sleep(100);
-  }
-}

@@ -13,6 +13,7 @@
  * No version check and no usage statistics: Traefik must not dial out of the machine.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { connect, type PeerCertificate } from 'node:tls';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NetworkingV1Api } from '@kubernetes/client-node';
@@ -196,4 +197,42 @@ export async function startTraefik(options: {
     log: () => readFileSync(logFile, 'utf8'),
     stop: () => server.stop(),
   };
+}
+
+/** The certificate Traefik presents on `port` (its websecure entrypoint) for `host` (SNI). */
+export function servedCertificate(port: number, host: string): Promise<PeerCertificate> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(
+      { host: '127.0.0.1', port, servername: host, rejectUnauthorized: false },
+      () => {
+        const certificate = socket.getPeerCertificate();
+        socket.end();
+        resolve(certificate);
+      },
+    );
+    socket.setTimeout(10_000, () => socket.destroy(new Error('TLS handshake timed out')));
+    socket.on('error', reject);
+  });
+}
+
+/**
+ * Resolves once Traefik presents the certificate with `serial` for `host` on `port`: it loads a
+ * changed Secret asynchronously. Fails after 60 s (a guard, not a window), naming what it served.
+ */
+export async function waitForServedCertificate(
+  port: number,
+  host: string,
+  serial: string,
+): Promise<PeerCertificate> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const certificate = await servedCertificate(port, host).catch(() => undefined);
+    if (certificate?.serialNumber.toUpperCase() === serial.toUpperCase()) return certificate;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `Traefik served serial ${certificate?.serialNumber} for ${host}, not ${serial}`,
+      );
+    }
+    await sleep(100);
+  }
 }
