@@ -12,6 +12,7 @@ import { parseCertificateRef } from './certificate-ref.js';
 import type { CertificateStatus } from '../../shared/status-entries.js';
 import { selectRequestTargets, type RequestScope } from './request-targets.js';
 import { wireJob, type CommandContext } from './wiring.js';
+import { runNowHint } from './run-now-hint.js';
 
 /** The command line of `retry`/`renew`: one certificate or every one that qualifies. */
 export interface RequestOptions {
@@ -59,8 +60,9 @@ export async function requestCommand(
   }
   if (requested > 0) {
     const name = `kube-lego-${kind}-${Math.floor(context.now().getTime() / 1000)}`;
+    const hint = runNowHint(settings.namespace, name, await job.runCronJobs());
     process.stdout.write(
-      `\nThe next run honours ${requested === 1 ? 'it' : `these ${requested}`} and removes the request. To run now:\n  kubectl -n ${settings.namespace} create job --from=cronjob/kube-lego ${name}\n`,
+      `\nThe next run honours ${requested === 1 ? 'it' : `these ${requested}`} and removes the request. To run now:\n${hint}\n`,
     );
   }
   return failed ? 1 : 0;

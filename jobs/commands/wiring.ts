@@ -7,6 +7,7 @@
  */
 import {
   ApisApi,
+  BatchV1Api,
   CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
@@ -57,6 +58,8 @@ import { listIngresses } from '../kube/ingress-source.js';
 import { readGatewaysIfServed } from '../kube/gateway-reading.js';
 import { countKubeRequests, type RequestCounter } from '../kube/request-counter.js';
 import { RunLease } from '../kube/run-lease.js';
+import { listRunCronJobs } from '../kube/run-cronjobs.js';
+import type { RunCronJobLookup } from './run-now-hint.js';
 import { SecretStore } from '../kube/secret-store.js';
 import { StatusStore } from '../kube/status-store.js';
 import { createChallengeRouters } from '../routing/routers.js';
@@ -115,6 +118,11 @@ export interface JobParts {
    *   published.
    */
   probeRoutes(certificate: DesiredCertificate, logger: Logger): Promise<HostProbe[]>;
+  /**
+   * The reconcile CronJobs of the install's namespace (jobs/kube/run-cronjobs.ts), for the
+   * one-liner `retry` and `renew` print. Never throws: a failure is `{ failed }` with its message.
+   */
+  runCronJobs(): Promise<RunCronJobLookup>;
 }
 
 /** What every command gets besides its settings and logger. */
@@ -328,6 +336,11 @@ export function wireJob(
   };
 
   return {
+    runCronJobs: () =>
+      listRunCronJobs(clients.config.makeApiClient(BatchV1Api), settings.namespace).then(
+        (names) => ({ names }),
+        (error: unknown) => ({ failed: describeError(error) }),
+      ),
     apiRequests: () => clients.requests.count(),
     acmeRequests: async () => (acme ? (await acme).requests() : 0),
     gatherRenewalInfo: gatherRenewalInfoPort,

@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import {
+  BatchV1Api,
   CoreV1Api,
   NetworkingV1Api,
   PatchStrategy,
@@ -25,6 +26,7 @@ import { startResponderProcess, type ResponderProcess } from '../support/respond
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
 const networking = kc.makeApiClient(NetworkingV1Api);
+const batch = kc.makeApiClient(BatchV1Api);
 
 let responder: ResponderProcess | undefined;
 after(async () => {
@@ -154,6 +156,7 @@ describe('status keeps the cause; retry and renew', () => {
       new RegExp(`Retry requested for ${s.app}/shop-tls \\(${host.replaceAll('.', '\\.')}\\)`),
     );
     assert.match(retry.stdout, /kubectl -n \S+ create job --from=cronjob\/kube-lego /);
+    assert.match(retry.stdout, /CronJob name assumed: no CronJob in \S+ is labelled/);
     assert.ok(requestKey('retry', s.app, 'shop-tls') in (await statusData(s.lego)));
 
     const issued = await runJob(s.env(45));
@@ -188,9 +191,39 @@ describe('status keeps the cause; retry and renew', () => {
       (await readSecret(s.app, 'blog-tls'))?.data?.['tls.crt'] ?? assert.fail('no certificate');
     const before = await serial();
 
+    // As the Helm chart names it: after the release. No controller runs it here.
+    await batch.createNamespacedCronJob({
+      namespace: s.lego,
+      body: {
+        metadata: {
+          name: 'certs-kube-lego',
+          labels: { 'app.kubernetes.io/name': 'kube-lego', 'app.kubernetes.io/component': 'job' },
+        },
+        spec: {
+          schedule: '0 */8 * * *',
+          suspend: true,
+          jobTemplate: {
+            spec: {
+              template: {
+                spec: {
+                  restartPolicy: 'Never',
+                  containers: [{ name: 'job', image: 'kube-lego:test', args: ['run'] }],
+                },
+              },
+            },
+          },
+        },
+      },
+    });
     const renew = await runJob(s.env(10), ['renew', `${s.app}/blog-tls`]);
     assertExit(renew, 0);
     assert.match(renew.stdout, /Renewal requested for/);
+    assert.match(
+      renew.stdout,
+      new RegExp(`kubectl -n ${s.lego} create job --from=cronjob/certs-kube-lego \\S+\n`),
+      'the one-liner names the labelled CronJob',
+    );
+    assert.doesNotMatch(renew.stdout, /assumed/);
     const renewed = await runJob(s.env(10));
     assertExit(renewed, 0);
     assert.equal(renewed.summary?.renewed, 1);
