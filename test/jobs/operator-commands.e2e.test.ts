@@ -21,27 +21,14 @@ import { adminKubeConfig, createNamespace, testEnv } from '../env/context.js';
 import { assertValidTlsSecret, readSecret } from '../support/certificates.js';
 import { annotatedIngress } from '../support/fixtures.js';
 import { assertExit, jobEnv, runJob, type JobResult } from '../support/job-process.js';
-import { startResponderProcess, type ResponderProcess } from '../support/responder-process.js';
+import { startPebbleResponder, stopPebbleResponder } from '../support/pebble-responder.js';
 
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
 const networking = kc.makeApiClient(NetworkingV1Api);
 const batch = kc.makeApiClient(BatchV1Api);
 
-let responder: ResponderProcess | undefined;
-after(async () => {
-  await responder?.stop();
-});
-
-/** The responder on Pebble's validation port; one for the whole file. */
-async function ensureResponder(lego: string): Promise<void> {
-  await responder?.stop();
-  responder = await startResponderProcess({
-    namespace: lego,
-    port: testEnv().pebble.httpPort,
-    host: '127.0.0.1',
-  });
-}
+after(stopPebbleResponder);
 
 async function scene(name: string) {
   const lego = await createNamespace(`${name}-lego`);
@@ -88,7 +75,7 @@ describe('status keeps the cause; retry and renew', () => {
       namespace: s.app,
       body: annotatedIngress('shop', [{ hosts: [host], secretName: 'shop-tls' }]),
     });
-    await ensureResponder(s.lego);
+    await startPebbleResponder(s.lego);
 
     const failed = await runJob(s.env(0));
     assertExit(failed, 0); // the run itself worked; the certificate failed
@@ -185,7 +172,7 @@ describe('status keeps the cause; retry and renew', () => {
       namespace: s.app,
       body: annotatedIngress('blog', [{ hosts: [host], secretName: 'blog-tls' }]),
     });
-    await ensureResponder(s.lego);
+    await startPebbleResponder(s.lego);
     assertExit(await runJob(s.env(0)), 0);
     const serial = async () =>
       (await readSecret(s.app, 'blog-tls'))?.data?.['tls.crt'] ?? assert.fail('no certificate');

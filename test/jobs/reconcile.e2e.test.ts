@@ -16,7 +16,8 @@ import { assertValidTlsSecret, readSecret } from '../support/certificates.js';
 import { annotatedIngress, createResponderEndpoints } from '../support/fixtures.js';
 import { assertExit, jobEnv, runJob, startJob, type JobResult } from '../support/job-process.js';
 import { recordWatch, type WatchRecorder } from '../support/watch-recorder.js';
-import { startResponderProcess, type ResponderProcess } from '../support/responder-process.js';
+import { startPebbleResponder, stopPebbleResponder } from '../support/pebble-responder.js';
+import type { ResponderProcess } from '../support/responder-process.js';
 
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
@@ -31,18 +32,11 @@ interface Scene {
   responder: ResponderProcess;
 }
 
-let responder: ResponderProcess | undefined;
-
 async function scene(name: string): Promise<Scene> {
   const lego = await createNamespace(`${name}-lego`);
   const app = await createNamespace(`${name}-app`);
   // Pebble dials one port: one responder at a time, watching this scene's namespace.
-  await responder?.stop();
-  responder = await startResponderProcess({
-    namespace: lego,
-    port: testEnv().pebble.httpPort,
-    host: '127.0.0.1',
-  });
+  const responder = await startPebbleResponder(lego);
   return {
     lego,
     app,
@@ -51,9 +45,7 @@ async function scene(name: string): Promise<Scene> {
   };
 }
 
-after(async () => {
-  await responder?.stop();
-});
+after(stopPebbleResponder);
 
 async function events(
   namespace: string,
@@ -454,11 +446,7 @@ describe('concurrency and configuration changes', () => {
     const first = startJob(env);
     await first.waitForLog((l) => l.msg === 'issuing certificate');
     const b = await runJob(env);
-    responder = await startResponderProcess({
-      namespace: s.lego,
-      port: testEnv().pebble.httpPort,
-      host: '127.0.0.1',
-    });
+    await startPebbleResponder(s.lego);
     const a = await first.result;
     assertExit(a, 0);
     assertExit(b, 0);

@@ -20,16 +20,13 @@ import { adminKubeConfig, claimPort, createNamespace, testEnv } from '../env/con
 import { assertValidTlsSecret, readSecret } from '../support/certificates.js';
 import { annotatedIngress } from '../support/fixtures.js';
 import { assertExit, jobEnv, runJob, type JobResult } from '../support/job-process.js';
-import { startResponderProcess, type ResponderProcess } from '../support/responder-process.js';
+import { startPebbleResponder, stopPebbleResponder } from '../support/pebble-responder.js';
 
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
 const networking = kc.makeApiClient(NetworkingV1Api);
 
-let responder: ResponderProcess | undefined;
-after(async () => {
-  await responder?.stop();
-});
+after(stopPebbleResponder);
 
 interface Scene {
   lego: string;
@@ -40,12 +37,7 @@ interface Scene {
 async function scene(name: string, host: string, url?: string): Promise<Scene> {
   const lego = await createNamespace(`${name}-lego`);
   const app = await createNamespace(`${name}-app`);
-  await responder?.stop();
-  responder = await startResponderProcess({
-    namespace: lego,
-    port: testEnv().pebble.httpPort,
-    host: '127.0.0.1',
-  });
+  await startPebbleResponder(lego);
   await networking.createNamespacedIngress({
     namespace: app,
     body: annotatedIngress('web', [{ hosts: [host], secretName: 'web-tls' }]),

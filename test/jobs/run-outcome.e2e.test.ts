@@ -9,29 +9,22 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { CoreV1Api, NetworkingV1Api } from '@kubernetes/client-node';
 import { decodeStatus } from '../../shared/status-entries.js';
-import { adminKubeConfig, createNamespace, testEnv } from '../env/context.js';
+import { adminKubeConfig, createNamespace } from '../env/context.js';
 import { assertValidTlsSecret, readSecret } from '../support/certificates.js';
 import { annotatedIngress } from '../support/fixtures.js';
 import { assertExit, jobEnv, runJob } from '../support/job-process.js';
-import { startResponderProcess, type ResponderProcess } from '../support/responder-process.js';
+import { startPebbleResponder, stopPebbleResponder } from '../support/pebble-responder.js';
 
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
 const networking = kc.makeApiClient(NetworkingV1Api);
 
-let responder: ResponderProcess | undefined;
-after(async () => {
-  await responder?.stop();
-});
+after(stopPebbleResponder);
 
 test('two runs over an Ingress with a wildcard entry and a valid one: exit 0 both times, one Warning Event counted twice', async () => {
   const lego = await createNamespace('outcome-lego');
   const app = await createNamespace('outcome-app');
-  responder = await startResponderProcess({
-    namespace: lego,
-    port: testEnv().pebble.httpPort,
-    host: '127.0.0.1',
-  });
+  await startPebbleResponder(lego);
   await networking.createNamespacedIngress({
     namespace: app,
     body: annotatedIngress('mixed', [

@@ -8,11 +8,11 @@ import { generateKeyPairSync } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { CoreV1Api, NetworkingV1Api } from '@kubernetes/client-node';
 import forge from 'node-forge';
-import { adminKubeConfig, createNamespace, testEnv } from '../env/context.js';
+import { adminKubeConfig, createNamespace } from '../env/context.js';
 import { assertValidTlsSecret, readSecret } from '../support/certificates.js';
 import { annotatedIngress } from '../support/fixtures.js';
 import { jobEnv, runJob } from '../support/job-process.js';
-import { startResponderProcess, type ResponderProcess } from '../support/responder-process.js';
+import { startPebbleResponder, stopPebbleResponder } from '../support/pebble-responder.js';
 
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
@@ -38,18 +38,13 @@ function selfSignedPlaceholder(host: string): { crt: string; key: string } {
   return { crt: forge.pki.certificateToPem(cert), key: keyPem };
 }
 
-let responder: ResponderProcess | undefined;
 let lego: string;
 let app: string;
 
 before(async () => {
   lego = await createNamespace('selfsigned-lego');
   app = await createNamespace('selfsigned-app');
-  responder = await startResponderProcess({
-    namespace: lego,
-    port: testEnv().pebble.httpPort,
-    host: '127.0.0.1',
-  });
+  await startPebbleResponder(lego);
   const placeholder = selfSignedPlaceholder(HOST);
   await core.createNamespacedSecret({
     namespace: app,
@@ -65,9 +60,7 @@ before(async () => {
   });
 });
 
-after(async () => {
-  await responder?.stop();
-});
+after(stopPebbleResponder);
 
 test('a valid self-signed certificate for the right hosts is re-issued by Pebble', async () => {
   const env = jobEnv(lego, { LEGO_WATCH_NAMESPACE: app });
