@@ -446,6 +446,8 @@ function decisionSettings(settings: JobSettings): DecisionSettings {
     supportedGatewayClass: settings.supportedGatewayClass,
     namespace: settings.namespace,
     gatewayHttpPort: settings.gatewayHttpPort,
+    ipCertificates: settings.ipCertificates,
+    acmeProfile: settings.acmeProfile,
     directoryUrl: settings.url,
     keyPolicy: { keyType: settings.keyType, rsaKeySize: settings.rsaKeySize },
     minimumValidityMs: settings.minimumValidity,
