@@ -67,7 +67,7 @@ export interface ProfileLifetime {
 
 /**
  * The lifetime certificates from `directoryUrl` have: that of the one with the latest
- * `notBefore` among `stored` ordered from that directory, else the Let's Encrypt lifetime of
+ * `notBefore` among `stored` ordered from that directory (notAfter − notBefore + 1 s), else the Let's Encrypt lifetime of
  * `profile` ({@link LETS_ENCRYPT_PROFILE_LIFETIMES_MS}), else `undefined`.
  */
 export function profileLifetime(
@@ -82,7 +82,9 @@ export function profileLifetime(
       undefined,
     );
   if (newest !== undefined) {
-    const lifetimeMs = newest.notAfter.getTime() - newest.notBefore.getTime();
+    // RFC 5280 §4.1.2.5: the validity period includes notAfter's second, so a "90-day"
+    // certificate's notAfter is 90 days minus one second after its notBefore.
+    const lifetimeMs = newest.notAfter.getTime() - newest.notBefore.getTime() + 1000;
     return {
       lifetimeMs,
       source: `the newest certificate from this directory lives ${formatDuration(lifetimeMs)}`,
@@ -139,7 +141,7 @@ export function settingWarnings(input: SettingWarningInput): SettingWarning[] {
   if (lifetime !== undefined && minimumValidityMs >= lifetime.lifetimeMs) {
     warnings.push({
       reason: 'MinimumValidityNotShorterThanLifetime',
-      message: `LEGO_MINIMUM_VALIDITY (${formatDuration(minimumValidityMs)}) is not shorter than the certificates' lifetime (${lifetime.source}): certificates are renewed with a third of their lifetime left (${formatDuration(lifetime.lifetimeMs / 3)}) instead.`,
+      message: `LEGO_MINIMUM_VALIDITY (${formatDuration(minimumValidityMs)}) is not shorter than the certificates' lifetime (${lifetime.source}): certificates are renewed with a third of their lifetime left (${formatDuration(Math.round(lifetime.lifetimeMs / 3000) * 1000)}) instead.`,
     });
   }
   return warnings;

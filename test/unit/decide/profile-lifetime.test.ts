@@ -22,7 +22,7 @@ describe('profileLifetime', () => {
     directoryUrl: string | undefined = DIRECTORY,
   ) => ({
     notBefore: at(-issuedDaysAgo * DAY),
-    notAfter: at((days - issuedDaysAgo) * DAY),
+    notAfter: at((days - issuedDaysAgo) * DAY - 1000),
     directoryUrl,
   });
 
