@@ -136,6 +136,28 @@ describe('IP-address certificates (RFC 8738)', () => {
     );
   });
 
+  // An IPv6 address cannot be tested here: kube-apiserver refuses it in spec.tls[].hosts (it
+  // must be an RFC 1123 subdomain, which "127.0.0.1" is and "::1" is not).
+  test('LEGO_IP_CERTIFICATES=true with another profile: issued, and the next run finds it up to date', async () => {
+    const s = await scene('ip-setting');
+    await networking.createNamespacedIngress({
+      namespace: s.app,
+      body: ipIngress('ip', '127.0.0.1'),
+    });
+    const env = s.env({ LEGO_IP_CERTIFICATES: 'true', LEGO_RENEWAL_INFO: 'false' });
+    const first = await runJob(env);
+    assertExit(first, 0);
+    assert.equal(first.summary?.issued, 1, first.stderr);
+    assert.equal((await leaf(s.app, 'ip-tls')).subjectAltName, 'IP Address:127.0.0.1');
+    const second = await runJob(env);
+    assertExit(second, 0);
+    assert.deepEqual(
+      second.logs.filter((l) => typeof l.decision === 'string').map((l) => l.reason),
+      ['UpToDate'],
+    );
+    assert.equal(second.summary?.acmeRequests, 0);
+  });
+
   test('without it: rejected with IpAddressHost saying how to enable it, and no ACME request', async () => {
     const s = await scene('ip-classic');
     await networking.createNamespacedIngress({
