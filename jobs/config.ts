@@ -16,6 +16,7 @@ import {
 } from '../shared/config/parsers.js';
 import { InvalidValue, setting, type SettingValues } from '../shared/config/setting.js';
 import { KEY_TYPES } from './key-type.js';
+import { IP_CERTIFICATE_MODES } from './decide/ip-certificates.js';
 import { PROVIDER_ALIASES, PROVIDERS, toProvider, type Provider } from './model.js';
 
 const PROVIDER_NAMES = [...PROVIDERS, ...Object.keys(PROVIDER_ALIASES)].join(', ');
@@ -314,6 +315,14 @@ export const jobSettings = {
         throw new InvalidValue('a profile name such as classic');
       return value;
     },
+  }),
+  ipCertificates: setting({
+    env: 'LEGO_IP_CERTIFICATES',
+    flag: 'ip-certificates',
+    description:
+      "Certificates for TLS hosts that are IP addresses (RFC 8738): auto means when LEGO_ACME_PROFILE is Let's Encrypt's shortlived, true for any profile (another CA), false never",
+    default: 'auto',
+    parse: oneOf(IP_CERTIFICATE_MODES),
   }),
   leaseName: setting({
     env: 'LEGO_LEASE_NAME',

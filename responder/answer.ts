@@ -90,7 +90,10 @@ export function answerRequest(
   if (!isValidToken(token)) return notFound('bad_token');
   const entry = lookup.find(token);
   if (entry === undefined) return notFound('not_found');
-  if (hostName(request.host) !== entry.domain) return notFound('wrong_host');
+  // An IPv6 identifier is stored without brackets (RFC 8738 §3 text form); its Host header has
+  // them (RFC 3986 §3.2.2), so they are dropped for the comparison.
+  if (hostName(request.host)?.replace(/^\[([0-9a-f:.]*:[0-9a-f:.]*)\]$/, '$1') !== entry.domain)
+    return notFound('wrong_host');
   return { status: 200, body: entry.keyAuthorization, result: 'served' };
 }
 

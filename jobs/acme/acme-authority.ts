@@ -16,6 +16,7 @@ import type { ChallengeEntry } from '../../shared/challenge-entries.js';
 import type { AccountRecord, AccountSecretStore } from '../kube/account-secret.js';
 import { lastNetworkError, lastProblem, resetLastProblem } from './acme-http.js';
 import { redactChallengeSecrets } from './problem-redaction.js';
+import { identifierType } from '../decide/ip-address.js';
 import type {
   CertificateAuthority,
   CertificateRequest,
@@ -196,8 +197,10 @@ export class AcmeAuthority implements CertificateAuthority {
     request: CertificateRequest,
     replaces: string | undefined,
   ): Parameters<acme.Client['createOrder']>[0] {
+    // An IP address is an identifier of type "ip" in its canonical text (RFC 8738 §3); the
+    // hosts are normalised already (jobs/decide/hosts.ts).
     const body: Record<string, unknown> = {
-      identifiers: request.hosts.map((value) => ({ type: 'dns', value })),
+      identifiers: request.hosts.map((value) => ({ type: identifierType(value), value })),
     };
     if (this.options.profile) body.profile = this.options.profile;
     if (replaces) body.replaces = replaces;

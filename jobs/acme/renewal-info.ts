@@ -33,7 +33,8 @@ export interface RenewalInfoSource {
   ask(certificateId: string): Promise<RenewalInfoAnswer | undefined>;
 }
 
-interface Response {
+/** An answer of {@link getAcmeResource}. */
+export interface Response {
   status: number;
   data: unknown;
   headers: Record<string, unknown>;
@@ -57,7 +58,7 @@ export class AcmeRenewalInfo implements RenewalInfoSource {
     if (base === undefined) return undefined;
     // §4.1: the ID is appended to the renewalInfo URL as a path segment.
     const url = `${base.replace(/\/+$/, '')}/${certificateId}`;
-    const response = await get(url, 'renewal information');
+    const response = await getAcmeResource(url, 'renewal information');
     if (response.status !== 200) {
       const problem = problemOf(response.data);
       const Kind = response.status >= 500 ? AcmeUnavailableError : AcmeError;
@@ -75,7 +76,7 @@ export class AcmeRenewalInfo implements RenewalInfoSource {
 
   private renewalInfoUrl(): Promise<string | undefined> {
     this.endpoint ??= (async () => {
-      const response = await get(this.directoryUrl, 'directory');
+      const response = await getAcmeResource(this.directoryUrl, 'directory');
       const data = parseJson(response.data);
       if (response.status !== 200 || typeof data !== 'object' || data === null)
         throw new AcmeUnavailableError(
@@ -95,10 +96,12 @@ export class AcmeRenewalInfo implements RenewalInfoSource {
 }
 
 /**
- * One GET through acme-client's axios instance. No retry (a failed ask falls back to the
- * lifetime rule and is asked again an hour later), every status returned to the caller.
+ * One unauthenticated GET (the directory, renewalInfo) through acme-client's axios instance, its
+ * JSON body parsed when it is JSON. No retry (a failed ask falls back to the lifetime rule and is
+ * asked again an hour later), every status returned to the caller.
+ * @throws AcmeUnavailableError when no answer came.
  */
-async function get(url: string, what: string): Promise<Response> {
+export async function getAcmeResource(url: string, what: string): Promise<Response> {
   try {
     const response = await acme.axios.get<unknown>(url, {
       // acme-client's interceptor retries while retryAttempt is below its limit: not here.

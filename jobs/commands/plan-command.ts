@@ -1,9 +1,13 @@
 /**
- * `plan`: what a run would do for every TLS entry, and why — without taking the Lease, talking
- * to the ACME server, or writing anything. Prints a table on stdout; logs go to stderr.
+ * `plan`: what a run would do for every TLS entry, and why — without taking the Lease, ordering,
+ * or writing anything. Prints a table on stdout; logs go to stderr. The ACME server is asked
+ * nothing, except for one unauthenticated GET of the directory when LEGO_ACME_PROFILE is set
+ * (to check the profile against the directory's `meta.profiles`).
  */
 import type { Logger } from '../../shared/logger.js';
 import type { JobSettings } from '../config.js';
+import { describeError } from '../../shared/errors.js';
+import { planSettingWarnings } from '../decide/profile-lifetime.js';
 import { gatherAndDecide } from '../run/snapshot.js';
 import { formatTable } from './table.js';
 import { wireJob, type CommandContext } from './wiring.js';
@@ -53,6 +57,22 @@ export async function planCommand(
   );
   if (windows.length > 0)
     process.stdout.write(`\nRenewal windows (ARI, as last asked):\n${windows.join('\n')}\n`);
+  // Settings that do not fit what the directory issues (jobs/decide/profile-lifetime.ts): said
+  // here, where the operator looks before a run; a run logs them once.
+  const advertised = settings.acmeProfile
+    ? await job.advertisedProfiles().catch((error: unknown) => {
+        logger.warn('could not read the profiles the ACME directory offers', {
+          directory: settings.url,
+          error: describeError(error),
+        });
+        return undefined;
+      })
+    : undefined;
+  const warnings = planSettingWarnings(plan, settings.acmeProfile, advertised);
+  if (warnings.length > 0)
+    process.stdout.write(
+      `\nWarnings:\n${warnings.map((w) => `  ${w.reason}: ${w.message}`).join('\n')}\n`,
+    );
   logger.debug('plan made', { apiRequests: job.apiRequests() });
   const failing =
     plan.invalid.length +

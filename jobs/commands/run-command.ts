@@ -8,6 +8,7 @@ import type { RunLease } from '../kube/run-lease.js';
 import { reconcile, type RunReport } from '../run/reconcile.js';
 import { gatherAndDecide } from '../run/snapshot.js';
 import { wireJob, type CommandContext } from './wiring.js';
+import { planSettingWarnings } from '../decide/profile-lifetime.js';
 
 /** Exit code of a run that was stopped by SIGTERM or SIGINT before it finished. */
 export const EXIT_STOPPED = 3;
@@ -52,6 +53,10 @@ export async function runCommand(
       now(),
       job.gatherRenewalInfo,
     );
+    // A setting that does not fit the certificates' lifetime: one line per run, from the stored
+    // certificates alone (no ACME request; `plan` also checks the profile's name).
+    for (const warning of planSettingWarnings(plan, settings.acmeProfile, undefined))
+      logger.warn(warning.message, { reason: warning.reason });
     // Kept certificates matter only to certificates that are needed.
     await job.loadKept(
       plan.decisions

@@ -91,6 +91,12 @@ export interface JobParts {
    * LEGO_RENEWAL_INFO is false. Never throws.
    */
   gatherRenewalInfo: ((inputs: CertificateInput[]) => Promise<CertificateInput[]>) | undefined;
+  /**
+   * The profile names LEGO_URL's directory advertises (`meta.profiles`), sorted; `undefined`
+   * when it advertises none. One unauthenticated GET of the directory, no account.
+   * @throws AcmeUnavailableError when the directory cannot be read.
+   */
+  advertisedProfiles(): Promise<string[] | undefined>;
   decisionSettings: DecisionSettings;
   status: StatusStore;
   /** The run's Lease, with an identity unique to this process. */
@@ -344,6 +350,11 @@ export function wireJob(
     apiRequests: () => clients.requests.count(),
     acmeRequests: async () => (acme ? (await acme).requests() : 0),
     gatherRenewalInfo: gatherRenewalInfoPort,
+    advertisedProfiles: async () => {
+      await loadAcme();
+      const { readAdvertisedProfiles } = await import('../acme/directory-profiles.js');
+      return readAdvertisedProfiles(settings.url);
+    },
     gather: {
       listIngresses: () =>
         settings.sources.length > 0 && !settings.sources.includes('ingress')
@@ -459,6 +470,8 @@ function decisionSettings(settings: JobSettings): DecisionSettings {
     supportedGatewayClass: settings.supportedGatewayClass,
     namespace: settings.namespace,
     gatewayHttpPort: settings.gatewayHttpPort,
+    ipCertificates: settings.ipCertificates,
+    acmeProfile: settings.acmeProfile,
     directoryUrl: settings.url,
     keyPolicy: { keyType: settings.keyType, rsaKeySize: settings.rsaKeySize },
     minimumValidityMs: settings.minimumValidity,

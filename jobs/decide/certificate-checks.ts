@@ -9,7 +9,7 @@
 import { formatDuration } from '../../shared/duration.js';
 import { describeKey, formatKey, keyPolicyDescription, type KeyPolicy } from '../key-type.js';
 import { SECRET_ANNOTATIONS, TLS_CERTIFICATE_KEY, TLS_PRIVATE_KEY_KEY } from '../tls-secret.js';
-import { keyMatchesCertificate, type ParsedSecret } from './certificate-facts.js';
+import { coveredNames, keyMatchesCertificate, type ParsedSecret } from './certificate-facts.js';
 import type { NeedReason } from './reasons.js';
 import { renewalThresholdMs } from './renewal-threshold.js';
 import type { RenewalWindow } from './renewal-window.js';
@@ -125,13 +125,14 @@ export const privateKeyDoesNotMatchCertificate: CertificateCheck = ({ secret }) 
 };
 
 /**
- * The leaf's DNS subjectAltNames, as a set, differ from the wanted hosts. Extra names count too:
- * a name removed from the Ingress should no longer be in its certificate.
+ * The leaf's subjectAltNames — DNS names and IP addresses (RFC 8738), both in the form hosts are
+ * normalised to — as a set, differ from the wanted hosts. Extra names count too: a name removed
+ * from the Ingress should no longer be in its certificate.
  */
 export const certificateDoesNotCoverHosts: CertificateCheck = ({ secret, hosts }) => {
   const facts = secret?.facts;
   if (facts === undefined) return undefined;
-  const names = new Set(facts.dnsNames);
+  const names = new Set(coveredNames(facts));
   const wanted = new Set(hosts);
   const missing = [...wanted].filter((host) => !names.has(host)).sort();
   const extra = [...names].filter((name) => !wanted.has(name)).sort();

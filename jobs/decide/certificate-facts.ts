@@ -5,6 +5,7 @@
 import { createPublicKey, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { describeKey, type KeyDescription } from '../key-type.js';
 import { certificateId } from './certificate-id.js';
+import { canonicalIpAddress } from './ip-address.js';
 import type { SecretView } from '../model.js';
 import { readSecretText, TLS_CERTIFICATE_KEY, TLS_PRIVATE_KEY_KEY } from '../tls-secret.js';
 
@@ -14,6 +15,11 @@ export interface CertificateFacts {
   notAfter: Date;
   /** The leaf's DNS subjectAltNames, lower-cased, de-duplicated and sorted. */
   dnsNames: string[];
+  /**
+   * The leaf's IP address subjectAltNames (RFC 8738), canonical (jobs/decide/ip-address.ts) and
+   * sorted; absent where the facts do not come from parsing a certificate, which counts as none.
+   */
+  ipAddresses?: string[];
   /** Hexadecimal, as node:crypto prints it. */
   serialNumber: string;
   /** The issuer's distinguished name, one attribute per line, as node:crypto prints it. */
@@ -130,6 +136,34 @@ export function readDnsNames(certificate: X509Certificate): string[] {
 }
 
 /**
+ * The IP addresses of a certificate's subjectAltName extension, in canonical form
+ * (jobs/decide/ip-address.ts: node:crypto prints IPv6 uncompressed and upper-case,
+ * "IP Address:2001:DB8:0:0:0:0:0:1"), de-duplicated and sorted. Empty when there is none.
+ */
+export function readIpAddresses(certificate: X509Certificate): string[] {
+  const addresses = new Set<string>();
+  for (const entry of splitSubjectAltName(certificate.subjectAltName ?? '')) {
+    if (!entry.startsWith('IP Address:')) continue;
+    const address = canonicalIpAddress(entry.slice('IP Address:'.length));
+    if (address !== undefined) addresses.add(address);
+  }
+  return [...addresses].sort();
+}
+
+/**
+ * Every name a certificate covers, as the job writes hosts: its DNS names
+ * ({@link readDnsNames}) and IP addresses ({@link readIpAddresses}), sorted.
+ */
+export function readSubjectAltNames(certificate: X509Certificate): string[] {
+  return [...readDnsNames(certificate), ...readIpAddresses(certificate)].sort();
+}
+
+/** The names of {@link CertificateFacts}: DNS names and IP addresses, sorted. */
+export function coveredNames(facts: CertificateFacts): string[] {
+  return [...facts.dnsNames, ...(facts.ipAddresses ?? [])].sort();
+}
+
+/**
  * A Secret parsed once (cert-manager's `Input`): its certificate chain, its private key and the
  * leaf's facts, each `undefined` when absent or unparseable. The checks compare these; none of
  * them parses again.
@@ -167,6 +201,7 @@ export function parseSecret(secret: SecretView): ParsedSecret {
         : {
             ...dates,
             dnsNames: readDnsNames(leaf),
+            ipAddresses: readIpAddresses(leaf),
             serialNumber: leaf.serialNumber,
             issuer: leaf.issuer,
             key: describeKey(leaf.publicKey),

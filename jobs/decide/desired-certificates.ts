@@ -14,7 +14,12 @@ import type {
   SkippedIngress,
 } from '../model.js';
 import { collectGatewayEntries, type GatewayListenerSettings } from './gateway-listeners.js';
-import { normalizeHosts } from './hosts.js';
+import { normalizeHosts, type HostOptions } from './hosts.js';
+import {
+  ipCertificatesAllowed,
+  ipCertificatesHint,
+  type IpCertificateSettings,
+} from './ip-certificates.js';
 import type { SkipReason } from './reasons.js';
 import { readSecretName } from './secret-name.js';
 import type { WantedEntry } from './wanted-entry.js';
@@ -23,7 +28,8 @@ import { resolveIngressClass, type IngressClassSettings } from './ingress-class.
 /** The settings {@link collectCertificates} reads. */
 export type CollectSettings = IngressClassSettings &
   Pick<JobSettings, 'kubeAnnotation'> &
-  GatewayListenerSettings;
+  GatewayListenerSettings &
+  IpCertificateSettings;
 
 /** The outcome of {@link collectCertificates}; every array is in a deterministic order. */
 export interface CollectedCertificates {
@@ -50,7 +56,8 @@ type Candidate = WantedEntry;
  * (`UnsupportedIngressClass`, `UnsupportedIngressProvider`, `NoTlsEntries`).
  *
  * Each TLS entry needs a `secretName` that is a Kubernetes object name (`NoSecretName`,
- * `InvalidSecretName`) and valid hosts (see {@link normalizeHosts}); otherwise it is returned in
+ * `InvalidSecretName`) and valid hosts (see {@link normalizeHosts}; IP addresses only when
+ * {@link ipCertificatesAllowed}); otherwise it is returned in
  * `invalid`. Valid entries are grouped by (namespace, secretName): entries with the same host
  * set (compared as sets) share one {@link DesiredCertificate} that lists every entry; if the
  * entries of a group ask for different host sets, every entry of the group is invalid
@@ -71,6 +78,10 @@ export function collectCertificates(
   gateways: readonly GatewayView[] = [],
 ): CollectedCertificates {
   const fromGateways = collectGatewayEntries(gateways, settings);
+  const hostOptions: HostOptions = {
+    ipAddresses: ipCertificatesAllowed(settings),
+    ipAddressHint: ipCertificatesHint(settings),
+  };
   const candidates: Candidate[] = [...fromGateways.entries];
   const invalid: InvalidEntry[] = [...fromGateways.invalid];
   const skipped: SkippedIngress[] = [...fromGateways.skipped];
@@ -120,7 +131,7 @@ export function collectCertificates(
         invalid.push({ ref, secretName: secretName.shown, ...secretName.violation });
         continue;
       }
-      const hosts = normalizeHosts(entry.hosts);
+      const hosts = normalizeHosts(entry.hosts, hostOptions);
       if (!hosts.ok) {
         invalid.push({
           ref,

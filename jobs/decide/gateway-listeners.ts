@@ -155,7 +155,11 @@ function decideListener(
       `${where} has no hostname: the job does not take names from the routes attached to it. Set spec.listeners[${index}].hostname to the name the certificate must cover.`,
     );
   }
-  const hosts = normalizeHosts([listener.hostname]);
+  // The Gateway API refuses IP addresses as listener hostnames; a listener matches by name only.
+  const hosts = normalizeHosts([listener.hostname], {
+    ipAddresses: false,
+    ipAddressHint: 'a Gateway listener hostname must be a DNS name (Gateway API).',
+  });
   if (!hosts.ok) return reject(hosts.reason, `${where}: ${hosts.message}`);
   if (certificateRef === undefined) {
     return reject(

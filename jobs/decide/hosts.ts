@@ -7,6 +7,20 @@
 import type { HostsRejectionReason } from './reasons.js';
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
+import { canonicalIpAddress, identifierType, isIpv4Mapped } from './ip-address.js';
+
+/** How {@link normalizeHosts} treats hosts that are IP addresses. */
+export interface HostOptions {
+  /** Accept IP addresses (RFC 8738), in canonical form; otherwise they are `IpAddressHost`. */
+  ipAddresses: boolean;
+  /** What the `IpAddressHost` message adds: how to enable IP-address certificates. */
+  ipAddressHint: string;
+}
+
+const NO_IP_ADDRESSES: HostOptions = {
+  ipAddresses: false,
+  ipAddressHint: 'this job orders certificates for DNS names only here.',
+};
 
 /** Let's Encrypt issues at most 100 names per certificate (Let's Encrypt "Rate Limits"). */
 export const MAX_HOSTS_PER_CERTIFICATE = 100;
@@ -45,10 +59,18 @@ type HostResult =
  * Returns `{ ok: false }` for the whole entry, with a message naming the offending host, when:
  * the hosts are missing, not an array or empty (`NoHosts`); a host is not a string, or not a valid
  * DNS name of at least two labels (`InvalidHost`); a host is a wildcard (`WildcardHost`); a host
- * is an IP address (`IpAddressHost`); or more than {@link MAX_HOSTS_PER_CERTIFICATE} distinct
- * names remain (`TooManyHosts`). Never throws.
+ * is an IP address and `options.ipAddresses` is off (`IpAddressHost`, its message ending with
+ * `options.ipAddressHint`); or more than {@link MAX_HOSTS_PER_CERTIFICATE} distinct names remain
+ * (`TooManyHosts`).
+ *
+ * With `options.ipAddresses` on, an IPv4 address in dotted decimal or an IPv6 literal (brackets
+ * allowed) is kept in canonical form (jobs/decide/ip-address.ts); other numeric spellings that
+ * URL parsers read as IPv4 (`0x7f.1`), zone indexes and IPv4-mapped IPv6 are `InvalidHost`. An IP
+ * address is never the Common Name (CA/Browser Forum Baseline Requirements §7.1.4.3: a CN must
+ * repeat a SAN; Let's Encrypt leaves the subject of IP-address certificates empty).
+ * Never throws.
  */
-export function normalizeHosts(raw: unknown): HostsResult {
+export function normalizeHosts(raw: unknown, options: HostOptions = NO_IP_ADDRESSES): HostsResult {
   if (!Array.isArray(raw) || raw.length === 0) {
     return {
       ok: false,
@@ -61,7 +83,7 @@ export function normalizeHosts(raw: unknown): HostsResult {
   const hosts: string[] = [];
   const seen = new Set<string>();
   for (const [index, item] of items.entries()) {
-    const result = normalizeHost(item, index);
+    const result = normalizeHost(item, index, options);
     if (!result.ok) return result;
     if (seen.has(result.host)) continue;
     seen.add(result.host);
@@ -77,11 +99,13 @@ export function normalizeHosts(raw: unknown): HostsResult {
   return {
     ok: true,
     hosts,
-    commonName: hosts.find((host) => host.length <= MAX_COMMON_NAME_LENGTH),
+    commonName: hosts.find(
+      (host) => host.length <= MAX_COMMON_NAME_LENGTH && identifierType(host) === 'dns',
+    ),
   };
 }
 
-function normalizeHost(item: unknown, index: number): HostResult {
+function normalizeHost(item: unknown, index: number, options: HostOptions): HostResult {
   const position = `Host #${index + 1}`;
   if (typeof item !== 'string') {
     return {
@@ -97,7 +121,18 @@ function normalizeHost(item: unknown, index: number): HostResult {
     return { ok: false, reason: 'InvalidHost', message: `${position} of the TLS entry is empty.` };
   }
   if (host.includes('*')) return wildcard(shown);
-  if (isIpAddress(host)) return ipAddress(shown);
+  if (isIpAddress(host)) {
+    if (!options.ipAddresses) return ipAddress(shown, options);
+    const address = canonicalIpAddress(host);
+    if (address === undefined || isIpv4Mapped(address)) {
+      return {
+        ok: false,
+        reason: 'InvalidHost',
+        message: `Host ${shown} is not an IP address an ACME server takes: write an IPv4 address in dotted decimal or an IPv6 address without a zone index (an IPv4-mapped IPv6 address as its IPv4 address).`,
+      };
+    }
+    return { ok: true, host: address };
+  }
   // ASCII outside letters, digits, '-' and '.' is never valid, and must not reach the WHATWG host
   // parser, which would percent-decode it ("%41.example") or cut at a '/' ("a.example/x").
   // Only non-ASCII (internationalised) characters are left to it.
@@ -107,7 +142,14 @@ function normalizeHost(item: unknown, index: number): HostResult {
   // UTS #46 maps some characters to '*' (e.g. the full-width asterisk).
   if (ascii.includes('*')) return wildcard(shown);
   // The WHATWG host parser reads some names as IPv4 numbers ("0x7f.1" becomes "127.0.0.1").
-  if (isIpAddress(ascii)) return ipAddress(shown);
+  if (isIpAddress(ascii)) {
+    if (!options.ipAddresses) return ipAddress(shown, options);
+    return {
+      ok: false,
+      reason: 'InvalidHost',
+      message: `Host ${shown} reads as the IP address ${ascii} only in URL syntax; write the address in dotted decimal.`,
+    };
+  }
   if (ascii === '' || !isDnsName(ascii)) {
     return {
       ok: false,
@@ -128,11 +170,11 @@ function wildcard(shown: string): HostResult {
   };
 }
 
-function ipAddress(shown: string): HostResult {
+function ipAddress(shown: string, options: HostOptions): HostResult {
   return {
     ok: false,
     reason: 'IpAddressHost',
-    message: `Host ${shown} is an IP address; this job orders certificates for DNS names only.`,
+    message: `Host ${shown} is an IP address; ${options.ipAddressHint}`,
   };
 }
 

@@ -108,6 +108,16 @@ export type RunReason = (typeof RUN_REASONS)[number];
 export const PREFLIGHT_REASONS = ['RouteUnreachable'] as const;
 export type PreflightReason = (typeof PREFLIGHT_REASONS)[number];
 
+/**
+ * Warnings about the settings against what the directory issues (jobs/decide/profile-lifetime.ts):
+ * `plan` prints them, a run logs each once. Nothing fails for them.
+ */
+export const SETTING_WARNING_REASONS = [
+  'ProfileNotAdvertised',
+  'MinimumValidityNotShorterThanLifetime',
+] as const;
+export type SettingWarningReason = (typeof SETTING_WARNING_REASONS)[number];
+
 /** Every reason above. */
 export const ALL_REASONS = [
   ...NEED_REASONS,
@@ -118,4 +128,5 @@ export const ALL_REASONS = [
   ...CERTIFICATE_FAILURE_REASONS,
   ...RUN_REASONS,
   ...PREFLIGHT_REASONS,
+  ...SETTING_WARNING_REASONS,
 ] as const;

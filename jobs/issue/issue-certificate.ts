@@ -20,7 +20,7 @@ import type { ChallengeStore } from '../kube/challenge-store.js';
 import type { SecretStore } from '../kube/secret-store.js';
 import { generatePrivateKey, type KeyPolicy } from '../key-type.js';
 import type { DesiredCertificate } from '../model.js';
-import { readDnsNames } from '../decide/certificate-facts.js';
+import { readSubjectAltNames } from '../decide/certificate-facts.js';
 import { SECRET_ANNOTATIONS } from '../tls-secret.js';
 import type { KeptCertificate } from '../../shared/kept-certificates.js';
 
@@ -351,7 +351,7 @@ function checkChain(chainPem: string, hosts: readonly string[]): X509Certificate
   }
   // The same reader as the decision's (quoted names and all), so what is checked here is what
   // the next run compares.
-  const names = readDnsNames(leaf);
+  const names = readSubjectAltNames(leaf);
   const wanted = [...new Set(hosts)].sort();
   if (names.join(',') !== wanted.join(',')) {
     throw new InvalidChainError(

@@ -15,6 +15,7 @@
  */
 import type { V1HTTPIngressPath, V1IngressRule } from '@kubernetes/client-node';
 import { CHALLENGE_PATH_PREFIX } from '../../shared/challenge-entries.js';
+import { ruleHosts } from './rule-host.js';
 
 /**
  * The challenge path on GCE. With `pathType: ImplementationSpecific` the path is in GCE's own URL
@@ -47,7 +48,8 @@ export function isChallengePath(path: V1HTTPIngressPath, serviceNames: readonly 
 
 /**
  * Rules with the challenge path for each of `hosts`: appended to the first rule of the host that
- * has `http`, or in a new rule for the host. An existing challenge path of ours is kept when it
+ * has `http`, or in a new rule for the host; for IP addresses, the rule without host
+ * (jobs/routing/rule-host.ts). An existing challenge path of ours is kept when it
  * is exactly as built, replaced otherwise (e.g. LEGO_PORT changed).
  * Returns `undefined` when `rules` already route every host.
  */
@@ -61,10 +63,13 @@ export function addChallengePaths(
     rule.http ? { ...rule, http: { ...rule.http, paths: [...rule.http.paths] } } : rule,
   );
   let changed = false;
-  for (const host of hosts) {
-    const rule = next.find((candidate) => candidate.host === host && candidate.http);
+  for (const host of ruleHosts(hosts)) {
+    const rule = next.find((candidate) => (candidate.host || undefined) === host && candidate.http);
     if (!rule?.http) {
-      next.push({ host, http: { paths: [buildChallengePath(backend)] } });
+      next.push({
+        ...(host === undefined ? {} : { host }),
+        http: { paths: [buildChallengePath(backend)] },
+      });
       changed = true;
       continue;
     }

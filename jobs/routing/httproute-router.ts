@@ -21,6 +21,7 @@ import { OwnedObjects, type DeleteOutcome, type NamedObjectApi } from './owned-o
 import type { ResponderService } from './responder-service.js';
 import { RoutingError } from './routing-error.js';
 import { routingLabels } from './routing-labels.js';
+import { ruleHosts } from './rule-host.js';
 
 /** What the challenge HTTPRoute needs to know. */
 export interface HttpRouteSettings {
@@ -45,6 +46,8 @@ export function httpRoutesApi(custom: CustomObjectsApi): NamedObjectApi {
 /**
  * Builds the challenge HTTPRoute for `hosts` attached to `listeners`, as it is applied. Pure.
  * The route's hostnames are exactly the hosts: a listener attaches it for the hosts it matches.
+ * IP addresses are left out (the Gateway API takes DNS names only; jobs/routing/rule-host.ts);
+ * a route with no hostname left matches every host of its listeners.
  */
 export function buildChallengeHttpRoute(
   settings: HttpRouteSettings,
@@ -67,7 +70,7 @@ export function buildChallengeHttpRoute(
         name: listener.name,
         sectionName: listener.listener,
       })),
-      hostnames: [...hosts],
+      ...hostnames(hosts),
       rules: [
         {
           // RFC 8555 §8.3: every token is under this path. PathPrefix matches by path element.
@@ -194,4 +197,9 @@ export class HttpRouteChallengeRouter implements ChallengeRouter {
 
 function describe(certificate: DesiredCertificate): string {
   return `certificate ${certificate.namespace}/${certificate.secretName}`;
+}
+
+function hostnames(hosts: readonly string[]): { hostnames?: string[] } {
+  const names = ruleHosts(hosts).filter((host) => host !== undefined);
+  return names.length === 0 ? {} : { hostnames: names };
 }

@@ -14,6 +14,7 @@ import type { ResponderService } from './responder-service.js';
 import { RoutingError } from './routing-error.js';
 import { routingLabels } from './routing-labels.js';
 import { serverSideApply } from '../kube/server-side-apply.js';
+import { ruleHosts } from './rule-host.js';
 
 /**
  * Path of the challenge route: RFC 8555 §8.3 puts every token under this prefix. `Prefix`
@@ -42,7 +43,10 @@ export interface NginxIngressSettings {
   ingressNameNginx: string;
 }
 
-/** Builds the challenge Ingress for `hosts` in `ingressClass`, as it is applied. */
+/**
+ * Builds the challenge Ingress for `hosts` in `ingressClass`, as it is applied: one rule per DNS
+ * name, and one rule without host for the IP addresses among them (jobs/routing/rule-host.ts).
+ */
 export function buildNginxIngress(
   settings: NginxIngressSettings,
   hosts: readonly string[],
@@ -69,8 +73,8 @@ export function buildNginxIngress(
     },
     spec: {
       ingressClassName: ingressClass,
-      rules: hosts.map((host) => ({
-        host,
+      rules: ruleHosts(hosts).map((host) => ({
+        ...(host === undefined ? {} : { host }),
         http: {
           paths: [
             {

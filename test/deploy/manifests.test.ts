@@ -135,6 +135,7 @@ describe('settings', () => {
       rsaKeySize: '4096',
       selfCheck: 'false',
       renewalInfo: 'false',
+      ipCertificates: 'true',
       selfCheckPort: '81',
       port: '8081',
       metricsPort: '9091',

@@ -169,7 +169,14 @@ export class Environment {
     // Pebble: HTTPS with our CA's certificate; names resolve through challtestsrv to loopback.
     writeFileSync(join(dir, 'pebble.crt'), pki.pebbleServing.cert);
     writeFileSync(join(dir, 'pebble.key'), pki.pebbleServing.key);
-    const profiles = { default: 90 * 24 * 3600, shortlived: options.shortLivedSeconds ?? 20 };
+    // `classic` and `tlsserver` carry Let's Encrypt's names (test/jobs/profiles.e2e.test.ts);
+    // every test that orders names its profile (Pebble picks a random one otherwise).
+    const profiles = {
+      default: 90 * 24 * 3600,
+      shortlived: options.shortLivedSeconds ?? 20,
+      classic: 90 * 24 * 3600,
+      tlsserver: 45 * 24 * 3600,
+    };
     const pebbleConfig = {
       pebble: {
         listenAddress: `127.0.0.1:${pebblePort}`,

@@ -52,6 +52,8 @@ const SETTINGS: DecisionSettings = {
   supportedGatewayClass: [],
   namespace: 'kube-lego',
   gatewayHttpPort: 80,
+  ipCertificates: 'auto',
+  acmeProfile: '',
   directoryUrl: DIRECTORY,
   keyPolicy: { keyType: 'rsa', rsaKeySize: 2048 },
   minimumValidityMs: 720 * HOUR,

@@ -546,6 +546,7 @@ describe('readCertificateFacts', () => {
         notBefore: GOOD.notBefore,
         notAfter: GOOD.notAfter,
         dnsNames: ['a.example', 'b.example'],
+        ipAddresses: [],
         serialNumber: 'string',
         issuer: 'string',
         key: { kind: 'rsa', bits: 2048 },

@@ -16,6 +16,8 @@ const SETTINGS: CollectSettings = {
   supportedGatewayClass: [],
   namespace: 'kube-lego',
   gatewayHttpPort: 80,
+  ipCertificates: 'auto',
+  acmeProfile: '',
 };
 
 function ingress(

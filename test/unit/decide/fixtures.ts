@@ -60,6 +60,8 @@ export function encryptedKeyPem(name: KeyName): string {
 export interface CertificateSpec {
   key: KeyName;
   dnsNames: readonly string[];
+  /** IP address subjectAltNames (RFC 8738), after the DNS names. */
+  ipAddresses?: readonly string[];
   notBefore: Date;
   notAfter: Date;
   commonName?: string;
@@ -96,8 +98,16 @@ export function certificate(spec: CertificateSpec): string {
   cert.setIssuer(spec.selfSigned ? name : [{ name: 'commonName', value: 'kube-lego test CA' }]);
   cert.setExtensions([
     { name: 'basicConstraints', cA: spec.ca ?? false },
-    ...(spec.dnsNames.length > 0
-      ? [{ name: 'subjectAltName', altNames: spec.dnsNames.map((value) => ({ type: 2, value })) }]
+    ...(spec.dnsNames.length + (spec.ipAddresses?.length ?? 0) > 0
+      ? [
+          {
+            name: 'subjectAltName',
+            altNames: [
+              ...spec.dnsNames.map((value) => ({ type: 2, value })),
+              ...(spec.ipAddresses ?? []).map((ip) => ({ type: 7, ip })),
+            ],
+          },
+        ]
       : []),
   ]);
   cert.sign(forgeKey, forge.md.sha256.create());

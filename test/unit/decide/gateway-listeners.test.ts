@@ -21,6 +21,8 @@ const SETTINGS: CollectSettings = {
   supportedGatewayClass: [],
   namespace: 'kube-lego',
   gatewayHttpPort: 80,
+  ipCertificates: 'auto',
+  acmeProfile: '',
 };
 
 type Listener = GatewayView['listeners'][number];
