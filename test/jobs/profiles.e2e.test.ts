@@ -11,21 +11,18 @@ import { X509Certificate } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import { CoreV1Api, NetworkingV1Api, type V1Ingress } from '@kubernetes/client-node';
 import { decodeStatus, type CertificateStatus } from '../../shared/status-entries.js';
-import { adminKubeConfig, createNamespace, testEnv } from '../env/context.js';
+import { adminKubeConfig, createNamespace } from '../env/context.js';
 import { readSecret } from '../support/certificates.js';
 import { annotatedIngress } from '../support/fixtures.js';
 import { assertExit, jobEnv, runJob, type JobResult } from '../support/job-process.js';
-import { startResponderProcess, type ResponderProcess } from '../support/responder-process.js';
+import { startPebbleResponder, stopPebbleResponder } from '../support/pebble-responder.js';
 
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
 const networking = kc.makeApiClient(NetworkingV1Api);
 const DAY = 86_400_000;
 
-let responder: ResponderProcess | undefined;
-after(async () => {
-  await responder?.stop();
-});
+after(stopPebbleResponder);
 
 interface Scene {
   lego: string;
@@ -37,12 +34,7 @@ interface Scene {
 async function scene(name: string): Promise<Scene> {
   const lego = await createNamespace(`${name}-lego`);
   const app = await createNamespace(`${name}-app`);
-  await responder?.stop();
-  responder = await startResponderProcess({
-    namespace: lego,
-    port: testEnv().pebble.httpPort,
-    host: '127.0.0.1',
-  });
+  await startPebbleResponder(lego);
   return {
     lego,
     app,
