@@ -7,6 +7,7 @@ import {
   boolean,
   duration,
   httpUrl,
+  integer,
   list,
   namespaceName,
   objectName,
@@ -314,6 +315,22 @@ export const jobSettings = {
         throw new InvalidValue('a profile name such as classic');
       return value;
     },
+  }),
+  runBudget: setting({
+    env: 'LEGO_RUN_BUDGET',
+    flag: 'run-budget',
+    description:
+      "How long after its start a run may still start an order; later certificates are Deferred to the next run. Keep it well below the Job's activeDeadlineSeconds",
+    default: '45m',
+    parse: duration(1),
+  }),
+  maxOrdersPerRun: setting({
+    env: 'LEGO_MAX_ORDERS_PER_RUN',
+    flag: 'max-orders-per-run',
+    description:
+      "Orders a run may start; later certificates are Deferred to the next run (Let's Encrypt allows 300 new orders per account per 3 hours)",
+    default: '100',
+    parse: integer(1, 100_000),
   }),
   leaseName: setting({
     env: 'LEGO_LEASE_NAME',

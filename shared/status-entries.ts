@@ -52,6 +52,7 @@ export type CertificateResult =
   | 'Failed' // issuance failed; `failures` counts consecutive failures
   | 'BackingOff' // not attempted: an earlier failure's back-off has not run out
   | 'Invalid' // the TLS entry cannot be served (bad hosts, conflict, wrong Secret type)
+  | 'Deferred' // needed, but the run's time or order budget was spent: the next run orders it
   | 'Planned'; // `plan` only: would be (re)issued
 
 export interface CertificateStatus {
@@ -179,6 +180,11 @@ export interface RunStatus {
   valid: number;
   skipped: number;
   failed: number;
+  /**
+   * Needed certificates left for the next run because the run's time or order budget was spent
+   * (result `Deferred`); absent when none was (and in records written before it existed).
+   */
+  deferred?: number;
   /**
    * Why the run stopped early, when it did: a failure of the whole run (`AcmeUnavailable`,
    * `KubeApiUnavailable`) or a stop request (`Stopped`); absent for a run that went through.

@@ -23,7 +23,7 @@ import type { DesiredCertificate, EventType, InvalidEntry, SecretView } from '..
 import { requesterName } from '../model.js';
 import type { Action } from './action.js';
 import { nextFailureStatus, type IssuanceFailure } from './issuance-backoff.js';
-import type { OrderReason } from './reasons.js';
+import type { DeferReason, OrderReason } from './reasons.js';
 import type { RenewalInfoRecord } from '../../shared/renewal-info.js';
 import { usableRenewalWindow, type RenewalWindow } from './renewal-window.js';
 
@@ -69,7 +69,7 @@ export interface EventNote {
 }
 
 /** The count of the run summary an outcome adds one to. */
-export type Tally = 'valid' | 'issued' | 'renewed' | 'failed';
+export type Tally = 'valid' | 'issued' | 'renewed' | 'failed' | 'deferred';
 
 /** What one certificate's decision (and its order, if one was made) comes to. */
 export interface CertificateOutcome {
@@ -81,7 +81,9 @@ export interface CertificateOutcome {
 }
 
 /** The counts of a run, as in {@link RunStatus}. */
-export type RunCounts = Pick<RunStatus, 'issued' | 'renewed' | 'valid' | 'skipped' | 'failed'>;
+export type RunCounts = Pick<RunStatus, 'issued' | 'renewed' | 'valid' | 'skipped' | 'failed'> & {
+  deferred: number;
+};
 
 /**
  * The outcome of a decision that orders nothing: `Valid`, `Blocked`, `BackingOff`, and `Issue`
@@ -199,6 +201,30 @@ export function notAttemptedOutcome(
     },
     event: undefined,
     status: { ...base, result: 'Failed', reason: why.reason, message: why.message },
+  };
+}
+
+/**
+ * A needed certificate left for the next run because the run's time or order budget is spent
+ * (jobs/decide/run-budget.ts): result `Deferred`, counted as deferred (not failed), no Event
+ * (nothing is wrong with it), and its failure memory left as it was, so no back-off is charged
+ * and the next run orders it.
+ */
+export function deferredOutcome(
+  decision: CertificateDecision,
+  why: { reason: DeferReason; message: string },
+  now: Date,
+): CertificateOutcome {
+  const base = baseStatus(decision, now);
+  return {
+    tally: 'deferred',
+    log: {
+      level: 'info',
+      message: 'certificate needed; left for the next run, the run’s budget is spent',
+      fields: { reason: decision.action.reason, deferReason: why.reason },
+    },
+    event: undefined,
+    status: { ...base, result: 'Deferred', reason: why.reason, message: why.message },
   };
 }
 
@@ -447,6 +473,7 @@ export function runSummary(
   recorded: { directoryUrl?: string; previous?: RunStatus } = {},
 ): RunStatus {
   const result = 'Succeeded';
+  const { deferred, ...rest } = counts;
   // The last success is this run's end (the act step restores the previous one if it failed).
   const lastSuccessAt = finishedAt.toISOString();
   return {
@@ -454,7 +481,8 @@ export function runSummary(
     finishedAt: finishedAt.toISOString(),
     result,
     entries,
-    ...counts,
+    ...rest,
+    ...(deferred > 0 ? { deferred } : {}),
     ...(recorded.directoryUrl ? { directoryUrl: recorded.directoryUrl } : {}),
     ...(lastSuccessAt ? { lastSuccessAt } : {}),
   };

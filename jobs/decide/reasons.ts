@@ -108,6 +108,14 @@ export type RunReason = (typeof RUN_REASONS)[number];
 export const PREFLIGHT_REASONS = ['RouteUnreachable'] as const;
 export type PreflightReason = (typeof PREFLIGHT_REASONS)[number];
 
+/**
+ * Why a needed certificate was left for the next run although nothing is wrong with it: the
+ * run's time budget (LEGO_RUN_BUDGET) or its order budget (LEGO_MAX_ORDERS_PER_RUN) is spent
+ * (jobs/decide/run-budget.ts). Not a failure: no Event, no back-off.
+ */
+export const DEFER_REASONS = ['RunBudgetExhausted', 'OrderBudgetExhausted'] as const;
+export type DeferReason = (typeof DEFER_REASONS)[number];
+
 /** Every reason above. */
 export const ALL_REASONS = [
   ...NEED_REASONS,
@@ -118,4 +126,5 @@ export const ALL_REASONS = [
   ...CERTIFICATE_FAILURE_REASONS,
   ...RUN_REASONS,
   ...PREFLIGHT_REASONS,
+  ...DEFER_REASONS,
 ] as const;

@@ -1227,3 +1227,146 @@ describe('reconcile: the operator’s requests (retry, renew) and the kept failu
     });
   }
 });
+
+describe('reconcile: the run’s budgets (LEGO_RUN_BUDGET, LEGO_MAX_ORDERS_PER_RUN)', () => {
+  /** `count` Ingresses whose certificates are all missing, a-tls, b-tls, … in plan order. */
+  function dueCluster(count: number): FakeCluster {
+    return new FakeCluster(
+      Array.from({ length: count }, (_, i) => {
+        const name = String.fromCharCode(97 + i);
+        return ingress(name, [{ hosts: [`${name}.example`], secretName: `${name}-tls` }]);
+      }),
+    );
+  }
+
+  test('the order budget: N orders, the rest Deferred with no back-off, the run Succeeded', async () => {
+    const ports = new FakeActPorts();
+    const report = await reconcile(
+      await plan(dueCluster(5)),
+      ports,
+      silentLogger,
+      () => NOW,
+      STARTED_AT,
+      { timeMs: HOUR, maxOrders: 2 },
+    );
+    assert.deepEqual(ports.issued, ['shop/a-tls', 'shop/b-tls']);
+    assert.deepEqual(
+      report.certificates.map((c) => [c.secretName, c.result, c.reason, c.failures]),
+      [
+        ['a-tls', 'Issued', 'SecretMissing', 0],
+        ['b-tls', 'Issued', 'SecretMissing', 0],
+        ['c-tls', 'Deferred', 'OrderBudgetExhausted', 0],
+        ['d-tls', 'Deferred', 'OrderBudgetExhausted', 0],
+        ['e-tls', 'Deferred', 'OrderBudgetExhausted', 0],
+      ],
+    );
+    assert.deepEqual(
+      ports.events.map((e) => e.reason),
+      ['Issued', 'Issued'],
+      'no Event',
+    );
+    assert.equal(report.run.result, 'Succeeded');
+    assert.equal(report.run.deferred, 3);
+    assert.equal(report.run.failed, 0);
+    assert.equal(ports.writes.length, 1, 'the status is written');
+  });
+
+  test('a failed order counts against the order budget too', async () => {
+    const ports = new FakeActPorts();
+    ports.outcomes.set(
+      'shop/a-tls',
+      new AcmeError('rejected', 'urn:ietf:params:acme:error:rejectedIdentifier', undefined),
+    );
+    const report = await reconcile(
+      await plan(dueCluster(3)),
+      ports,
+      silentLogger,
+      () => NOW,
+      STARTED_AT,
+      { timeMs: HOUR, maxOrders: 2 },
+    );
+    assert.deepEqual(ports.issued, ['shop/a-tls', 'shop/b-tls']);
+    assert.deepEqual(
+      report.certificates.map((c) => c.result),
+      ['Failed', 'Issued', 'Deferred'],
+    );
+  });
+
+  test('the time budget: no order starts once the clock passes it; the next run carries on', async () => {
+    // Each order takes a minute on this clock; the budget is 2.5 minutes from the start.
+    let clock = STARTED_AT.getTime();
+    const ports = new FakeActPorts();
+    const issue = ports.issue.bind(ports);
+    ports.issue = (certificate, logger) => {
+      clock += MINUTE;
+      return issue(certificate, logger);
+    };
+    const budget = { timeMs: 2.5 * MINUTE, maxOrders: 100 };
+    const { logger, lines } = capture();
+    const first = await reconcile(
+      await plan(dueCluster(5)),
+      ports,
+      logger,
+      () => new Date(clock),
+      STARTED_AT,
+      budget,
+    );
+    assert.deepEqual(ports.issued, ['shop/a-tls', 'shop/b-tls', 'shop/c-tls']);
+    assert.deepEqual(
+      first.certificates.map((c) => [c.secretName, c.result, c.reason]),
+      [
+        ['a-tls', 'Issued', 'SecretMissing'],
+        ['b-tls', 'Issued', 'SecretMissing'],
+        ['c-tls', 'Issued', 'SecretMissing'],
+        ['d-tls', 'Deferred', 'RunBudgetExhausted'],
+        ['e-tls', 'Deferred', 'RunBudgetExhausted'],
+      ],
+    );
+    assert.equal(
+      lines.filter((l) => l.msg === 'run budget spent: no further order starts in this run').length,
+      1,
+      'said once',
+    );
+    // The next run, from the recorded status: a deferred certificate is not backing off.
+    const next = await plan(
+      new FakeCluster(
+        dueCluster(5).ingresses,
+        [
+          validSecret('a-tls', ['a.example']),
+          validSecret('b-tls', ['b.example']),
+          validSecret('c-tls', ['c.example']),
+        ],
+        first.certificates,
+      ),
+    );
+    assert.deepEqual(
+      next.decisions.map((d) => d.action.kind),
+      ['Valid', 'Valid', 'Valid', 'Issue', 'Issue'],
+    );
+    const again = new FakeActPorts();
+    const second = await reconcile(next, again, silentLogger, () => NOW, NOW, budget);
+    assert.deepEqual(again.issued, ['shop/d-tls', 'shop/e-tls']);
+    assert.equal(second.run.deferred, undefined);
+  });
+
+  test('a deferred certificate keeps the operator’s request for the next run', async () => {
+    const cluster = dueCluster(2);
+    const request: PendingRequest = { kind: 'retry', key: '_retry.shop.b-tls', value: 'now' };
+    cluster.requests = [request];
+    const ports = new FakeActPorts();
+    const report = await reconcile(
+      await plan(cluster),
+      ports,
+      silentLogger,
+      () => NOW,
+      STARTED_AT,
+      {
+        timeMs: HOUR,
+        maxOrders: 1,
+      },
+    );
+    assert.deepEqual(ports.issued, ['shop/a-tls']);
+    assert.equal(entry(report, 'shop', 'b-tls').result, 'Deferred');
+    assert.deepEqual(ports.clearedRequests, [], 'not removed: it was not honoured');
+  });
+});
