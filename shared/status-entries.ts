@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { decodeRenewalInfo, type RenewalInfoRecord } from './renewal-info.js';
+import { decodeSecretFacts, type SecretFactsRecord } from './secret-facts.js';
 
 /** Key of the last run's summary. Never collides: certificate keys always contain a dot. */
 export const RUN_KEY = 'run';
@@ -119,6 +120,12 @@ export interface CertificateStatus {
   renewalInfo?: RenewalInfoRecord;
   /** The last route preflight (jobs/issue/route-preflight.ts); absent when none ran yet. */
   preflight?: PreflightStatus;
+  /**
+   * What parsing the stored Secret found (shared/secret-facts.ts): the next run decides from it
+   * without parsing while the Secret is unchanged. Absent when there is no readable certificate
+   * and key, and after an order (the Secret was rewritten).
+   */
+  secretFacts?: SecretFactsRecord;
 }
 
 /** What the last route preflight of a certificate found, before its last order. */
@@ -308,13 +315,20 @@ export function decodeStatus(data: Record<string, string> | undefined): {
     ) {
       const entry = parsed as Partial<CertificateStatus> &
         Pick<CertificateStatus, 'namespace' | 'secretName' | 'hosts' | 'result' | 'notAfter'>;
-      const { history, renewalInfo: storedRenewalInfo, ...rest } = entry;
+      const {
+        history,
+        renewalInfo: storedRenewalInfo,
+        secretFacts: storedSecretFacts,
+        ...rest
+      } = entry;
       const attempts = readHistory(history);
       const renewalInfo = decodeRenewalInfo(storedRenewalInfo);
+      const secretFacts = decodeSecretFacts(storedSecretFacts);
       certificates.push({
         ...rest,
         ...(attempts ? { history: attempts } : {}),
         ...(renewalInfo ? { renewalInfo } : {}),
+        ...(secretFacts ? { secretFacts } : {}),
         ingresses: entry.ingresses ?? [],
         reason: entry.reason ?? '',
         message: entry.message ?? '',

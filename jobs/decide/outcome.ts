@@ -25,6 +25,7 @@ import type { Action } from './action.js';
 import { nextFailureStatus, type IssuanceFailure } from './issuance-backoff.js';
 import type { DeferReason, OrderReason } from './reasons.js';
 import type { RenewalInfoRecord } from '../../shared/renewal-info.js';
+import type { SecretFactsRecord } from '../../shared/secret-facts.js';
 import { usableRenewalWindow, type RenewalWindow } from './renewal-window.js';
 
 /** One desired certificate with everything known about it and the decision taken. */
@@ -51,6 +52,11 @@ export interface CertificateDecision {
   renewalInfo?: RenewalInfoRecord;
   /** Its usable window, when the ARI check rather than the lifetime rule decides. */
   renewalWindow?: RenewalWindow;
+  /**
+   * What reading the Secret found, to record in the status so the next run need not parse it
+   * (shared/secret-facts.ts); absent when there is nothing to record.
+   */
+  secretFacts?: SecretFactsRecord;
   action: Action;
 }
 
@@ -265,8 +271,13 @@ export function issuedOutcome(
     issued.renewalInfo?.certificateId,
     issued.notAfter,
   );
-  // The replaced certificate's ARI record is about another certificate: dropped.
-  const { renewalInfo: _replaced, ...base } = withoutFailures(baseStatus(decision, now));
+  // The replaced certificate's ARI record and facts are about another certificate: dropped (the
+  // next run parses the new Secret once and records it).
+  const {
+    renewalInfo: _replaced,
+    secretFacts: _replacedFacts,
+    ...base
+  } = withoutFailures(baseStatus(decision, now));
   const result: CertificateResult & OrderReason = action.renewal ? 'Renewed' : 'Issued';
   const message = `Certificate for ${certificate.hosts.join(', ')} stored in Secret ${certificate.secretName}, valid until ${issued.notAfter.toISOString()} (${action.reason}: ${action.message})`;
   return {
@@ -490,7 +501,7 @@ export function runSummary(
 
 /** The entry every outcome starts from: identity, hosts, the stored notAfter, failure memory. */
 function baseStatus(decision: CertificateDecision, now: Date): CertificateStatus {
-  const { certificate, facts, previous, secret, renewalAt, renewalInfo } = decision;
+  const { certificate, facts, previous, secret, renewalAt, renewalInfo, secretFacts } = decision;
   const directoryUrl = facts ? secret?.annotations[SECRET_ANNOTATIONS.directoryUrl] : undefined;
   return {
     namespace: certificate.namespace,
@@ -518,6 +529,7 @@ function baseStatus(decision: CertificateDecision, now: Date): CertificateStatus
     ...(previous?.lastSuccessAt ? { lastSuccessAt: previous.lastSuccessAt } : {}),
     ...(previous?.history ? { history: previous.history } : {}),
     ...(facts && renewalInfo ? { renewalInfo } : {}),
+    ...(facts && secretFacts ? { secretFacts } : {}),
   };
 }
 

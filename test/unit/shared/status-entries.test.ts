@@ -236,6 +236,31 @@ describe("issue 10: the last failure, the history and the operator's requests", 
     assert.equal(read?.lastFailureReason, undefined);
   });
 
+  test('the recorded Secret facts round-trip; an unreadable record is dropped, not the entry', () => {
+    const secretFacts = {
+      resourceVersion: '4711',
+      certificateHash: 'abcdefghijklmnop',
+      notBefore: '2025-05-01T00:00:00.000Z',
+      notAfter: '2025-07-30T00:00:00.000Z',
+      dnsNames: ['a.example'],
+      serialNumber: '0A1B',
+      issuer: 'CN=Example CA',
+      key: 'RSA 2048',
+      chainLength: 2,
+      selfSigned: false,
+      certificateId: 'aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE',
+      privateKey: 'RSA 2048',
+      keyCertificateIndex: 0,
+    };
+    const entry = certificate({ secretFacts });
+    assert.deepEqual(decodeStatus(encodeStatus([entry], RUN)).certificates, [entry]);
+    const damaged = decodeStatus({
+      'shop.web-tls': JSON.stringify({ ...entry, secretFacts: { ...secretFacts, key: 7 } }),
+    });
+    assert.deepEqual(damaged.malformed, []);
+    assert.equal(damaged.certificates[0]?.secretFacts, undefined);
+  });
+
   test('the new fields round-trip; unreadable history records are dropped, not the entry', () => {
     const entry = certificate({
       lastFailureReason: 'AcmeConnection',
