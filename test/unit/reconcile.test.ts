@@ -912,6 +912,34 @@ describe('reconcile: a plan built by hand', () => {
 });
 
 describe('gatherAndDecide', () => {
+  test('the status records each Secret’s facts; the next run decides from them, unparsed', async () => {
+    const valid = validSecret('web-tls', ['a.example']);
+    const cluster = () =>
+      new FakeCluster(
+        [
+          ingress('web', [{ hosts: ['a.example'], secretName: 'web-tls' }]),
+          ingress('new', [{ hosts: ['n.example'], secretName: 'new-tls' }]),
+        ],
+        [valid],
+      );
+    const first = await act(await plan(cluster()), new FakeActPorts());
+    const recorded = entry(first, 'shop', 'web-tls').secretFacts;
+    assert.equal(recorded?.resourceVersion, valid.resourceVersion);
+    assert.equal(entry(first, 'shop', 'new-tls').secretFacts, undefined, 'issued: no record yet');
+
+    const again = cluster();
+    again.previous.push(...first.certificates);
+    const next = await plan(again);
+    const [decision] = next.decisions.filter((d) => d.certificate.secretName === 'web-tls');
+    assert.equal(decision?.secretFacts, recorded, 'the record read, not a new one from parsing');
+    assert.equal(decision?.action.kind, 'Valid');
+    assert.deepEqual(
+      decision?.facts,
+      (await plan(cluster())).decisions.find((d) => d.certificate.secretName === 'web-tls')?.facts,
+      'the same facts as parsing gives',
+    );
+  });
+
   test('getSecret is called only for Secrets missing from the TLS list', async () => {
     const cluster = new FakeCluster(
       [
