@@ -250,13 +250,20 @@ export function encodeStatus(
     data[key] = value;
   }
   if (size <= PLAIN_BUDGET_BYTES) return data;
-  // Histories are what may be given up to stay under the ConfigMap's 1 MiB: first all but the
-  // last attempt, then all of it; the failure memory and the rest of each entry always stay.
+  // What may be given up to stay under the ConfigMap's 1 MiB: first the recorded Secret facts
+  // (a cache: the next run parses those Secrets again), then all but the last attempt of each
+  // history, then all of it; the failure memory and the rest of each entry always stay.
   let compressed = '';
-  for (const keep of [HISTORY_LIMIT, 1, 0]) {
-    compressed = gzipSync(JSON.stringify(certificates.map((c) => withHistory(c, keep))), {
-      level: 9,
-    }).toString('base64');
+  for (const [keep, facts] of [
+    [HISTORY_LIMIT, true],
+    [HISTORY_LIMIT, false],
+    [1, false],
+    [0, false],
+  ] as const) {
+    compressed = gzipSync(
+      JSON.stringify(certificates.map((c) => withHistory(facts ? c : withoutFacts(c), keep))),
+      { level: 9 },
+    ).toString('base64');
     if (compressed.length <= COMPRESSED_BUDGET_BYTES) break;
   }
   return { [RUN_KEY]: data[RUN_KEY] ?? '', [COMPRESSED_KEY]: compressed };
@@ -264,6 +271,12 @@ export function encodeStatus(
 
 /** Above this many bytes of compressed entries, older attempts are left out of the histories. */
 export const COMPRESSED_BUDGET_BYTES = 768 * 1024;
+
+function withoutFacts(status: CertificateStatus): CertificateStatus {
+  if (status.secretFacts === undefined) return status;
+  const { secretFacts: _facts, ...rest } = status;
+  return rest;
+}
 
 function withHistory(status: CertificateStatus, keep: number): CertificateStatus {
   if (status.history === undefined || status.history.length <= keep) return status;
