@@ -187,7 +187,7 @@ export async function reconcile(
         : outcomeWithoutOrder(decision, action.kind === 'Issue' && ports.mayContinue(), checkedAt);
     // Before an operator's request is cleared: a deferred certificate keeps its request for the
     // next run. A kept certificate is installed without an order: no budget applies to it.
-    const kept = ports.hasKept(certificate);
+    const kept = action.kind === 'Issue' && ports.hasKept(certificate);
     const exhausted =
       outcome === undefined && action.kind === 'Issue' && budget !== undefined && !kept
         ? checkRunBudget(budget, { startedAt, ordersStarted }, checkedAt)
