@@ -74,24 +74,6 @@ export function parsePrivateKey(pem: string): KeyObject | undefined {
 }
 
 /**
- * Whether the private key belongs to the certificate: both public keys exported as SPKI DER must
- * be identical. Works for RSA and EC keys. Returns `false` when the key's public part cannot be
- * derived.
- */
-export function keyMatchesCertificate(
-  certificate: X509Certificate,
-  privateKey: KeyObject,
-): boolean {
-  try {
-    const expected = certificate.publicKey.export({ type: 'spki', format: 'der' });
-    const actual = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
-    return expected.equals(actual);
-  } catch {
-    return false;
-  }
-}
-
-/**
  * Whether a certificate is self-signed: its issuer name equals its subject name and its
  * signature verifies with its own public key (RFC 5280 §3.2, §6.1: a self-signed certificate is
  * self-issued and signed by the key it certifies). A certificate from a CA fails the first test
@@ -152,8 +134,8 @@ export interface ParsedSecret {
   /** The private key's type and size; `undefined` when `tls.key` is absent or unparseable. */
   privateKey: KeyDescription | undefined;
   /**
-   * Which certificate of the chain the private key belongs to (its public key is the private
-   * key's, {@link keyMatchesCertificate}): its index, 0 for the leaf, -1 for none; `undefined`
+   * Which certificate of the chain the private key belongs to (both public keys exported as SPKI
+   * DER are identical; RSA and EC alike): its index, 0 for the leaf, -1 for none; `undefined`
    * when the chain or the key cannot be read.
    */
   keyCertificateIndex: number | undefined;
