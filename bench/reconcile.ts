@@ -5,8 +5,17 @@
  * the job's peak memory. Measured for N = 1,000 and 5,000 (override: BENCH_SIZES=100,1000).
  * The job runs from the build (`dist/`, as in the image), so its memory is the product's, not
  * the TypeScript loader's. Prints figures; asserts nothing.
+ *
+ * The baseline is the previous code, measured in the same bench run because the machine is
+ * noisy: the tree of BENCH_BASELINE_REF (default: where HEAD branched off `main`) is exported with `git archive` to a
+ * temporary directory and built there; its runs alternate with this checkout's over the same
+ * Ingresses and Secrets, each with its own LEGO_NAMESPACE (its own status ConfigMap and Lease),
+ * BENCH_ROUNDS times (default 3); the medians and their ratio are printed. BENCH_BASELINE_REF=''
+ * skips the baseline.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,6 +27,11 @@ import { annotatedIngress } from '../test/support/fixtures.js';
 const execFileAsync = promisify(execFile);
 const root = join(import.meta.dirname, '..');
 const sizes = (process.env.BENCH_SIZES ?? '1000,5000').split(',').map(Number);
+const rounds = Number(process.env.BENCH_ROUNDS ?? '3');
+// The code this checkout started from: where it branched off main (main itself may have moved on).
+const baselineRef =
+  process.env.BENCH_BASELINE_REF ??
+  execFileSync('git', ['-C', root, 'merge-base', 'HEAD', 'main']).toString().trim();
 const directoryUrl = 'https://acme.invalid/directory';
 
 const kc = adminKubeConfig();
@@ -89,14 +103,19 @@ function jobEnv(lego: string, app: string, level: 'warn' | 'info'): NodeJS.Proce
   };
 }
 
-async function runJob(
-  lego: string,
-  app: string,
-): Promise<{ wallMs: number; maxRssMb: number; summary: Record<string, unknown> }> {
+interface Measured {
+  wallMs: number;
+  maxRssMb: number;
+  summary: Record<string, unknown>;
+  /** Characters of the status ConfigMap's data. */
+  statusChars: number;
+}
+
+async function runJob(lego: string, app: string, entry: string): Promise<Measured> {
   const started = Date.now();
   const { stderr } = await execFileAsync(
     '/usr/bin/time',
-    ['-f', 'MAXRSS_KB=%M', process.execPath, join(root, 'dist', 'jobs', 'main.js')],
+    ['-f', 'MAXRSS_KB=%M', process.execPath, entry],
     {
       cwd: root,
       maxBuffer: 64 * 1024 * 1024,
@@ -111,37 +130,116 @@ async function runJob(
   // The summary is at info level; the run logs at warn, so read the status ConfigMap instead.
   const cm = await core.readNamespacedConfigMap({ namespace: lego, name: 'kube-lego-status' });
   const run = JSON.parse(cm.data?.run ?? '{}') as Record<string, unknown>;
-  return { wallMs, maxRssMb, summary: run };
+  const statusChars = Object.entries(cm.data ?? {}).reduce(
+    (n, [k, v]) => n + k.length + v.length,
+    0,
+  );
+  return { wallMs, maxRssMb, summary: run, statusChars };
 }
 
-async function requestsOfRun(lego: string, app: string): Promise<number> {
-  const { stderr } = await execFileAsync(
-    process.execPath,
-    [join(root, 'dist', 'jobs', 'main.js')],
-    {
-      cwd: root,
-      maxBuffer: 64 * 1024 * 1024,
-      env: jobEnv(lego, app, 'info'),
-    },
-  );
+async function requestsOfRun(lego: string, app: string, entry: string): Promise<number> {
+  const { stderr } = await execFileAsync(process.execPath, [entry], {
+    cwd: root,
+    maxBuffer: 64 * 1024 * 1024,
+    env: jobEnv(lego, app, 'info'),
+  });
   const line = stderr.split('\n').find((l) => l.includes('"run finished"'));
   return (JSON.parse(line ?? '{}') as { apiRequests?: number }).apiRequests ?? NaN;
 }
 
-console.log(`bench:reconcile — a no-op run (every certificate valid), node ${process.version}`);
-for (const size of sizes) {
-  const lego = await createNamespace(`bench-lego-${size}`);
-  const app = await createNamespace(`bench-app-${size}`);
-  const t0 = Date.now();
-  await populate(app, size);
-  console.log(
-    `  ${size} Ingresses + Secrets created in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
-  );
-  const warm = await runJob(lego, app); // first run also creates the status ConfigMap
-  const measured = await runJob(lego, app);
-  const requests = await requestsOfRun(lego, app);
-  console.log(
-    `  N=${size}: wall ${measured.wallMs} ms (first run ${warm.wallMs} ms), API requests ${requests}, ` +
-      `peak RSS ${measured.maxRssMb.toFixed(0)} MB, valid ${String(measured.summary.valid)}, failed ${String(measured.summary.failed)}`,
+/**
+ * Builds the baseline's job from the tree of `ref` in a temporary directory (this checkout's
+ * node_modules linked in); returns its entry point, or `undefined` when there is no baseline.
+ */
+function buildBaseline(ref: string): { entry: string; cleanup: () => void } | undefined {
+  if (ref === '') return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'bench-baseline-'));
+  const archive = execFileSync('git', ['-C', root, 'archive', '--format=tar', ref], {
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  execFileSync('tar', ['-x', '-C', dir], { input: archive });
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+  execFileSync(process.execPath, ['--import', 'tsx', join(dir, 'scripts', 'build-dist.ts')], {
+    cwd: dir,
+    stdio: 'inherit',
+  });
+  return {
+    entry: join(dir, 'dist', 'jobs', 'main.js'),
+    cleanup: () => {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function describe(runs: Measured[]): string {
+  const last = runs[runs.length - 1]!;
+  return (
+    `wall median ${median(runs.map((r) => r.wallMs)).toFixed(0)} ms ` +
+    `(runs ${runs.map((r) => r.wallMs).join(', ')}), peak RSS median ` +
+    `${median(runs.map((r) => r.maxRssMb)).toFixed(0)} MB, valid ${String(last.summary.valid)}, ` +
+    `failed ${String(last.summary.failed)}, status ConfigMap ${(last.statusChars / 1024).toFixed(0)} KiB`
   );
 }
+
+const current = join(root, 'dist', 'jobs', 'main.js');
+const head = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD']).toString().trim();
+const baseline = buildBaseline(baselineRef);
+const baselineName =
+  baselineRef === ''
+    ? ''
+    : `${baselineRef} (${execFileSync('git', ['-C', root, 'rev-parse', '--short', baselineRef]).toString().trim()})`;
+console.log(
+  `bench:reconcile — a no-op run (every certificate valid), node ${process.version}, load ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
+console.log(
+  `  this checkout: ${head}; baseline: ${baseline ? baselineName : 'none'}; ${rounds} alternating rounds each`,
+);
+try {
+  for (const size of sizes) {
+    const lego = await createNamespace(`bench-lego-${size}`);
+    const legoBase = await createNamespace(`bench-base-${size}`);
+    const app = await createNamespace(`bench-app-${size}`);
+    const t0 = Date.now();
+    await populate(app, size);
+    console.log(
+      `  ${size} Ingresses + Secrets created in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
+    // First runs write each status ConfigMap (this checkout's records the Secrets' facts).
+    const warm = await runJob(lego, app, current);
+    if (baseline) await runJob(legoBase, app, baseline.entry);
+    const ours: Measured[] = [];
+    const theirs: Measured[] = [];
+    for (let i = 0; i < rounds; i++) {
+      if (baseline) theirs.push(await runJob(legoBase, app, baseline.entry));
+      ours.push(await runJob(lego, app, current));
+    }
+    const requests = await requestsOfRun(lego, app, current);
+    console.log(
+      `  N=${size} this checkout: ${describe(ours)}; first run ${warm.wallMs} ms; API requests ${requests}`,
+    );
+    if (baseline) {
+      const baseRequests = await requestsOfRun(legoBase, app, baseline.entry);
+      console.log(`  N=${size} baseline:      ${describe(theirs)}; API requests ${baseRequests}`);
+      const ratio = (f: (m: Measured) => number) =>
+        (median(ours.map(f)) / median(theirs.map(f))).toFixed(2);
+      console.log(
+        `  N=${size} ratio this/baseline: wall ${ratio((m) => m.wallMs)}×, peak RSS ${ratio((m) => m.maxRssMb)}×`,
+      );
+    }
+  }
+} finally {
+  baseline?.cleanup();
+}
+console.log(
+  `  load at the end: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);

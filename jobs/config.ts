@@ -7,6 +7,7 @@ import {
   boolean,
   duration,
   httpUrl,
+  integer,
   list,
   namespaceName,
   objectName,
@@ -323,6 +324,22 @@ export const jobSettings = {
       "Certificates for TLS hosts that are IP addresses (RFC 8738): auto means when LEGO_ACME_PROFILE is Let's Encrypt's shortlived, true for any profile (another CA), false never",
     default: 'auto',
     parse: oneOf(IP_CERTIFICATE_MODES),
+  }),
+  runBudget: setting({
+    env: 'LEGO_RUN_BUDGET',
+    flag: 'run-budget',
+    description:
+      "How long after its start a run may still start an order; later certificates are Deferred to the next run. Keep it well below the Job's activeDeadlineSeconds",
+    default: '45m',
+    parse: duration(1),
+  }),
+  maxOrdersPerRun: setting({
+    env: 'LEGO_MAX_ORDERS_PER_RUN',
+    flag: 'max-orders-per-run',
+    description:
+      "Orders a run may start; later certificates are Deferred to the next run (Let's Encrypt allows 300 new orders per account per 3 hours)",
+    default: '100',
+    parse: integer(1, 100_000),
   }),
   leaseName: setting({
     env: 'LEGO_LEASE_NAME',

@@ -44,6 +44,19 @@ export function formatKey(key: KeyDescription): string {
   }
 }
 
+/**
+ * The key description {@link formatKey} printed as `text` (`RSA 2048`, `ECDSA P-256`, or another
+ * type's name): how a description stored in the status (shared/secret-facts.ts) is read back.
+ * Every output of {@link formatKey} reads back as the description it came from.
+ */
+export function parseKeyDescription(text: string): KeyDescription {
+  const rsa = /^RSA (\d+)$/.exec(text);
+  if (rsa) return { kind: 'rsa', bits: Number(rsa[1]) };
+  const ec = /^ECDSA (.+)$/.exec(text);
+  if (ec?.[1] !== undefined) return { kind: 'ec', curve: ec[1] };
+  return { kind: 'other', type: text };
+}
+
 const CURVE_NAMES: Record<string, string> = {
   prime256v1: 'P-256',
   secp384r1: 'P-384',

@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { decodeRenewalInfo, type RenewalInfoRecord } from './renewal-info.js';
+import { decodeSecretFacts, type SecretFactsRecord } from './secret-facts.js';
 
 /** Key of the last run's summary. Never collides: certificate keys always contain a dot. */
 export const RUN_KEY = 'run';
@@ -52,6 +53,7 @@ export type CertificateResult =
   | 'Failed' // issuance failed; `failures` counts consecutive failures
   | 'BackingOff' // not attempted: an earlier failure's back-off has not run out
   | 'Invalid' // the TLS entry cannot be served (bad hosts, conflict, wrong Secret type)
+  | 'Deferred' // needed, but the run's time or order budget was spent: the next run orders it
   | 'Planned'; // `plan` only: would be (re)issued
 
 export interface CertificateStatus {
@@ -118,6 +120,12 @@ export interface CertificateStatus {
   renewalInfo?: RenewalInfoRecord;
   /** The last route preflight (jobs/issue/route-preflight.ts); absent when none ran yet. */
   preflight?: PreflightStatus;
+  /**
+   * What parsing the stored Secret found (shared/secret-facts.ts): the next run decides from it
+   * without parsing while the Secret is unchanged. Absent when there is no readable certificate
+   * and key, and after an order (the Secret was rewritten).
+   */
+  secretFacts?: SecretFactsRecord;
 }
 
 /** What the last route preflight of a certificate found, before its last order. */
@@ -180,6 +188,11 @@ export interface RunStatus {
   skipped: number;
   failed: number;
   /**
+   * Needed certificates left for the next run because the run's time or order budget was spent
+   * (result `Deferred`); absent when none was (and in records written before it existed).
+   */
+  deferred?: number;
+  /**
    * Why the run stopped early, when it did: a failure of the whole run (`AcmeUnavailable`,
    * `KubeApiUnavailable`) or a stop request (`Stopped`); absent for a run that went through.
    */
@@ -237,13 +250,20 @@ export function encodeStatus(
     data[key] = value;
   }
   if (size <= PLAIN_BUDGET_BYTES) return data;
-  // Histories are what may be given up to stay under the ConfigMap's 1 MiB: first all but the
-  // last attempt, then all of it; the failure memory and the rest of each entry always stay.
+  // What may be given up to stay under the ConfigMap's 1 MiB: first the recorded Secret facts
+  // (a cache: the next run parses those Secrets again), then all but the last attempt of each
+  // history, then all of it; the failure memory and the rest of each entry always stay.
   let compressed = '';
-  for (const keep of [HISTORY_LIMIT, 1, 0]) {
-    compressed = gzipSync(JSON.stringify(certificates.map((c) => withHistory(c, keep))), {
-      level: 9,
-    }).toString('base64');
+  for (const [keep, facts] of [
+    [HISTORY_LIMIT, true],
+    [HISTORY_LIMIT, false],
+    [1, false],
+    [0, false],
+  ] as const) {
+    compressed = gzipSync(
+      JSON.stringify(certificates.map((c) => withHistory(facts ? c : withoutFacts(c), keep))),
+      { level: 9 },
+    ).toString('base64');
     if (compressed.length <= COMPRESSED_BUDGET_BYTES) break;
   }
   return { [RUN_KEY]: data[RUN_KEY] ?? '', [COMPRESSED_KEY]: compressed };
@@ -251,6 +271,12 @@ export function encodeStatus(
 
 /** Above this many bytes of compressed entries, older attempts are left out of the histories. */
 export const COMPRESSED_BUDGET_BYTES = 768 * 1024;
+
+function withoutFacts(status: CertificateStatus): CertificateStatus {
+  if (status.secretFacts === undefined) return status;
+  const { secretFacts: _facts, ...rest } = status;
+  return rest;
+}
 
 function withHistory(status: CertificateStatus, keep: number): CertificateStatus {
   if (status.history === undefined || status.history.length <= keep) return status;
@@ -302,13 +328,20 @@ export function decodeStatus(data: Record<string, string> | undefined): {
     ) {
       const entry = parsed as Partial<CertificateStatus> &
         Pick<CertificateStatus, 'namespace' | 'secretName' | 'hosts' | 'result' | 'notAfter'>;
-      const { history, renewalInfo: storedRenewalInfo, ...rest } = entry;
+      const {
+        history,
+        renewalInfo: storedRenewalInfo,
+        secretFacts: storedSecretFacts,
+        ...rest
+      } = entry;
       const attempts = readHistory(history);
       const renewalInfo = decodeRenewalInfo(storedRenewalInfo);
+      const secretFacts = decodeSecretFacts(storedSecretFacts);
       certificates.push({
         ...rest,
         ...(attempts ? { history: attempts } : {}),
         ...(renewalInfo ? { renewalInfo } : {}),
+        ...(secretFacts ? { secretFacts } : {}),
         ingresses: entry.ingresses ?? [],
         reason: entry.reason ?? '',
         message: entry.message ?? '',

@@ -63,7 +63,10 @@ export async function runCommand(
         .filter((d) => d.action.kind === 'Issue' || d.action.kind === 'BackingOff')
         .map((d) => d.certificate),
     );
-    report = await reconcile(plan, job.actPorts(held.isHeld), logger, now, startedAt);
+    report = await reconcile(plan, job.actPorts(held.isHeld), logger, now, startedAt, {
+      timeMs: settings.runBudget,
+      maxOrders: settings.maxOrdersPerRun,
+    });
     if (stop.requested) return EXIT_STOPPED;
     // Per-certificate failures do not fail the run: with a CronJob's Job retries they would
     // only repeat the same run (and its Events) for nothing.
@@ -82,6 +85,7 @@ export async function runCommand(
         valid: report.run.valid,
         skipped: report.run.skipped,
         failed: report.run.failed,
+        ...(report.run.deferred ? { deferred: report.run.deferred } : {}),
         durationMs: Date.now() - startedAt.getTime(),
         apiRequests: job.apiRequests(),
         acmeRequests: await job.acmeRequests(),

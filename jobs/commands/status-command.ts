@@ -99,7 +99,7 @@ export async function statusCommand(
   }
   const age = now.getTime() - new Date(run.finishedAt).getTime();
   process.stdout.write(
-    `\nLast run: ${run.result} at ${run.finishedAt} (${roundDuration(age)} ago): ${run.entries} entries, ${run.issued} issued, ${run.renewed} renewed, ${run.valid} valid, ${run.skipped} skipped, ${run.failed} failed.\n`,
+    `\nLast run: ${run.result} at ${run.finishedAt} (${roundDuration(age)} ago): ${run.entries} entries, ${run.issued} issued, ${run.renewed} renewed, ${run.valid} valid, ${run.skipped} skipped, ${run.failed} failed${run.deferred ? `, ${run.deferred} deferred to the next run (its time or order budget was spent)` : ''}.\n`,
   );
   if (run.reason) {
     process.stdout.write(`The run stopped early (${run.reason}): ${run.message ?? ''}\n`);

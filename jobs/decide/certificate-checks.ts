@@ -7,9 +7,9 @@
  * be read), so the checks can also be called one by one.
  */
 import { formatDuration } from '../../shared/duration.js';
-import { describeKey, formatKey, keyPolicyDescription, type KeyPolicy } from '../key-type.js';
+import { formatKey, keyPolicyDescription, type KeyPolicy } from '../key-type.js';
 import { SECRET_ANNOTATIONS, TLS_CERTIFICATE_KEY, TLS_PRIVATE_KEY_KEY } from '../tls-secret.js';
-import { coveredNames, keyMatchesCertificate, type ParsedSecret } from './certificate-facts.js';
+import { coveredNames, type ParsedSecret } from './certificate-facts.js';
 import type { NeedReason } from './reasons.js';
 import { renewalThresholdMs } from './renewal-threshold.js';
 import type { RenewalWindow } from './renewal-window.js';
@@ -76,7 +76,7 @@ export const certificateDataIsMissing: CertificateCheck = ({ secret }) => {
 
 /** `tls.crt` is not a PEM certificate chain (every certificate in it must parse). */
 export const certificateIsUnparseable: CertificateCheck = ({ secret }) => {
-  if (secret?.certificatePem === undefined || secret.chain !== undefined) return undefined;
+  if (secret?.certificatePem === undefined || secret.chainLength !== undefined) return undefined;
   return {
     reason: 'CertificateUnparseable',
     message: `${TLS_CERTIFICATE_KEY} of Secret ${describeSecret(secret)} is not a PEM certificate chain that can be parsed.`,
@@ -99,25 +99,21 @@ export const privateKeyIsUnparseable: CertificateCheck = ({ secret }) => {
  * certificate, because the fix differs: reorder the chain, not replace the key.
  */
 export const chainIsNotLeafFirst: CertificateCheck = ({ secret }) => {
-  const chain = secret?.chain;
-  const key = secret?.privateKey;
-  const first = chain?.[0];
-  if (secret === undefined || key === undefined || chain === undefined || first === undefined)
-    return undefined;
-  if (chain.length < 2 || keyMatchesCertificate(first, key)) return undefined;
-  const position = chain.findIndex((c, i) => i > 0 && keyMatchesCertificate(c, key));
-  if (position < 0) return undefined;
+  const position = secret?.keyCertificateIndex;
+  const length = secret?.chainLength;
+  if (secret === undefined || position === undefined || length === undefined) return undefined;
+  // The first certificate that is the key's: 0 is the leaf (fine), -1 none (the next check).
+  if (position < 1) return undefined;
   return {
     reason: 'ChainNotLeafFirst',
-    message: `${TLS_CERTIFICATE_KEY} of Secret ${describeSecret(secret)} is not leaf first: the certificate of ${TLS_PRIVATE_KEY_KEY} is number ${position + 1} of ${chain.length}; the leaf must come first.`,
+    message: `${TLS_CERTIFICATE_KEY} of Secret ${describeSecret(secret)} is not leaf first: the certificate of ${TLS_PRIVATE_KEY_KEY} is number ${position + 1} of ${length}; the leaf must come first.`,
   };
 };
 
 /** The private key is not the key of the leaf certificate: TLS handshakes would fail. */
 export const privateKeyDoesNotMatchCertificate: CertificateCheck = ({ secret }) => {
-  const leaf = secret?.chain?.[0];
-  if (secret?.privateKey === undefined || leaf === undefined) return undefined;
-  if (keyMatchesCertificate(leaf, secret.privateKey)) return undefined;
+  if (secret?.keyCertificateIndex === undefined || secret.keyCertificateIndex === 0)
+    return undefined;
   return {
     reason: 'PrivateKeyMismatch',
     message: `${TLS_PRIVATE_KEY_KEY} of Secret ${describeSecret(secret)} is not the private key of the certificate in ${TLS_CERTIFICATE_KEY}.`,
@@ -250,7 +246,7 @@ export const issuedThroughOtherDirectory: CertificateCheck = ({ secret, director
 export const keyDoesNotMatchPolicy: CertificateCheck = ({ secret, keyPolicy }) => {
   const key = secret?.privateKey;
   if (key === undefined) return undefined;
-  const actual = formatKey(describeKey(key));
+  const actual = formatKey(key);
   const wanted = formatKey(keyPolicyDescription(keyPolicy));
   if (actual === wanted) return undefined;
   return {

@@ -1,9 +1,12 @@
 /**
  * Reading a `kubernetes.io/tls` Secret's certificate and key: pure parsing with node:crypto, which
- * handles RSA and EC alike. Nothing here throws; what cannot be read is `undefined`.
+ * handles RSA and EC alike, once per Secret and run — or not at all when an earlier run recorded
+ * what the same Secret holds (shared/secret-facts.ts). Nothing here throws; what cannot be read
+ * is `undefined`.
  */
 import { createPublicKey, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { describeKey, type KeyDescription } from '../key-type.js';
+import { describeKey, formatKey, parseKeyDescription, type KeyDescription } from '../key-type.js';
+import { certificateHash, type SecretFactsRecord } from '../../shared/secret-facts.js';
 import { certificateId } from './certificate-id.js';
 import { canonicalIpAddress } from './ip-address.js';
 import type { SecretView } from '../model.js';
@@ -77,24 +80,6 @@ export function parsePrivateKey(pem: string): KeyObject | undefined {
 }
 
 /**
- * Whether the private key belongs to the certificate: both public keys exported as SPKI DER must
- * be identical. Works for RSA and EC keys. Returns `false` when the key's public part cannot be
- * derived.
- */
-export function keyMatchesCertificate(
-  certificate: X509Certificate,
-  privateKey: KeyObject,
-): boolean {
-  try {
-    const expected = certificate.publicKey.export({ type: 'spki', format: 'der' });
-    const actual = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
-    return expected.equals(actual);
-  } catch {
-    return false;
-  }
-}
-
-/**
  * Whether a certificate is self-signed: its issuer name equals its subject name and its
  * signature verifies with its own public key (RFC 5280 §3.2, §6.1: a self-signed certificate is
  * self-issued and signed by the key it certifies). A certificate from a CA fails the first test
@@ -164,9 +149,10 @@ export function coveredNames(facts: CertificateFacts): string[] {
 }
 
 /**
- * A Secret parsed once (cert-manager's `Input`): its certificate chain, its private key and the
- * leaf's facts, each `undefined` when absent or unparseable. The checks compare these; none of
- * them parses again.
+ * A Secret read once (cert-manager's `Input`): what the checks compare, each `undefined` when
+ * absent or unparseable. The checks compare these and never parse: the PEMs are parsed once, by
+ * {@link parseSecret}, or not at all when an earlier run recorded the facts of the same Secret
+ * ({@link readSecretFacts}).
  */
 export interface ParsedSecret {
   view: SecretView;
@@ -174,27 +160,48 @@ export interface ParsedSecret {
   certificatePem: string | undefined;
   /** `tls.key`; `undefined` when absent or only whitespace. */
   privateKeyPem: string | undefined;
-  /** `undefined` when `tls.crt` is absent or not a parseable chain ({@link parseCertificateChain}). */
-  chain: X509Certificate[] | undefined;
-  /** `undefined` when `tls.key` is absent or not an unencrypted PEM private key. */
-  privateKey: KeyObject | undefined;
-  /** Facts of the leaf; `undefined` exactly when `chain` is. */
+  /**
+   * How many certificates `tls.crt` holds; `undefined` when it is absent or not a parseable chain
+   * ({@link parseCertificateChain}).
+   */
+  chainLength: number | undefined;
+  /** The private key's type and size; `undefined` when `tls.key` is absent or unparseable. */
+  privateKey: KeyDescription | undefined;
+  /**
+   * Which certificate of the chain the private key belongs to (both public keys exported as SPKI
+   * DER are identical; RSA and EC alike): its index, 0 for the leaf, -1 for none; `undefined`
+   * when the chain or the key cannot be read.
+   */
+  keyCertificateIndex: number | undefined;
+  /** Facts of the leaf; `undefined` exactly when `chainLength` is. */
   facts: CertificateFacts | undefined;
+  /** `parsed` in this run, or `recorded` by an earlier run for the same Secret. */
+  source: 'parsed' | 'recorded';
+  /** The record these facts were read from, when `source` is `recorded`. */
+  recorded?: SecretFactsRecord;
 }
 
-/** Parses a Secret's `tls.crt` and `tls.key`. Never throws. */
+/**
+ * Parses a Secret's `tls.crt` and `tls.key`, each once: every certificate of the chain, the
+ * private key, and each public key exported at most once to compare them. Never throws.
+ */
 export function parseSecret(secret: SecretView): ParsedSecret {
   const certificatePem = readSecretText(secret, TLS_CERTIFICATE_KEY);
   const privateKeyPem = readSecretText(secret, TLS_PRIVATE_KEY_KEY);
   const chain = certificatePem === undefined ? undefined : parseCertificateChain(certificatePem);
+  const privateKey = privateKeyPem === undefined ? undefined : parsePrivateKey(privateKeyPem);
   const leaf = chain?.[0];
   const dates = leaf === undefined ? undefined : validity(leaf);
   return {
     view: secret,
     certificatePem,
     privateKeyPem,
-    chain,
-    privateKey: privateKeyPem === undefined ? undefined : parsePrivateKey(privateKeyPem),
+    chainLength: chain?.length,
+    privateKey: privateKey === undefined ? undefined : describeKey(privateKey),
+    keyCertificateIndex:
+      chain === undefined || privateKey === undefined
+        ? undefined
+        : keyCertificateIndex(chain, privateKey),
     facts:
       chain === undefined || leaf === undefined || dates === undefined
         ? undefined
@@ -209,6 +216,105 @@ export function parseSecret(secret: SecretView): ParsedSecret {
             selfSigned: isSelfSigned(leaf),
             ...optionalId(certificateId(leaf)),
           },
+    source: 'parsed',
+  };
+}
+
+/**
+ * The index of the first certificate of `chain` whose public key is `privateKey`'s, or -1. The
+ * private key's public part is derived and exported once, not once per certificate.
+ */
+function keyCertificateIndex(chain: readonly X509Certificate[], privateKey: KeyObject): number {
+  let actual: Buffer;
+  try {
+    actual = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
+  } catch {
+    return -1;
+  }
+  return chain.findIndex((certificate) => {
+    try {
+      return certificate.publicKey.export({ type: 'spki', format: 'der' }).equals(actual);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * What to record of a Secret read in this run (shared/secret-facts.ts), so that the next run
+ * need not parse it while it is unchanged: only a Secret whose chain and key both parsed has a
+ * record (`undefined` otherwise).
+ */
+export function recordSecretFacts(parsed: ParsedSecret): SecretFactsRecord | undefined {
+  if (parsed.recorded !== undefined) return parsed.recorded;
+  const { facts, privateKey, keyCertificateIndex: index, certificatePem } = parsed;
+  if (
+    facts === undefined ||
+    privateKey === undefined ||
+    index === undefined ||
+    certificatePem === undefined ||
+    parsed.view.resourceVersion === ''
+  )
+    return undefined;
+  return {
+    resourceVersion: parsed.view.resourceVersion,
+    certificateHash: certificateHash(certificatePem),
+    notBefore: facts.notBefore.toISOString(),
+    notAfter: facts.notAfter.toISOString(),
+    dnsNames: facts.dnsNames,
+    ipAddresses: facts.ipAddresses ?? [],
+    serialNumber: facts.serialNumber,
+    issuer: facts.issuer,
+    key: formatKey(facts.key),
+    chainLength: facts.chainLength,
+    selfSigned: facts.selfSigned === true,
+    ...optionalId(facts.certificateId),
+    privateKey: formatKey(privateKey),
+    keyCertificateIndex: index,
+  };
+}
+
+/**
+ * Reads a Secret: from `recorded` (an earlier run's {@link recordSecretFacts}) without parsing
+ * anything when it is about this very Secret — the same `resourceVersion` and the same
+ * `tls.crt` — else by {@link parseSecret}. Both give the same checks the same answers. Never
+ * throws.
+ */
+export function readSecretFacts(
+  secret: SecretView,
+  recorded: SecretFactsRecord | undefined,
+): ParsedSecret {
+  if (recorded === undefined || recorded.resourceVersion !== secret.resourceVersion)
+    return parseSecret(secret);
+  const certificatePem = readSecretText(secret, TLS_CERTIFICATE_KEY);
+  const privateKeyPem = readSecretText(secret, TLS_PRIVATE_KEY_KEY);
+  if (
+    certificatePem === undefined ||
+    privateKeyPem === undefined ||
+    certificateHash(certificatePem) !== recorded.certificateHash
+  )
+    return parseSecret(secret);
+  return {
+    view: secret,
+    certificatePem,
+    privateKeyPem,
+    chainLength: recorded.chainLength,
+    privateKey: parseKeyDescription(recorded.privateKey),
+    keyCertificateIndex: recorded.keyCertificateIndex,
+    facts: {
+      notBefore: new Date(recorded.notBefore),
+      notAfter: new Date(recorded.notAfter),
+      dnsNames: recorded.dnsNames,
+      ipAddresses: recorded.ipAddresses,
+      serialNumber: recorded.serialNumber,
+      issuer: recorded.issuer,
+      key: parseKeyDescription(recorded.key),
+      chainLength: recorded.chainLength,
+      selfSigned: recorded.selfSigned,
+      ...optionalId(recorded.certificateId),
+    },
+    source: 'recorded',
+    recorded,
   };
 }
 

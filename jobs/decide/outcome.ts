@@ -23,8 +23,9 @@ import type { DesiredCertificate, EventType, InvalidEntry, SecretView } from '..
 import { requesterName } from '../model.js';
 import type { Action } from './action.js';
 import { nextFailureStatus, type IssuanceFailure } from './issuance-backoff.js';
-import type { OrderReason } from './reasons.js';
+import type { DeferReason, OrderReason } from './reasons.js';
 import type { RenewalInfoRecord } from '../../shared/renewal-info.js';
+import type { SecretFactsRecord } from '../../shared/secret-facts.js';
 import { usableRenewalWindow, type RenewalWindow } from './renewal-window.js';
 
 /** One desired certificate with everything known about it and the decision taken. */
@@ -51,6 +52,11 @@ export interface CertificateDecision {
   renewalInfo?: RenewalInfoRecord;
   /** Its usable window, when the ARI check rather than the lifetime rule decides. */
   renewalWindow?: RenewalWindow;
+  /**
+   * What reading the Secret found, to record in the status so the next run need not parse it
+   * (shared/secret-facts.ts); absent when there is nothing to record.
+   */
+  secretFacts?: SecretFactsRecord;
   action: Action;
 }
 
@@ -69,7 +75,7 @@ export interface EventNote {
 }
 
 /** The count of the run summary an outcome adds one to. */
-export type Tally = 'valid' | 'issued' | 'renewed' | 'failed';
+export type Tally = 'valid' | 'issued' | 'renewed' | 'failed' | 'deferred';
 
 /** What one certificate's decision (and its order, if one was made) comes to. */
 export interface CertificateOutcome {
@@ -81,7 +87,9 @@ export interface CertificateOutcome {
 }
 
 /** The counts of a run, as in {@link RunStatus}. */
-export type RunCounts = Pick<RunStatus, 'issued' | 'renewed' | 'valid' | 'skipped' | 'failed'>;
+export type RunCounts = Pick<RunStatus, 'issued' | 'renewed' | 'valid' | 'skipped' | 'failed'> & {
+  deferred: number;
+};
 
 /**
  * The outcome of a decision that orders nothing: `Valid`, `Blocked`, `BackingOff`, and `Issue`
@@ -202,6 +210,30 @@ export function notAttemptedOutcome(
   };
 }
 
+/**
+ * A needed certificate left for the next run because the run's time or order budget is spent
+ * (jobs/decide/run-budget.ts): result `Deferred`, counted as deferred (not failed), no Event
+ * (nothing is wrong with it), and its failure memory left as it was, so no back-off is charged
+ * and the next run orders it.
+ */
+export function deferredOutcome(
+  decision: CertificateDecision,
+  why: { reason: DeferReason; message: string },
+  now: Date,
+): CertificateOutcome {
+  const base = baseStatus(decision, now);
+  return {
+    tally: 'deferred',
+    log: {
+      level: 'info',
+      message: 'certificate needed; left for the next run, the run’s budget is spent',
+      fields: { reason: decision.action.reason, deferReason: why.reason },
+    },
+    event: undefined,
+    status: { ...base, result: 'Deferred', reason: why.reason, message: why.message },
+  };
+}
+
 /** Reason of the Warning Event recorded when an order failed. */
 export const ISSUANCE_FAILED = 'IssuanceFailed' satisfies OrderReason;
 
@@ -239,8 +271,13 @@ export function issuedOutcome(
     issued.renewalInfo?.certificateId,
     issued.notAfter,
   );
-  // The replaced certificate's ARI record is about another certificate: dropped.
-  const { renewalInfo: _replaced, ...base } = withoutFailures(baseStatus(decision, now));
+  // The replaced certificate's ARI record and facts are about another certificate: dropped (the
+  // next run parses the new Secret once and records it).
+  const {
+    renewalInfo: _replaced,
+    secretFacts: _replacedFacts,
+    ...base
+  } = withoutFailures(baseStatus(decision, now));
   const result: CertificateResult & OrderReason = action.renewal ? 'Renewed' : 'Issued';
   const message = `Certificate for ${certificate.hosts.join(', ')} stored in Secret ${certificate.secretName}, valid until ${issued.notAfter.toISOString()} (${action.reason}: ${action.message})`;
   return {
@@ -447,6 +484,7 @@ export function runSummary(
   recorded: { directoryUrl?: string; previous?: RunStatus } = {},
 ): RunStatus {
   const result = 'Succeeded';
+  const { deferred, ...rest } = counts;
   // The last success is this run's end (the act step restores the previous one if it failed).
   const lastSuccessAt = finishedAt.toISOString();
   return {
@@ -454,7 +492,8 @@ export function runSummary(
     finishedAt: finishedAt.toISOString(),
     result,
     entries,
-    ...counts,
+    ...rest,
+    ...(deferred > 0 ? { deferred } : {}),
     ...(recorded.directoryUrl ? { directoryUrl: recorded.directoryUrl } : {}),
     ...(lastSuccessAt ? { lastSuccessAt } : {}),
   };
@@ -462,7 +501,7 @@ export function runSummary(
 
 /** The entry every outcome starts from: identity, hosts, the stored notAfter, failure memory. */
 function baseStatus(decision: CertificateDecision, now: Date): CertificateStatus {
-  const { certificate, facts, previous, secret, renewalAt, renewalInfo } = decision;
+  const { certificate, facts, previous, secret, renewalAt, renewalInfo, secretFacts } = decision;
   const directoryUrl = facts ? secret?.annotations[SECRET_ANNOTATIONS.directoryUrl] : undefined;
   return {
     namespace: certificate.namespace,
@@ -490,6 +529,7 @@ function baseStatus(decision: CertificateDecision, now: Date): CertificateStatus
     ...(previous?.lastSuccessAt ? { lastSuccessAt: previous.lastSuccessAt } : {}),
     ...(previous?.history ? { history: previous.history } : {}),
     ...(facts && renewalInfo ? { renewalInfo } : {}),
+    ...(facts && secretFacts ? { secretFacts } : {}),
   };
 }
 

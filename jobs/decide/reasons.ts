@@ -118,6 +118,14 @@ export const SETTING_WARNING_REASONS = [
 ] as const;
 export type SettingWarningReason = (typeof SETTING_WARNING_REASONS)[number];
 
+/**
+ * Why a needed certificate was left for the next run although nothing is wrong with it: the
+ * run's time budget (LEGO_RUN_BUDGET) or its order budget (LEGO_MAX_ORDERS_PER_RUN) is spent
+ * (jobs/decide/run-budget.ts). Not a failure: no Event, no back-off.
+ */
+export const DEFER_REASONS = ['RunBudgetExhausted', 'OrderBudgetExhausted'] as const;
+export type DeferReason = (typeof DEFER_REASONS)[number];
+
 /** Every reason above. */
 export const ALL_REASONS = [
   ...NEED_REASONS,
@@ -129,4 +137,5 @@ export const ALL_REASONS = [
   ...RUN_REASONS,
   ...PREFLIGHT_REASONS,
   ...SETTING_WARNING_REASONS,
+  ...DEFER_REASONS,
 ] as const;

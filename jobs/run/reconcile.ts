@@ -15,7 +15,9 @@ import {
   RUN_FAILURE_REASONS,
   type RunFailureReason,
 } from '../decide/failure-class.js';
+import { checkRunBudget, type RunBudget } from '../decide/run-budget.js';
 import {
+  deferredOutcome,
   failedOutcome,
   notAttemptedOutcome,
   invalidEntryOutcomes,
@@ -73,6 +75,9 @@ export interface RunReport {
 /**
  * Carries out a plan and writes the status. Never throws for a single certificate's failure;
  * throws only if the status cannot be written (KubeApiError), after every certificate was tried.
+ * With a `budget` (jobs/decide/run-budget.ts), no order starts once it is spent, counted from
+ * `startedAt` on the `now` clock: the certificates left are `Deferred` and the status is written
+ * as always. Without one, every decided order starts.
  */
 export async function reconcile(
   plan: RunPlan,
@@ -80,8 +85,19 @@ export async function reconcile(
   logger: Logger,
   now: () => Date,
   startedAt: Date,
+  budget?: RunBudget,
 ): Promise<RunReport> {
-  const counts: RunCounts = { issued: 0, renewed: 0, valid: 0, skipped: 0, failed: 0 };
+  const counts: RunCounts = {
+    issued: 0,
+    renewed: 0,
+    valid: 0,
+    skipped: 0,
+    failed: 0,
+    deferred: 0,
+  };
+  // Orders started (ACME orders, not installs of a kept certificate), for the order budget.
+  let ordersStarted = 0;
+  let budgetSpentLogged = false;
   const statuses: CertificateStatus[] = [];
   const record = async (targets: readonly Requester[], event: EventNote | undefined) => {
     if (event === undefined) return;
@@ -169,6 +185,23 @@ export async function reconcile(
       action.kind === 'Issue' && notAttempted
         ? notAttemptedOutcome(decision, notAttempted, checkedAt)
         : outcomeWithoutOrder(decision, action.kind === 'Issue' && ports.mayContinue(), checkedAt);
+    // Before an operator's request is cleared: a deferred certificate keeps its request for the
+    // next run. A kept certificate is installed without an order: no budget applies to it.
+    const kept = action.kind === 'Issue' && ports.hasKept(certificate);
+    const exhausted =
+      outcome === undefined && action.kind === 'Issue' && budget !== undefined && !kept
+        ? checkRunBudget(budget, { startedAt, ordersStarted }, checkedAt)
+        : undefined;
+    if (exhausted) {
+      if (!budgetSpentLogged) {
+        budgetSpentLogged = true;
+        logger.warn('run budget spent: no further order starts in this run', {
+          reason: exhausted.reason,
+          message: exhausted.message,
+        });
+      }
+      outcome = deferredOutcome(decision, exhausted, checkedAt);
+    }
     const requests = decision.requests ?? [];
     if (outcome === undefined && action.kind === 'Issue' && requests.length > 0) {
       // Cleared before ordering: a request that cannot be cleared must not order every run.
@@ -185,6 +218,7 @@ export async function reconcile(
         );
     }
     if (outcome === undefined && action.kind === 'Issue') {
+      if (!kept) ordersStarted++;
       write(log, orderStartLog(action));
       try {
         const replaces = decision.facts?.certificateId;

@@ -10,7 +10,7 @@ import {
   type CertificateInput,
   type DecideSettings,
 } from '../decide/action.js';
-import { parseSecret } from '../decide/certificate-facts.js';
+import { readSecretFacts, recordSecretFacts } from '../decide/certificate-facts.js';
 import { collectCertificates, type CollectSettings } from '../decide/desired-certificates.js';
 import { findRequests } from '../decide/operator-requests.js';
 import { formatKey, keyPolicyDescription } from '../key-type.js';
@@ -107,8 +107,10 @@ export async function gather(ports: GatherPorts): Promise<Gathered> {
 
 /**
  * Gather, completed for the collected certificates: one {@link CertificateInput} each, its
- * Secret parsed once (a Secret missing from the TLS list is read singly), its previous status
- * attached by key, and the operator's pending requests for it.
+ * Secret parsed once — or not at all when the previous status recorded the facts of this very
+ * Secret (jobs/decide/certificate-facts.ts, readSecretFacts) — (a Secret missing from the TLS
+ * list is read singly), its previous status attached by key, and the operator's pending
+ * requests for it.
  * @throws KubeApiError when a single read fails.
  */
 export async function gatherInputs(
@@ -124,10 +126,12 @@ export async function gatherInputs(
     const secret =
       gathered.secrets.get(secretKey(certificate.namespace, certificate.secretName)) ??
       (await ports.getSecret(certificate.namespace, certificate.secretName));
+    const previous = previousByKey.get(statusKey(certificate.namespace, certificate.secretName));
     inputs.push({
       certificate,
-      secret: secret === undefined ? undefined : parseSecret(secret),
-      previous: previousByKey.get(statusKey(certificate.namespace, certificate.secretName)),
+      // Parsed at most once, and not at all while the Secret is the one the last run recorded.
+      secret: secret === undefined ? undefined : readSecretFacts(secret, previous?.secretFacts),
+      previous,
       requests: findRequests(certificate, gathered.status.requests ?? []),
     });
     const last = inputs[inputs.length - 1];
@@ -156,6 +160,7 @@ export function decide(
         ? { renewalInfo: input.renewalInfo }
         : {}),
       ...(window ? { renewalWindow: window } : {}),
+      ...optionalFacts(input.secret ? recordSecretFacts(input.secret) : undefined),
       ...(input.secret?.facts
         ? {
             // The ARI time when a usable window is known, else the lifetime rule's.
@@ -179,4 +184,10 @@ export function decide(
       ),
     };
   });
+}
+
+function optionalFacts(record: ReturnType<typeof recordSecretFacts>): {
+  secretFacts?: NonNullable<typeof record>;
+} {
+  return record === undefined ? {} : { secretFacts: record };
 }

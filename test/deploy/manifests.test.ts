@@ -131,6 +131,8 @@ describe('settings', () => {
       backoffMaxElapsedTime: '6m',
       backoffInitialInterval: '29s',
       leaseDuration: '61s',
+      runBudget: '44m',
+      maxOrdersPerRun: '99',
       keyType: 'ecdsa-p384',
       rsaKeySize: '4096',
       selfCheck: 'false',
@@ -208,6 +210,30 @@ describe('kustomize and Helm render the same objects', () => {
 });
 
 describe('the CronJob', () => {
+  test('LEGO_RUN_BUDGET stays below activeDeadlineSeconds, with room to finish the run', () => {
+    // After the budget: the order in progress (LEGO_STOP_GRACE_PERIOD is what a stop allows
+    // it), the cleanup and the status write. Kept in both renders and in the program's default.
+    for (const [name, objects] of [
+      ['kustomize', kustomize],
+      ['helm', helm],
+    ] as const) {
+      const settings = settingsOf(objects);
+      const budgetMs = parseDuration(settings.LEGO_RUN_BUDGET!);
+      assert.ok(budgetMs !== undefined, `${name}: LEGO_RUN_BUDGET is a duration`);
+      assert.equal(
+        budgetMs,
+        parseDuration(jobSettings.runBudget.default ?? ''),
+        `${name}: the default`,
+      );
+      const deadlineMs = Number(cronJobSpec(objects).jobTemplate.spec.activeDeadlineSeconds) * 1000;
+      const graceMs = parseDuration(settings.LEGO_STOP_GRACE_PERIOD!)!;
+      assert.ok(
+        budgetMs + 5 * 60_000 + graceMs <= deadlineMs,
+        `${name}: LEGO_RUN_BUDGET ${settings.LEGO_RUN_BUDGET!} leaves at least 5m and the stop grace period before the ${deadlineMs / 1000}s deadline`,
+      );
+    }
+  });
+
   test('runs every LEGO_CHECK_INTERVAL, one at a time, bounded and with history', () => {
     const spec = cronJobSpec(kustomize);
     assert.equal(spec.schedule, scheduleFor(settingsOf(kustomize).LEGO_CHECK_INTERVAL!));

@@ -9,6 +9,7 @@ import {
   describeKey,
   formatKey,
   generatePrivateKey,
+  parseKeyDescription,
   KEY_TYPES,
   keyPolicyDescription,
 } from '../../jobs/key-type.js';
@@ -29,3 +30,14 @@ for (const keyType of KEY_TYPES) {
     assert.equal(formatKey(keyPolicyDescription(policy)), generated);
   });
 }
+
+test('parseKeyDescription reads back what formatKey prints', () => {
+  for (const key of [
+    { kind: 'rsa', bits: 2048 },
+    { kind: 'rsa', bits: 4096 },
+    { kind: 'ec', curve: 'P-256' },
+    { kind: 'ec', curve: 'P-521' },
+    { kind: 'other', type: 'ed25519' },
+  ] as const)
+    assert.deepEqual(parseKeyDescription(formatKey(key)), key);
+});

@@ -914,6 +914,34 @@ describe('reconcile: a plan built by hand', () => {
 });
 
 describe('gatherAndDecide', () => {
+  test('the status records each Secret’s facts; the next run decides from them, unparsed', async () => {
+    const valid = validSecret('web-tls', ['a.example']);
+    const cluster = () =>
+      new FakeCluster(
+        [
+          ingress('web', [{ hosts: ['a.example'], secretName: 'web-tls' }]),
+          ingress('new', [{ hosts: ['n.example'], secretName: 'new-tls' }]),
+        ],
+        [valid],
+      );
+    const first = await act(await plan(cluster()), new FakeActPorts());
+    const recorded = entry(first, 'shop', 'web-tls').secretFacts;
+    assert.equal(recorded?.resourceVersion, valid.resourceVersion);
+    assert.equal(entry(first, 'shop', 'new-tls').secretFacts, undefined, 'issued: no record yet');
+
+    const again = cluster();
+    again.previous.push(...first.certificates);
+    const next = await plan(again);
+    const [decision] = next.decisions.filter((d) => d.certificate.secretName === 'web-tls');
+    assert.equal(decision?.secretFacts, recorded, 'the record read, not a new one from parsing');
+    assert.equal(decision?.action.kind, 'Valid');
+    assert.deepEqual(
+      decision?.facts,
+      (await plan(cluster())).decisions.find((d) => d.certificate.secretName === 'web-tls')?.facts,
+      'the same facts as parsing gives',
+    );
+  });
+
   test('getSecret is called only for Secrets missing from the TLS list', async () => {
     const cluster = new FakeCluster(
       [
@@ -1228,4 +1256,147 @@ describe('reconcile: the operator’s requests (retry, renew) and the kept failu
       }
     });
   }
+});
+
+describe('reconcile: the run’s budgets (LEGO_RUN_BUDGET, LEGO_MAX_ORDERS_PER_RUN)', () => {
+  /** `count` Ingresses whose certificates are all missing, a-tls, b-tls, … in plan order. */
+  function dueCluster(count: number): FakeCluster {
+    return new FakeCluster(
+      Array.from({ length: count }, (_, i) => {
+        const name = String.fromCharCode(97 + i);
+        return ingress(name, [{ hosts: [`${name}.example`], secretName: `${name}-tls` }]);
+      }),
+    );
+  }
+
+  test('the order budget: N orders, the rest Deferred with no back-off, the run Succeeded', async () => {
+    const ports = new FakeActPorts();
+    const report = await reconcile(
+      await plan(dueCluster(5)),
+      ports,
+      silentLogger,
+      () => NOW,
+      STARTED_AT,
+      { timeMs: HOUR, maxOrders: 2 },
+    );
+    assert.deepEqual(ports.issued, ['shop/a-tls', 'shop/b-tls']);
+    assert.deepEqual(
+      report.certificates.map((c) => [c.secretName, c.result, c.reason, c.failures]),
+      [
+        ['a-tls', 'Issued', 'SecretMissing', 0],
+        ['b-tls', 'Issued', 'SecretMissing', 0],
+        ['c-tls', 'Deferred', 'OrderBudgetExhausted', 0],
+        ['d-tls', 'Deferred', 'OrderBudgetExhausted', 0],
+        ['e-tls', 'Deferred', 'OrderBudgetExhausted', 0],
+      ],
+    );
+    assert.deepEqual(
+      ports.events.map((e) => e.reason),
+      ['Issued', 'Issued'],
+      'no Event',
+    );
+    assert.equal(report.run.result, 'Succeeded');
+    assert.equal(report.run.deferred, 3);
+    assert.equal(report.run.failed, 0);
+    assert.equal(ports.writes.length, 1, 'the status is written');
+  });
+
+  test('a failed order counts against the order budget too', async () => {
+    const ports = new FakeActPorts();
+    ports.outcomes.set(
+      'shop/a-tls',
+      new AcmeError('rejected', 'urn:ietf:params:acme:error:rejectedIdentifier', undefined),
+    );
+    const report = await reconcile(
+      await plan(dueCluster(3)),
+      ports,
+      silentLogger,
+      () => NOW,
+      STARTED_AT,
+      { timeMs: HOUR, maxOrders: 2 },
+    );
+    assert.deepEqual(ports.issued, ['shop/a-tls', 'shop/b-tls']);
+    assert.deepEqual(
+      report.certificates.map((c) => c.result),
+      ['Failed', 'Issued', 'Deferred'],
+    );
+  });
+
+  test('the time budget: no order starts once the clock passes it; the next run carries on', async () => {
+    // Each order takes a minute on this clock; the budget is 2.5 minutes from the start.
+    let clock = STARTED_AT.getTime();
+    const ports = new FakeActPorts();
+    const issue = ports.issue.bind(ports);
+    ports.issue = (certificate, logger) => {
+      clock += MINUTE;
+      return issue(certificate, logger);
+    };
+    const budget = { timeMs: 2.5 * MINUTE, maxOrders: 100 };
+    const { logger, lines } = capture();
+    const first = await reconcile(
+      await plan(dueCluster(5)),
+      ports,
+      logger,
+      () => new Date(clock),
+      STARTED_AT,
+      budget,
+    );
+    assert.deepEqual(ports.issued, ['shop/a-tls', 'shop/b-tls', 'shop/c-tls']);
+    assert.deepEqual(
+      first.certificates.map((c) => [c.secretName, c.result, c.reason]),
+      [
+        ['a-tls', 'Issued', 'SecretMissing'],
+        ['b-tls', 'Issued', 'SecretMissing'],
+        ['c-tls', 'Issued', 'SecretMissing'],
+        ['d-tls', 'Deferred', 'RunBudgetExhausted'],
+        ['e-tls', 'Deferred', 'RunBudgetExhausted'],
+      ],
+    );
+    assert.equal(
+      lines.filter((l) => l.msg === 'run budget spent: no further order starts in this run').length,
+      1,
+      'said once',
+    );
+    // The next run, from the recorded status: a deferred certificate is not backing off.
+    const next = await plan(
+      new FakeCluster(
+        dueCluster(5).ingresses,
+        [
+          validSecret('a-tls', ['a.example']),
+          validSecret('b-tls', ['b.example']),
+          validSecret('c-tls', ['c.example']),
+        ],
+        first.certificates,
+      ),
+    );
+    assert.deepEqual(
+      next.decisions.map((d) => d.action.kind),
+      ['Valid', 'Valid', 'Valid', 'Issue', 'Issue'],
+    );
+    const again = new FakeActPorts();
+    const second = await reconcile(next, again, silentLogger, () => NOW, NOW, budget);
+    assert.deepEqual(again.issued, ['shop/d-tls', 'shop/e-tls']);
+    assert.equal(second.run.deferred, undefined);
+  });
+
+  test('a deferred certificate keeps the operator’s request for the next run', async () => {
+    const cluster = dueCluster(2);
+    const request: PendingRequest = { kind: 'retry', key: '_retry.shop.b-tls', value: 'now' };
+    cluster.requests = [request];
+    const ports = new FakeActPorts();
+    const report = await reconcile(
+      await plan(cluster),
+      ports,
+      silentLogger,
+      () => NOW,
+      STARTED_AT,
+      {
+        timeMs: HOUR,
+        maxOrders: 1,
+      },
+    );
+    assert.deepEqual(ports.issued, ['shop/a-tls']);
+    assert.equal(entry(report, 'shop', 'b-tls').result, 'Deferred');
+    assert.deepEqual(ports.clearedRequests, [], 'not removed: it was not honoured');
+  });
 });

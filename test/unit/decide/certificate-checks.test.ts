@@ -6,7 +6,13 @@ import {
   evaluateCertificate,
   type CheckInput,
 } from '../../../jobs/decide/certificate-checks.js';
-import { parseSecret, readCertificateFacts } from '../../../jobs/decide/certificate-facts.js';
+import {
+  parseSecret,
+  readCertificateFacts,
+  readSecretFacts,
+  recordSecretFacts,
+} from '../../../jobs/decide/certificate-facts.js';
+import { decodeSecretFacts } from '../../../shared/secret-facts.js';
 import type { KeyPolicy } from '../../../jobs/key-type.js';
 import type { SecretView } from '../../../jobs/model.js';
 import {
@@ -37,11 +43,14 @@ const GOOD: CertificateSpec = {
   notAfter: at(80 * DAY),
 };
 
+/** Every input the tests below built, for the last test (decisions from recorded facts). */
+const built: CheckInput[] = [];
+
 function input(
   secretView: SecretView | undefined,
   overrides: Partial<CheckInput> = {},
 ): CheckInput {
-  return {
+  const made: CheckInput = {
     secret: secretView === undefined ? undefined : parseSecret(secretView),
     hosts: HOSTS,
     directoryUrl: DIRECTORY,
@@ -49,6 +58,8 @@ function input(
     minimumValidityMs: MINIMUM_VALIDITY,
     ...overrides,
   };
+  built.push(made);
+  return made;
 }
 
 test('the chain has this order', () => {
@@ -572,4 +583,81 @@ describe('readCertificateFacts', () => {
       assert.equal(readCertificateFacts(row.secret), undefined);
     });
   }
+});
+
+// Runs last: it goes over every input the tests above built (node:test runs a file's tests in
+// order), so each fixture of this file is decided twice.
+describe('facts recorded in the status decide as parsing does', () => {
+  test('every check and the chain give the same answers from recorded facts as from parsed ones', () => {
+    assert.ok(built.length > 40, `the tests above built ${built.length} inputs`);
+    let recorded = 0;
+    for (const [i, parsedInput] of built.entries()) {
+      const parsed = parsedInput.secret;
+      if (parsed === undefined) continue;
+      const record = recordSecretFacts(parsed);
+      if (record === undefined) {
+        // Nothing to record: such a Secret is parsed again on the next run.
+        assert.ok(
+          parsed.facts === undefined ||
+            parsed.privateKey === undefined ||
+            parsed.keyCertificateIndex === undefined,
+          `input ${i}: only an unreadable Secret has no record`,
+        );
+        continue;
+      }
+      // Through the stored form, as the next run reads it.
+      const stored = decodeSecretFacts(JSON.parse(JSON.stringify(record)));
+      assert.deepEqual(stored, record, `input ${i}: the record survives JSON`);
+      const cached = readSecretFacts(parsed.view, stored);
+      assert.equal(cached.source, 'recorded', `input ${i}: read without parsing`);
+      recorded++;
+      const { source: _a, recorded: _b, ...fromRecord } = cached;
+      const { source: _c, recorded: _d, ...fromParse } = parsed;
+      assert.deepEqual(fromRecord, fromParse, `input ${i}: the same facts`);
+      const cachedInput: CheckInput = { ...parsedInput, secret: cached };
+      for (const now of [NOW, at(-20 * DAY), at(60 * DAY), at(85 * DAY), at(400 * DAY)]) {
+        assert.deepEqual(
+          evaluateCertificate(cachedInput, now),
+          evaluateCertificate(parsedInput, now),
+          `input ${i} at ${now.toISOString()}: the same decision`,
+        );
+        for (const { name, check } of CERTIFICATE_CHECKS)
+          assert.deepEqual(
+            check(cachedInput, now),
+            check(parsedInput, now),
+            `input ${i}, ${name} at ${now.toISOString()}`,
+          );
+      }
+    }
+    assert.ok(recorded > 20, `${recorded} inputs were decided from recorded facts`);
+  });
+
+  test('a changed Secret is parsed again: another resourceVersion, or another certificate', () => {
+    const view = tlsSecret(GOOD);
+    const record = recordSecretFacts(parseSecret(view))!;
+    assert.equal(readSecretFacts(view, record).source, 'recorded');
+    assert.equal(
+      readSecretFacts({ ...view, resourceVersion: `${view.resourceVersion}0` }, record).source,
+      'parsed',
+    );
+    const renewed = tlsSecret({ ...GOOD, notAfter: at(81 * DAY) });
+    const sameVersion = { ...renewed, resourceVersion: view.resourceVersion };
+    const reread = readSecretFacts(sameVersion, record);
+    assert.equal(reread.source, 'parsed', 'the certificate hash differs');
+    assert.equal(reread.facts?.notAfter.toISOString(), at(81 * DAY).toISOString());
+    assert.equal(readSecretFacts(view, undefined).source, 'parsed');
+  });
+
+  test('an unreadable record is no record', () => {
+    const record = recordSecretFacts(parseSecret(tlsSecret(GOOD)))!;
+    for (const broken of [
+      { ...record, notAfter: 'soon' },
+      { ...record, keyCertificateIndex: record.chainLength },
+      { ...record, resourceVersion: '' },
+      { ...record, dnsNames: [1] },
+      'text',
+      null,
+    ])
+      assert.equal(decodeSecretFacts(broken), undefined, JSON.stringify(broken));
+  });
 });

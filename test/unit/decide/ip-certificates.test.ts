@@ -27,8 +27,11 @@ import {
 import {
   parseSecret,
   readIpAddresses,
+  readSecretFacts,
   readSubjectAltNames,
+  recordSecretFacts,
 } from '../../../jobs/decide/certificate-facts.js';
+import { decodeSecretFacts } from '../../../shared/secret-facts.js';
 import { certificateDoesNotCoverHosts } from '../../../jobs/decide/certificate-checks.js';
 import { ruleHosts } from '../../../jobs/routing/rule-host.js';
 import { buildNginxIngress } from '../../../jobs/routing/nginx-router.js';
@@ -280,6 +283,27 @@ describe('stored certificates with IP SANs', () => {
       check(['a.example', '192.0.2.1', '2001:db8::1', '192.0.2.2'])?.message ?? '',
       /does not cover 192\.0\.2\.2/,
     );
+  });
+
+  test('recorded facts (an unchanged Secret, not parsed again) keep the IP SANs', () => {
+    const view = { ...tlsSecret(spec), resourceVersion: '42' };
+    const record = recordSecretFacts(parseSecret(view));
+    assert.deepEqual(record?.ipAddresses, ['192.0.2.1', '2001:db8::1']);
+    const stored = decodeSecretFacts(JSON.parse(JSON.stringify(record)));
+    const read = readSecretFacts(view, stored);
+    assert.equal(read.source, 'recorded');
+    assert.deepEqual(read.facts?.ipAddresses, ['192.0.2.1', '2001:db8::1']);
+    const check = certificateDoesNotCoverHosts(
+      {
+        secret: read,
+        hosts: ['a.example', '192.0.2.1', '2001:db8::1'],
+        directoryUrl: 'https://acme.example/directory',
+        keyPolicy: { keyType: 'rsa', rsaKeySize: 2048 },
+        minimumValidityMs: 720 * HOUR,
+      },
+      at(0),
+    );
+    assert.equal(check, undefined);
   });
 });
 

@@ -309,7 +309,8 @@ describe('invalidEntryOutcomes', () => {
 
 test('runSummary: Succeeded whatever became of the certificates (the run itself worked)', () => {
   const counts = { issued: 1, renewed: 0, valid: 2, skipped: 1, failed: 0 };
-  assert.deepEqual(runSummary(counts, 3, at(-MINUTE), NOW), {
+  // No `deferred` key unless a certificate was deferred (records stay as they were).
+  assert.deepEqual(runSummary({ ...counts, deferred: 0 }, 3, at(-MINUTE), NOW), {
     startedAt: at(-MINUTE).toISOString(),
     finishedAt: NOW.toISOString(),
     result: 'Succeeded',
@@ -317,8 +318,9 @@ test('runSummary: Succeeded whatever became of the certificates (the run itself 
     ...counts,
     lastSuccessAt: NOW.toISOString(),
   });
-  const previous = runSummary(counts, 3, at(-DAY - MINUTE), at(-DAY));
-  const failing = runSummary({ ...counts, failed: 1 }, 4, at(-MINUTE), NOW, {
+  assert.equal(runSummary({ ...counts, deferred: 2 }, 5, at(-MINUTE), NOW).deferred, 2);
+  const previous = runSummary({ ...counts, deferred: 0 }, 3, at(-DAY - MINUTE), at(-DAY));
+  const failing = runSummary({ ...counts, deferred: 0, failed: 1 }, 4, at(-MINUTE), NOW, {
     directoryUrl: 'https://acme.example/directory',
     previous,
   });

@@ -236,6 +236,39 @@ describe("issue 10: the last failure, the history and the operator's requests", 
     assert.equal(read?.lastFailureReason, undefined);
   });
 
+  test('the recorded Secret facts round-trip; an unreadable record is dropped, not the entry', () => {
+    const secretFacts = {
+      resourceVersion: '4711',
+      certificateHash: 'abcdefghijklmnop',
+      notBefore: '2025-05-01T00:00:00.000Z',
+      notAfter: '2025-07-30T00:00:00.000Z',
+      dnsNames: ['a.example'],
+      ipAddresses: ['192.0.2.7'],
+      serialNumber: '0A1B',
+      issuer: 'CN=Example CA',
+      key: 'RSA 2048',
+      chainLength: 2,
+      selfSigned: false,
+      certificateId: 'aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE',
+      privateKey: 'RSA 2048',
+      keyCertificateIndex: 0,
+    };
+    const entry = certificate({ secretFacts });
+    assert.deepEqual(decodeStatus(encodeStatus([entry], RUN)).certificates, [entry]);
+    const damaged = decodeStatus({
+      'shop.web-tls': JSON.stringify({ ...entry, secretFacts: { ...secretFacts, key: 7 } }),
+    });
+    assert.deepEqual(damaged.malformed, []);
+    assert.equal(damaged.certificates[0]?.secretFacts, undefined);
+    // A record without IP addresses (none were recorded before RFC 8738 support) is not read as
+    // "no IP addresses": it is dropped, so the Secret is parsed again.
+    const { ipAddresses: _dropped, ...withoutIps } = secretFacts;
+    const older = decodeStatus({
+      'shop.web-tls': JSON.stringify({ ...entry, secretFacts: withoutIps }),
+    });
+    assert.equal(older.certificates[0]?.secretFacts, undefined);
+  });
+
   test('the new fields round-trip; unreadable history records are dropped, not the entry', () => {
     const entry = certificate({
       lastFailureReason: 'AcmeConnection',
@@ -316,4 +349,68 @@ describe("issue 10: the last failure, the history and the operator's requests", 
     assert.ok(COMPRESSED_KEY in data);
     assert.ok((back.certificates[0]?.history?.length ?? 0) >= 1, 'the last attempt is kept');
   });
+});
+
+test('the recorded Secret facts are given up first when the compressed entries would not fit', async () => {
+  const { encodeStatus, decodeStatus, COMPRESSED_BUDGET_BYTES, COMPRESSED_KEY } =
+    await import('../../../shared/status-entries.js');
+  const { randomBytes } = await import('node:crypto');
+  const attempt = {
+    at: '2026-11-30T00:00:00.000Z',
+    result: 'Issued' as const,
+    reason: 'SecretMissing',
+    message: 'ok',
+  };
+  const many = Array.from({ length: 20_000 }, (_, i) => ({
+    namespace: 'shop',
+    secretName: `site-${i}-tls`,
+    ingresses: [`shop/site-${i}`],
+    hosts: [`site-${i}.example.com`],
+    notAfter: '2027-02-28T00:00:00.000Z',
+    result: 'Valid' as const,
+    reason: 'UpToDate',
+    message: '',
+    checkedAt: '2026-11-30T00:00:00.000Z',
+    failures: 0,
+    history: [attempt],
+    // Random where real records are: the serial, the ARI identifier, the hash.
+    secretFacts: {
+      resourceVersion: String(100_000 + i),
+      certificateHash: randomBytes(12).toString('base64url'),
+      notBefore: '2026-11-30T00:00:00.000Z',
+      notAfter: '2027-02-28T00:00:00.000Z',
+      dnsNames: [`site-${i}.example.com`],
+      ipAddresses: [],
+      serialNumber: randomBytes(16).toString('hex').toUpperCase(),
+      issuer: 'C=US\nO=Example\nCN=Example CA',
+      key: 'RSA 2048',
+      chainLength: 2,
+      selfSigned: false,
+      certificateId: `aYhba4dGQEHhs3uEe6CuLN4ByNQ.${randomBytes(16).toString('base64url')}`,
+      privateKey: 'RSA 2048',
+      keyCertificateIndex: 0,
+    },
+  }));
+  const data = encodeStatus(many, {
+    startedAt: 'a',
+    finishedAt: 'b',
+    result: 'Succeeded',
+    entries: many.length,
+    issued: 0,
+    renewed: 0,
+    valid: many.length,
+    skipped: 0,
+    failed: 0,
+  });
+  assert.ok((data[COMPRESSED_KEY] ?? '').length <= COMPRESSED_BUDGET_BYTES);
+  const back = decodeStatus(data).certificates;
+  assert.equal(back.length, many.length);
+  assert.ok(
+    back.every((c) => c.secretFacts === undefined),
+    'the facts were given up',
+  );
+  assert.ok(
+    back.every((c) => c.history?.length === 1),
+    'the histories were kept',
+  );
 });
