@@ -7,8 +7,8 @@
  * the TypeScript loader's. Prints figures; asserts nothing.
  *
  * The baseline is the previous code, measured in the same bench run because the machine is
- * noisy: the tree of BENCH_BASELINE_REF (default: where HEAD branched off `main`) is exported with `git archive` to a
- * temporary directory and built there; its runs alternate with this checkout's over the same
+ * noisy: the tree of BENCH_BASELINE_REF (default: where HEAD branched off `main`, or HEAD's first
+ * parent when HEAD is on `main`) is exported with `git archive` to a temporary directory and built there; its runs alternate with this checkout's over the same
  * Ingresses and Secrets, each with its own LEGO_NAMESPACE (its own status ConfigMap and Lease),
  * BENCH_ROUNDS times (default 3); the medians and their ratio are printed. BENCH_BASELINE_REF=''
  * skips the baseline.
@@ -28,10 +28,7 @@ const execFileAsync = promisify(execFile);
 const root = join(import.meta.dirname, '..');
 const sizes = (process.env.BENCH_SIZES ?? '1000,5000').split(',').map(Number);
 const rounds = Number(process.env.BENCH_ROUNDS ?? '3');
-// The code this checkout started from: where it branched off main (main itself may have moved on).
-const baselineRef =
-  process.env.BENCH_BASELINE_REF ??
-  execFileSync('git', ['-C', root, 'merge-base', 'HEAD', 'main']).toString().trim();
+const baselineRef = process.env.BENCH_BASELINE_REF ?? previousCode();
 const directoryUrl = 'https://acme.invalid/directory';
 
 const kc = adminKubeConfig();
@@ -145,6 +142,25 @@ async function requestsOfRun(lego: string, app: string, entry: string): Promise<
   });
   const line = stderr.split('\n').find((l) => l.includes('"run finished"'));
   return (JSON.parse(line ?? '{}') as { apiRequests?: number }).apiRequests ?? NaN;
+}
+
+/**
+ * The code this checkout started from: where it branched off `main` (main itself may have moved
+ * on), or, on `main` itself, the commit before HEAD — so a bench run on a landed change still
+ * compares it with what came before. '' (no baseline) when git cannot tell.
+ */
+function previousCode(): string {
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-C', root, ...args], { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+  try {
+    const head = git('rev-parse', 'HEAD');
+    const base = git('merge-base', 'HEAD', 'main');
+    return base === head ? git('rev-parse', 'HEAD^') : base;
+  } catch {
+    return '';
+  }
 }
 
 /**
