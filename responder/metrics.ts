@@ -293,7 +293,8 @@ export function certificateFamilies(
 
 /**
  * The reason a certificate is failing for `kube_lego_certificates_failing`, or `undefined` when
- * it is not: `Invalid` entries and `BackingOff` ones always are; a `Failed` one only when the
+ * it is not: `Invalid` entries and `BackingOff` ones always are; a `Deferred` one when it had
+ * failed before the run's budget left it for the next run; a `Failed` one only when the
  * failure was its own, not a run that stopped before ordering it (AcmeUnavailable, Stopped,
  * LeaseLost leave the failure memory as it was).
  */
@@ -304,6 +305,10 @@ function failingReason(c: CertificateStatus): string | undefined {
     case 'BackingOff':
       // The cause, not the back-off: the last failure's reason survives back-off runs.
       return c.lastFailureReason || c.reason || c.result;
+    case 'Deferred':
+      // Left for the next run by the run's budget: still failing if it was (the failure memory
+      // is kept), so a budget never resets the failing alert's `for:`.
+      return c.failures > 0 ? c.lastFailureReason || undefined : undefined;
     case 'Failed':
       // Its own failure is recorded at or after the decision to order it (lastFailureAt ≥
       // checkedAt); a certificate the run did not attempt keeps an older one, or none.

@@ -384,7 +384,7 @@ export function wireJob(
         }),
       mayContinue,
       stopRequested: () => stop.requested,
-      hasKept: (certificate) => keptFor(certificate) !== undefined,
+      keptUse: (certificate) => keptFor(certificate)?.use,
       clearRequest: (request) => status.clearRequest(request),
     }),
     loadKept: async (wanted) => {

@@ -55,10 +55,13 @@ export interface ActPorts {
   /** The signal that asked the run to stop (SIGTERM, SIGINT), if one did: no new order. */
   stopRequested(): string | undefined;
   /**
-   * Whether a kept certificate waits for this one (shared/kept-certificates.ts): `issue`
-   * installs it without ordering, so a back-off does not hold it back.
+   * What a kept entry (shared/kept-certificates.ts) offers this certificate: `install`, a
+   * certificate obtained earlier that `issue` installs without ordering; `download`, an order
+   * made earlier whose certificate `issue` downloads first — ordering anew if that fails;
+   * `undefined`, none. Either way a back-off does not hold it back (what was obtained is never
+   * thrown away); only `install` is exempt from the run's budgets, since `download` may order.
    */
-  hasKept(certificate: DesiredCertificate): boolean;
+  keptUse(certificate: DesiredCertificate): 'install' | 'download' | undefined;
   /**
    * Removes an operator's request from the status ConfigMap, provided it still has the value
    * read (jobs/kube/status-store.ts).
@@ -153,7 +156,7 @@ export async function reconcile(
   for (const planned of plan.decisions) {
     // Installing a kept certificate costs the ACME server nothing: no back-off applies to it.
     const decision: PlannedDecision =
-      planned.action.kind === 'BackingOff' && ports.hasKept(planned.certificate)
+      planned.action.kind === 'BackingOff' && ports.keptUse(planned.certificate) !== undefined
         ? {
             ...planned,
             action: {
@@ -186,8 +189,9 @@ export async function reconcile(
         ? notAttemptedOutcome(decision, notAttempted, checkedAt)
         : outcomeWithoutOrder(decision, action.kind === 'Issue' && ports.mayContinue(), checkedAt);
     // Before an operator's request is cleared: a deferred certificate keeps its request for the
-    // next run. A kept certificate is installed without an order: no budget applies to it.
-    const kept = action.kind === 'Issue' && ports.hasKept(certificate);
+    // next run. A kept certificate is installed without an order: no budget applies to it. A
+    // kept order is not exempt: if its certificate cannot be downloaded, `issue` orders anew.
+    const kept = action.kind === 'Issue' && ports.keptUse(certificate) === 'install';
     const exhausted =
       outcome === undefined && action.kind === 'Issue' && budget !== undefined && !kept
         ? checkRunBudget(budget, { startedAt, ordersStarted }, checkedAt)

@@ -310,6 +310,21 @@ describe('ResponderMetrics', () => {
             failures: 1,
             lastFailureAt: '2026-10-31T23:00:00.000Z',
           }),
+          // Left for the next run by the budget: failing still if it had failed, else not.
+          certificate({
+            secretName: 'g-tls',
+            result: 'Deferred',
+            reason: 'OrderBudgetExhausted',
+            failures: 3,
+            lastFailureReason: 'AcmeRateLimited',
+            lastFailureAt: '2026-10-31T23:00:00.000Z',
+          }),
+          certificate({
+            secretName: 'h-tls',
+            result: 'Deferred',
+            reason: 'RunBudgetExhausted',
+            failures: 0,
+          }),
         ].map((c) => ({ ...c, checkedAt })),
         { ...RUN, result: 'Succeeded' },
       ),
@@ -321,6 +336,7 @@ describe('ResponderMetrics', () => {
     }).render();
     const failing = text.split('\n').filter((l) => l.startsWith('kube_lego_certificates_failing{'));
     assert.deepEqual(failing, [
+      'kube_lego_certificates_failing{reason="AcmeRateLimited"} 1',
       'kube_lego_certificates_failing{reason="AcmeUnauthorized"} 2',
       'kube_lego_certificates_failing{reason="BackingOff"} 1',
       'kube_lego_certificates_failing{reason="WildcardHost"} 1',

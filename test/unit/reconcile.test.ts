@@ -156,8 +156,11 @@ class FakeActPorts implements ActPorts {
   /** The signal that stops the run, once this many orders have started. */
   stopAfter: { orders: number; signal: string } | undefined;
 
-  hasKept(_certificate: DesiredCertificate): boolean {
-    return false;
+  /** What the kept entries offer, by `<namespace>/<secret>`; none by default. */
+  readonly kept = new Map<string, 'install' | 'download'>();
+
+  keptUse(certificate: DesiredCertificate): 'install' | 'download' | undefined {
+    return this.kept.get(`${certificate.namespace}/${certificate.secretName}`);
   }
 
   /** Keys of the requests removed, in order. */
@@ -1299,6 +1302,31 @@ describe('reconcile: the run’s budgets (LEGO_RUN_BUDGET, LEGO_MAX_ORDERS_PER_R
     assert.equal(report.run.deferred, 3);
     assert.equal(report.run.failed, 0);
     assert.equal(ports.writes.length, 1, 'the status is written');
+  });
+
+  test('a spent budget: a kept certificate is still installed (no order); a kept order is deferred and counted', async () => {
+    const ports = new FakeActPorts();
+    ports.kept.set('shop/b-tls', 'download');
+    ports.kept.set('shop/c-tls', 'install');
+    const report = await reconcile(
+      await plan(dueCluster(4)),
+      ports,
+      silentLogger,
+      () => NOW,
+      STARTED_AT,
+      { timeMs: HOUR, maxOrders: 1 },
+    );
+    // a-tls spends the one order; b-tls's kept order could lead to a new one, so it waits.
+    assert.deepEqual(ports.issued, ['shop/a-tls', 'shop/c-tls']);
+    assert.deepEqual(
+      report.certificates.map((c) => [c.secretName, c.result, c.reason]),
+      [
+        ['a-tls', 'Issued', 'SecretMissing'],
+        ['b-tls', 'Deferred', 'OrderBudgetExhausted'],
+        ['c-tls', 'Issued', 'SecretMissing'],
+        ['d-tls', 'Deferred', 'OrderBudgetExhausted'],
+      ],
+    );
   });
 
   test('a failed order counts against the order budget too', async () => {
