@@ -2,10 +2,9 @@
  * Adapter: the certificate profiles an ACME directory advertises (draft-aaron-acme-profiles:
  * `meta.profiles`, an object from profile name to a description). acme-client 5.4 reads the
  * directory but does not expose `meta`, so it is one unauthenticated GET of the directory URL
- * through acme-client's HTTP client (jobs/acme/renewal-info.ts).
+ * through acme-client's HTTP client (readAcmeDirectory, jobs/acme/renewal-info.ts).
  */
-import { AcmeUnavailableError } from '../../shared/errors.js';
-import { getAcmeResource } from './renewal-info.js';
+import { readAcmeDirectory } from './renewal-info.js';
 
 /**
  * The profile names the directory advertises, sorted; `undefined` when its `meta` has no
@@ -13,15 +12,8 @@ import { getAcmeResource } from './renewal-info.js';
  * @throws AcmeUnavailableError when the directory cannot be read.
  */
 export async function readAdvertisedProfiles(directoryUrl: string): Promise<string[] | undefined> {
-  const response = await getAcmeResource(directoryUrl, 'directory');
-  const data = response.data;
-  if (response.status !== 200 || typeof data !== 'object' || data === null)
-    throw new AcmeUnavailableError(
-      `ACME directory ${directoryUrl} answered ${response.status} without a directory`,
-      undefined,
-      undefined,
-    );
-  const profiles = (data as { meta?: { profiles?: unknown } }).meta?.profiles;
+  const { meta } = await readAcmeDirectory(directoryUrl);
+  const profiles = (meta as { profiles?: unknown } | undefined)?.profiles;
   if (typeof profiles !== 'object' || profiles === null || Array.isArray(profiles))
     return undefined;
   return Object.keys(profiles).sort();

@@ -76,15 +76,7 @@ export class AcmeRenewalInfo implements RenewalInfoSource {
 
   private renewalInfoUrl(): Promise<string | undefined> {
     this.endpoint ??= (async () => {
-      const response = await getAcmeResource(this.directoryUrl, 'directory');
-      const data = parseJson(response.data);
-      if (response.status !== 200 || typeof data !== 'object' || data === null)
-        throw new AcmeUnavailableError(
-          `ACME directory ${this.directoryUrl} answered ${response.status} without a directory`,
-          undefined,
-          undefined,
-        );
-      const url = (data as { renewalInfo?: unknown }).renewalInfo;
+      const url = (await readAcmeDirectory(this.directoryUrl)).renewalInfo;
       return typeof url === 'string' && url !== '' ? url : undefined;
     })();
     // A failed read is not cached: a later ask tries again.
@@ -96,12 +88,29 @@ export class AcmeRenewalInfo implements RenewalInfoSource {
 }
 
 /**
+ * The directory object (RFC 8555 §7.1.1), read with one {@link getAcmeResource}: what
+ * acme-client reads of it but does not expose (`renewalInfo`, `meta.profiles`).
+ * @throws AcmeUnavailableError when no answer came, or the answer is not a directory.
+ */
+export async function readAcmeDirectory(directoryUrl: string): Promise<Record<string, unknown>> {
+  const response = await getAcmeResource(directoryUrl, 'directory');
+  const data = response.data;
+  if (response.status !== 200 || typeof data !== 'object' || data === null || Array.isArray(data))
+    throw new AcmeUnavailableError(
+      `ACME directory ${directoryUrl} answered ${response.status} without a directory`,
+      undefined,
+      undefined,
+    );
+  return data as Record<string, unknown>;
+}
+
+/**
  * One unauthenticated GET (the directory, renewalInfo) through acme-client's axios instance, its
  * JSON body parsed when it is JSON. No retry (a failed ask falls back to the lifetime rule and is
  * asked again an hour later), every status returned to the caller.
  * @throws AcmeUnavailableError when no answer came.
  */
-export async function getAcmeResource(url: string, what: string): Promise<Response> {
+async function getAcmeResource(url: string, what: string): Promise<Response> {
   try {
     const response = await acme.axios.get<unknown>(url, {
       // acme-client's interceptor retries while retryAttempt is below its limit: not here.
