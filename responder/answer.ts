@@ -1,6 +1,6 @@
 /**
- * Decide: what the responder answers to one request. Pure: no I/O, no clock, no logging; the Koa
- * app (app.ts) only carries the answer out.
+ * Decide: what the responder answers to one request. Pure: no I/O, no clock, no logging; the app
+ * (app.ts) only carries the answer out.
  *
  * The rules, in order:
  * 1. `/healthz` and `/readyz` (GET or HEAD) are probes.

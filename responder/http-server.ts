@@ -4,7 +4,8 @@
  *
  * Limits (Node's defaults in brackets): request headers at most 8 KiB [16 KiB] and 50 lines
  * [2000, and the excess silently dropped]; the headers must arrive within 10 s [60 s] and the
- * whole request within 15 s [300 s]; an idle keep-alive connection is closed after 5 s; at most
+ * whole request within 15 s [300 s]; an idle keep-alive connection is closed after 5 s; one whose
+ * answer has written nothing for 30 s (a client that stopped reading) is closed [never]; at most
  * 1,024 connections [unlimited] — and at that cap a new connection is admitted and one that is
  * waiting for a request head is closed in its place (connection-table.ts), so slow clients cannot
  * shut the validator out. (No per-connection request limit: past it Node answers 503 by itself
@@ -35,6 +36,11 @@ export interface ServerLimits {
   maxConnections: number;
   /** After a shutdown starts, idle connections get this long to send a request, ms. */
   drainSettleMs: number;
+  /**
+   * A connection whose answer has been in flight this long without a byte written (a client that
+   * stopped reading) is closed, ms; checked every sixth of it.
+   */
+  stallTimeoutMs: number;
 }
 
 /** The limits the responder runs with. */
@@ -46,6 +52,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   keepAliveTimeoutMs: 5_000,
   maxConnections: 1_024,
   drainSettleMs: 250,
+  stallTimeoutMs: 30_000,
 };
 
 /** Why Node refused a request before it reached the app. */
@@ -57,13 +64,19 @@ export type RejectReason = 'header_overflow' | 'timeout' | 'bad_request';
  */
 export type ShedReason = 'evicted' | 'refused';
 
-/** A request listener such as Koa's `app.callback()`; it handles its own errors. */
+/** A request listener such as `app.callback()` (app.ts); it handles its own errors. */
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 /** A listening HTTP server with limits, request accounting and a graceful shutdown. */
 export class HardenedServer {
   private readonly server: Server;
-  private readonly inFlight = new Set<ServerResponse>();
+  /** The open (admitted) connections. */
+  private readonly sockets = new Set<Socket>();
+  /** Requests received whose answer has not closed. */
+  private answering = 0;
+  /** `bytesWritten` of the sockets answering, when last seen to change (the stall sweep). */
+  private readonly progress = new WeakMap<Socket, { bytes: number; since: number }>();
+  private stallSweep: NodeJS.Timeout | undefined;
   private draining = false;
 
   /**
@@ -109,21 +122,35 @@ export class HardenedServer {
         options.onShed?.('evicted');
         admission.evict.destroy();
       }
+      this.sockets.add(socket);
       socket.once('close', () => {
         connections.close(socket);
+        this.sockets.delete(socket);
       });
     });
-    // Backstop for a socket that stalls while a response is written.
-    this.server.setTimeout(limits.requestTimeoutMs * 2);
+    // No `server.setTimeout` (socket inactivity): Node re-arms that timer on every read and
+    // write of every connection, which cost a twentieth of the CPU per request (docs/responder.md,
+    // benchmark). Its one use here, a connection stalled while an answer is written, is found by
+    // a sweep over the answers in flight instead (sweepStalled).
+    //
+    // Answers are counted, not kept in a Set: putting each ServerResponse in a Set (even only to
+    // delete it again) kept some 6 MB more memory after load and cost CPU per request
+    // (docs/responder.md, benchmark). Where an answer is needed (the shutdown, the stall sweep),
+    // the connection's current one is reached from its socket.
+    const answerClosed = (socket: Socket) => {
+      this.answering--;
+      if (!socket.destroyed) connections.waiting(socket);
+    };
+    // One listener function shared by every answer, not a closure per request; 'close' comes
+    // once per answer, finished or not.
+    function onAnswerClose(this: ServerResponse): void {
+      answerClosed(this.req.socket);
+    }
     const serve = (req: IncomingMessage, res: ServerResponse): void => {
-      const socket = req.socket;
       // The head has arrived: this connection is not to be evicted while it is answered.
-      connections.busy(socket);
-      this.inFlight.add(res);
-      res.once('close', () => {
-        this.inFlight.delete(res);
-        if (!socket.destroyed) connections.waiting(socket);
-      });
+      connections.busy(req.socket);
+      this.answering++;
+      res.on('close', onAnswerClose);
       // No body is ever read: a request that has one gets its answer and the connection closed,
       // rather than Node reading the body to reuse the connection. While draining, every
       // connection closes after its answer.
@@ -147,7 +174,7 @@ export class HardenedServer {
 
   /** Requests received whose response has not finished. */
   get requestsInFlight(): number {
-    return this.inFlight.size;
+    return this.answering;
   }
 
   /**
@@ -167,7 +194,34 @@ export class HardenedServer {
       if (host === '') this.server.listen(port, done);
       else this.server.listen(port, host, done);
     });
+    if (this.stallSweep === undefined) {
+      this.stallSweep = setInterval(() => {
+        this.sweepStalled(Date.now());
+      }, this.limits.stallTimeoutMs / 6);
+      this.stallSweep.unref();
+    }
     return this.server.address() as AddressInfo;
+  }
+
+  /**
+   * Closes every connection whose current answer has not written a byte for `stallTimeoutMs`
+   * (its `bytesWritten`, which counts what is queued too, has not moved): a client that stopped
+   * reading, whose answer can neither finish nor be evicted at the connection cap (it is busy).
+   */
+  private sweepStalled(now: number): void {
+    for (const socket of this.sockets) {
+      if (socket.destroyed || currentAnswer(socket) === undefined) continue;
+      const bytes = socket.bytesWritten;
+      const seen = this.progress.get(socket);
+      if (seen === undefined || seen.bytes !== bytes) {
+        this.progress.set(socket, { bytes, since: now });
+      } else if (now - seen.since >= this.limits.stallTimeoutMs) {
+        this.options.logger.debug('closing a connection stalled while answering', {
+          remote: socket.remoteAddress,
+        });
+        socket.destroy();
+      }
+    }
   }
 
   /**
@@ -178,8 +232,14 @@ export class HardenedServer {
   async shutdown(graceMs: number): Promise<void> {
     if (this.draining) return;
     this.draining = true;
-    // Answers not yet begun tell their clients to reconnect (to another replica).
-    for (const res of this.inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+    clearInterval(this.stallSweep);
+    // Answers not yet begun tell their clients to reconnect (to another replica). (An answer
+    // queued behind another on a pipelining connection is not reached; that connection is
+    // closed once idle, below.)
+    for (const socket of this.sockets) {
+      const res = currentAnswer(socket);
+      if (res !== undefined && !res.headersSent) res.setHeader('Connection', 'close');
+    }
     const closed = new Promise<void>((resolve) => {
       // http.Server#close would also drop idle connections at once, including one whose request
       // is on its way; net.Server#close only stops accepting.
@@ -202,7 +262,7 @@ export class HardenedServer {
       if (outcome === 'closed') return;
     }
     this.options.logger.warn('closing connections still open after the shutdown grace period', {
-      requests: this.inFlight.size,
+      requests: this.answering,
     });
     this.server.closeAllConnections();
     await closed;
@@ -226,9 +286,7 @@ export class HardenedServer {
       code: error.code,
       remote: socket.remoteAddress,
     });
-    const pending = (socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })
-      ._httpMessage;
-    if (!pending?.headersSent) {
+    if (!currentAnswer(socket)?.headersSent) {
       socket.write(
         reason === 'header_overflow'
           ? 'HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n'
@@ -239,6 +297,15 @@ export class HardenedServer {
     }
     socket.destroy(error);
   }
+}
+
+/**
+ * The answer a connection is writing or about to write: Node's `socket._httpMessage`, set from
+ * the moment the request is handed to the app until the answer has finished. `undefined` when
+ * the connection is waiting for a request.
+ */
+function currentAnswer(socket: Socket): ServerResponse | undefined {
+  return (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
 }
 
 function hasBody(req: IncomingMessage): boolean {

@@ -12,7 +12,7 @@ import { Agent } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { ChallengeEntry } from '../../shared/challenge-entries.js';
-import { silentLogger } from '../../shared/logger.js';
+import { createLogger, silentLogger } from '../../shared/logger.js';
 import { BODIES, type RequestResult } from '../../responder/answer.js';
 import { createResponderApp } from '../../responder/app.js';
 import {
@@ -216,6 +216,56 @@ describe('the hardened server with short timeouts', { timeout: 120_000 }, () => 
     console.log(`closed ${at - sent} ms after the request`);
     assert.match(text, /^HTTP\/1\.1 200 /);
     assert.match(text, /\r\nKeep-Alive: timeout=\d+\r\n/i);
+  });
+});
+
+describe('a client that stops reading its answer', { timeout: 120_000 }, () => {
+  test('its connection is closed once the answer has written nothing for the stall timeout', async () => {
+    // An answer far larger than the kernel's socket buffers, to a client that never reads it:
+    // the answer can neither finish nor be evicted at the connection cap (the connection is
+    // busy), so only the stall timeout closes it. The client, not reading, cannot see the close
+    // itself: the server's debug line says when.
+    const ANSWER_BYTES = 64 * 1024 * 1024;
+    let stalled: () => void = () => undefined;
+    const closedByServer = new Promise<void>((resolve) => (stalled = resolve));
+    const server = new HardenedServer(
+      (_req, res) => {
+        res.end(Buffer.alloc(ANSWER_BYTES));
+      },
+      {
+        limits: { stallTimeoutMs: 600 },
+        logger: createLogger({
+          level: 'debug',
+          type: 'json',
+          write: (line) => {
+            if (line.includes('closing a connection stalled while answering')) stalled();
+          },
+        }),
+      },
+    );
+    const { port } = await server.listen(0, '127.0.0.1');
+    try {
+      const socket = connect(port, '127.0.0.1');
+      socket.pause();
+      socket.on('error', () => undefined);
+      socket.write(`GET /large HTTP/1.1\r\nHost: ${DOMAIN}\r\n\r\n`);
+      const sent = Date.now();
+      await closedByServer;
+      console.log(`closed ${Date.now() - sent} ms after the request`);
+      // Read what reached the client: the answer cut short, then the end of the connection.
+      let received = 0;
+      const ended = new Promise<void>((resolve) => {
+        socket.on('close', () => {
+          resolve();
+        });
+      });
+      socket.on('data', (chunk: Buffer) => (received += chunk.length));
+      socket.resume();
+      await ended;
+      assert.ok(received < ANSWER_BYTES, `${received} bytes of ${ANSWER_BYTES}`);
+    } finally {
+      await server.shutdown(0);
+    }
   });
 });
 
