@@ -30,6 +30,7 @@
  * --node-flags  Node/V8 flags for both servers; default: the responder's in the manifests
  */
 import { buildSync } from 'esbuild';
+import { loadAll } from 'js-yaml';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -130,12 +131,19 @@ function readCpuMs(pid: number): number {
 }
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
 
-/** The responder's Node flags in the manifests: the `args` before its script. */
+/** The responder's Node flags in the manifests: its container's `args` before its script. */
 function manifestNodeFlags(): string[] {
-  const yaml = readFileSync(join(ROOT, 'manifests', 'responder.yaml'), 'utf8');
-  const line = /^\s*args:\s*\[(.*)\]\s*$/m.exec(yaml)?.[1] ?? '';
-  const items = [...line.matchAll(/'([^']*)'|"([^"]*)"/g)].map((m) => m[1] ?? m[2] ?? '');
-  return items.filter((item) => item.startsWith('--'));
+  const documents = loadAll(readFileSync(join(ROOT, 'manifests', 'responder.yaml'), 'utf8')) as {
+    kind?: string;
+    spec?: { template?: { spec?: { containers?: { name?: string; args?: string[] }[] } } };
+  }[];
+  const container = documents
+    .find((d) => d.kind === 'Deployment')
+    ?.spec?.template?.spec?.containers?.find((c) => c.name === 'responder');
+  if (container?.args === undefined) {
+    throw new Error('manifests/responder.yaml: no args for the responder container');
+  }
+  return container.args.filter((arg) => arg.startsWith('--'));
 }
 
 function get(
@@ -604,6 +612,9 @@ async function main(): Promise<void> {
     const settled = { responder: readRss(responder.pid), bare: readRss(bare.pid) };
     say(
       `  RSS ${settleSeconds} s after the load: responder ${mb(settled.responder.rssMb)} = ${ratio(settled.responder.rssMb, idle.responder.rssMb)} its idle  ${mark(settled.responder.rssMb / idle.responder.rssMb <= TARGETS.settledRss)} <= ${TARGETS.settledRss}×; bare ${mb(settled.bare.rssMb)} = ${ratio(settled.bare.rssMb, idle.bare.rssMb)} its idle`,
+    );
+    say(
+      `    (anonymous ${mb(settled.responder.anonMb)} = ${ratio(settled.responder.anonMb, idle.responder.anonMb)} its idle / bare ${ratio(settled.bare.anonMb, idle.bare.anonMb)}; file-backed ${mb(settled.responder.fileMb)} = ${ratio(settled.responder.fileMb, idle.responder.fileMb)} / bare ${ratio(settled.bare.fileMb, idle.bare.fileMb)})`,
     );
   } finally {
     const code = await stopChild(responder);

@@ -330,7 +330,11 @@ describe('the responder', () => {
     ]);
     assert.deepEqual(container.readinessProbe?.httpGet, { path: '/readyz', port: 'http' });
     assert.deepEqual(container.livenessProbe?.httpGet, { path: '/healthz', port: 'http' });
-    assert.deepEqual(container.args, ['--max-semi-space-size=1', 'dist/responder/main.js']);
+    assert.deepEqual(container.args, [
+      '--max-semi-space-size=1',
+      '--no-concurrent-recompilation',
+      'dist/responder/main.js',
+    ]);
   });
 
   test('Helm: replicas, ports and selector follow the values; one replica has no PDB', () => {
