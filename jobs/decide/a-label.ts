@@ -62,7 +62,7 @@ export function decodePunycode(input: string): string | undefined {
     let weight = 1;
     for (let k = BASE; ; k += BASE) {
       if (position >= input.length) return undefined;
-      const value = digit(input[position++]!);
+      const value = digit(input.charAt(position++));
       if (value === undefined) return undefined;
       i += value * weight;
       if (i > Number.MAX_SAFE_INTEGER) return undefined;
