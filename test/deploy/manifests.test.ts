@@ -245,10 +245,11 @@ describe('the CronJob', () => {
     );
     // 24m + 20s + 5m fits in 1800s; a form the chart cannot add up (0.5h) is left to
     // the job, which validates it.
-    for (const set of [
+    const fitting: Record<string, string>[] = [
       { 'settings.runBudget': '24m', 'job.activeDeadlineSeconds': '1800' },
       { 'settings.runBudget': '0.5h' },
-    ]) {
+    ];
+    for (const set of fitting) {
       const job = cronJobSpec(renderHelm({ set }));
       assert.ok(job.jobTemplate.spec.activeDeadlineSeconds, JSON.stringify(set));
     }
