@@ -17,6 +17,9 @@
 # Peers the benches compare against, built only when asked for (never by default, nor by CI):
 #   lego            the lego CLI, github.com/go-acme/lego/v5 (bench/peers/go/lego; HTTP-01 only,
 #                   see its go.mod), for bench/issuance.ts
+#   cert-manager    cert-manager's controllers, github.com/cert-manager/cert-manager, through a
+#                   main of our own (bench/peers/go/cert-manager/main.go says why), and its CRDs
+#                   (deploy/crds of the same module), for bench/reconcile.ts
 #
 # Cache: $KUBE_LEGO_TEST_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/kube-lego-ts/test-env, one
 # folder per component keyed by its version and a hash of its wrapper's go.mod and go.sum, so a
@@ -32,6 +35,7 @@
 #   MONITORING_CRDS     folder holding monitoring.coreos.com_{servicemonitors,prometheusrules}.yaml
 #   GATEWAY_CRDS        folder holding gateway.networking.k8s.io_*.yaml (the standard channel)
 #   LEGO_ASSETS         folder holding lego
+#   CERT_MANAGER_ASSETS folder holding cert-manager-controller and cert-manager's CRDs
 #
 # Prints one line per component: NAME=<folder holding its binaries>. Exits non-zero, naming the
 # component, if any build fails.
@@ -52,7 +56,7 @@ module() {
 }
 
 # key NAME VERSION -> cache folder for that build. The hash covers go.mod, go.sum and any other
-# file of the wrapper but tools.go (a stand-in module), in that order, so the
+# file of the wrapper but tools.go (a peer's own main, a stand-in module), in that order, so the
 # keys of wrappers that hold only go.mod, go.sum and tools.go are what they always were.
 key() {
   local sum
@@ -250,8 +254,23 @@ for component in $want; do
       }
       echo "LEGO_DIR=$dir"
       ;;
+    cert-manager)
+      dir=$(from_env CERT_MANAGER_ASSETS cert-manager cert-manager-controller) && rc=0 || rc=$?
+      [ $rc -le 1 ] || exit $rc
+      [ $rc -eq 0 ] || {
+        dir=$(key cert-manager "$CERT_MANAGER_VERSION")
+        [ -x "$dir/cert-manager-controller" ] && [ -f "$dir/crds/cert-manager.io_certificates.yaml" ] || {
+          build cert-manager "$CERT_MANAGER_VERSION" "$dir" \
+            "-s -w -X github.com/cert-manager/cert-manager/pkg/util.AppVersion=$CERT_MANAGER_VERSION" "" \
+            .:cert-manager-controller
+          src=$(cd "$(module cert-manager)" && go list -m -f '{{.Dir}}' github.com/cert-manager/cert-manager)
+          mkdir -p "$dir/crds" && cp "$src"/deploy/crds/*.yaml "$dir/crds/" && chmod u+w "$dir"/crds/*.yaml
+        }
+      }
+      echo "CERT_MANAGER_DIR=$dir"
+      ;;
     *)
-      log "unknown component '$component' (known: kube etcd pebble helm traefik actionlint promtool monitoring-crds gateway-crds lego)"
+      log "unknown component '$component' (known: kube etcd pebble helm traefik actionlint promtool monitoring-crds gateway-crds lego cert-manager)"
       exit 2
       ;;
   esac
