@@ -12,8 +12,20 @@
  * newAccount, newOrder, finalize, an order poll, download; per name an authorization, the
  * challenge answer and one poll: RFC 8555 §7) and 4 + 3n for every later one (n = 1 here).
  * Asserts nothing.
+ *
+ * Peer, in the same run (issue 13, item 4): the lego CLI (github.com/go-acme/lego/v5, built by
+ * `test/env/build-servers.sh lego` on first use and cached), one `lego run` process per new
+ * certificate as a cron line would start it, BENCH_LEGO_N certificates (default 100) one after
+ * the other against the same Pebble, sharing one account (its --path). Each process serves its
+ * own HTTP-01 answer on Pebble's validation port (`--http.address`), so it runs after our sizes,
+ * when our responder has stopped. Keys are RSA 2048 like ours (lego's default is EC256), and it
+ * names the `default` profile as our job does. CPU is user + system of each lego process as
+ * /usr/bin/time reports it (process start included), as for our job; printed per certificate
+ * with the ratio ours/lego at our largest N (the issue's target: ≤ 2×). BENCH_PEERS=0 skips lego.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { NetworkingV1Api } from '@kubernetes/client-node';
@@ -57,13 +69,81 @@ async function runJob(lego: string, app: string): Promise<Measured> {
   });
   const wallMs = Date.now() - started;
   const maxRssMb = Number(/MAXRSS_KB=(\d+)/.exec(stderr)?.[1] ?? 0) / 1024;
-  const cpu = /CPU_S=([\d.]+)\+([\d.]+)/.exec(stderr);
-  const cpuS = cpu ? Number(cpu[1]) + Number(cpu[2]) : NaN;
+  const cpuS = cpuSeconds(stderr);
   const line = stderr.split('\n').find((l) => l.includes('"run finished"'));
   return { wallMs, maxRssMb, cpuS, summary: JSON.parse(line ?? '{}') as Record<string, unknown> };
 }
 
-console.log(`bench:issuance — new certificates from Pebble, node ${process.version}`);
+const legoCount = Number(process.env.BENCH_LEGO_N ?? '100');
+const peers = process.env.BENCH_PEERS !== '0';
+// Generous: a certificate takes well under a second here; a stuck lego must not hang the bench.
+const legoTimeoutMs = 120_000;
+
+/** Seconds of user + system CPU from `/usr/bin/time -f '… CPU_S=%U+%S'` output; NaN if absent. */
+function cpuSeconds(stderr: string): number {
+  const cpu = /CPU_S=([\d.]+)\+([\d.]+)/.exec(stderr);
+  return cpu ? Number(cpu[1]) + Number(cpu[2]) : NaN;
+}
+
+/** The folder holding the lego binary, built and cached by build-servers.sh on first use. */
+function legoDir(): string {
+  const out = execFileSync('bash', [join(root, 'test', 'env', 'build-servers.sh'), 'lego'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
+  const dir = /^LEGO_DIR=(.*)$/m.exec(out)?.[1];
+  if (!dir) throw new Error(`build-servers.sh lego printed no LEGO_DIR: ${out}`);
+  return dir;
+}
+
+interface LegoRun {
+  wallMs: number;
+  cpuS: number;
+}
+
+/** Runs `lego run` once for `host`; throws with the end of its output when it fails. */
+async function runLego(lego: string, path: string, host: string): Promise<LegoRun> {
+  const env = testEnv();
+  const started = Date.now();
+  const { stderr } = await execFileAsync(
+    '/usr/bin/time',
+    [
+      '-f',
+      'CPU_S=%U+%S',
+      lego,
+      '--log.format=text',
+      'run',
+      `--server=${env.pebble.directoryUrl}`,
+      '--accept-tos',
+      '--email=ops@example.com',
+      `--path=${path}`,
+      '--key-type=RSA2048',
+      '--profile=default',
+      '--http',
+      `--http.address=127.0.0.1:${env.pebble.httpPort}`,
+      `--domains=${host}`,
+    ],
+    {
+      maxBuffer: 16 * 1024 * 1024,
+      timeout: legoTimeoutMs,
+      // Pebble's HTTPS certificate is signed by the test CA.
+      env: { ...process.env, LEGO_CA_CERTIFICATES: env.caFile },
+    },
+  ).catch((error: unknown) => {
+    const e = error as { stdout?: string; stderr?: string };
+    throw new Error(
+      `lego failed for ${host}: ${(e.stdout ?? '') + (e.stderr ?? String(error))}`.slice(-3000),
+    );
+  });
+  return { wallMs: Date.now() - started, cpuS: cpuSeconds(stderr) };
+}
+
+console.log(
+  `bench:issuance — new certificates from Pebble, node ${process.version}, load ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
+let oursPerCert: { size: number; cpuS: number; wallS: number } | undefined;
 for (const size of sizes) {
   const lego = await createNamespace(`bench-issue-lego-${size}`);
   const app = await createNamespace(`bench-issue-app-${size}`);
@@ -94,7 +174,49 @@ for (const size of sizes) {
         `ratio ${(acme / minimum).toFixed(2)}); API requests ${api} (${per(api)}/cert); ` +
         `peak RSS ${m.maxRssMb.toFixed(0)} MB; CPU ${m.cpuS.toFixed(2)} s (${per(m.cpuS)} s/cert)`,
     );
+    if (issued > 0 && (oursPerCert === undefined || size >= oursPerCert.size)) {
+      oursPerCert = { size, cpuS: m.cpuS / issued, wallS: m.wallMs / 1000 / issued };
+    }
   } finally {
     await responder.stop();
   }
 }
+
+if (!peers) {
+  console.log('  lego: skipped (BENCH_PEERS=0)');
+} else {
+  const lego = join(legoDir(), 'lego');
+  const version = execFileSync(lego, ['--version'], { encoding: 'utf8', timeout: 10_000 }).trim();
+  const path = mkdtempSync(join(tmpdir(), 'bench-lego-'));
+  const runs: LegoRun[] = [];
+  try {
+    for (let i = 0; i < legoCount; i++) {
+      runs.push(await runLego(lego, path, `site-${i}.lego.bench.example.com`));
+    }
+  } finally {
+    // lego's folder holds the account key and the certificates' keys.
+    rmSync(path, { recursive: true, force: true });
+  }
+  const cpuS = runs.reduce((n, r) => n + r.cpuS, 0);
+  const wallS = runs.reduce((n, r) => n + r.wallMs, 0) / 1000;
+  const first = runs[0];
+  console.log(
+    `  lego (${version}): ${runs.length} processes, one certificate each; wall ${wallS.toFixed(1)} s ` +
+      `(${(wallS / runs.length).toFixed(2)} s/cert); CPU ${cpuS.toFixed(2)} s ` +
+      `(${(cpuS / runs.length).toFixed(3)} s/cert, process start included; the first, which ` +
+      `registers the account, ${first ? first.cpuS.toFixed(2) : '-'} s)`,
+  );
+  if (oursPerCert && runs.length > 0) {
+    console.log(
+      `  CPU per certificate: ours ${oursPerCert.cpuS.toFixed(3)} s (N=${oursPerCert.size}), lego ` +
+        `${(cpuS / runs.length).toFixed(3)} s (N=${runs.length}); ratio ours/lego ` +
+        `${(oursPerCert.cpuS / (cpuS / runs.length)).toFixed(2)}× (target ≤ 2×); wall per certificate ` +
+        `ours ${oursPerCert.wallS.toFixed(2)} s, lego ${(wallS / runs.length).toFixed(2)} s`,
+    );
+  }
+}
+console.log(
+  `  load at the end: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);

@@ -12,6 +12,18 @@
  * Ingresses and Secrets, each with its own LEGO_NAMESPACE (its own status ConfigMap and Lease),
  * BENCH_ROUNDS times (default 3); the medians and their ratio are printed. BENCH_BASELINE_REF=''
  * skips the baseline.
+ *
+ * Peer, in the same run (issue 13, item 2): cert-manager v1.21's controllers restarting and
+ * syncing on the same Secrets, through Certificates of its own (bench/peers/cert-manager.ts; built
+ * on first use by `test/env/build-servers.sh cert-manager`), for the sizes in
+ * BENCH_CERT_MANAGER_SIZES (default 1000; BENCH_PEERS=0 skips it). Before any timed run it runs
+ * once to reach its steady state: it marks every Certificate Ready and, once, writes its own
+ * labels and annotations on each Secret (both would happen once in a real cluster too); the
+ * bench checks that all Certificates are Ready and that no CertificateRequest exists (nothing was
+ * re-issued). Then each round times, besides the baseline and this checkout, one restart: a
+ * process started from nothing until it has synced every Certificate (see that file for the
+ * exact definition) and exited. Printed: its median and the ratio this/cert-manager (the issue's
+ * target: ≤ 0.5×), and again the Ready and CertificateRequest counts after the rounds.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
@@ -23,6 +35,15 @@ import { CoreV1Api, NetworkingV1Api } from '@kubernetes/client-node';
 import forge from 'node-forge';
 import { adminKubeConfig, createNamespace, testEnv } from '../test/env/context.js';
 import { annotatedIngress } from '../test/support/fixtures.js';
+import {
+  certManagerDir,
+  certManagerSecretAnnotations,
+  certManagerState,
+  createCertManagerObjects,
+  installCertManagerCrds,
+  runCertManager,
+  type CertManagerRun,
+} from './peers/cert-manager.js';
 
 const execFileAsync = promisify(execFile);
 const root = join(import.meta.dirname, '..');
@@ -30,6 +51,11 @@ const sizes = (process.env.BENCH_SIZES ?? '1000,5000').split(',').map(Number);
 const rounds = Number(process.env.BENCH_ROUNDS ?? '3');
 const baselineRef = process.env.BENCH_BASELINE_REF ?? previousCode();
 const directoryUrl = 'https://acme.invalid/directory';
+const certManagerSizes = (process.env.BENCH_CERT_MANAGER_SIZES ?? '1000').split(',').map(Number);
+const peers = process.env.BENCH_PEERS !== '0';
+// Its first sync writes each Certificate's status and each Secret's metadata at its client's
+// 20 requests/s: about 100 s for 1,000 here; a restart takes seconds.
+const certManagerTimeoutMs = 900_000;
 
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
@@ -65,7 +91,11 @@ async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>
   );
 }
 
-async function populate(namespace: string, count: number): Promise<void> {
+/**
+ * Creates `count` Ingresses and their Secrets; with `forCertManager`, the Secrets also carry
+ * what cert-manager needs to find them up to date for the Certificates named after them.
+ */
+async function populate(namespace: string, count: number, forCertManager: boolean): Promise<void> {
   const indexes = Array.from({ length: count }, (_, i) => i);
   await pool(indexes, 16, async (i) => {
     const host = `site-${i}.bench.example.com`;
@@ -74,7 +104,10 @@ async function populate(namespace: string, count: number): Promise<void> {
       body: {
         metadata: {
           name: `site-${i}-tls`,
-          annotations: { 'kube-lego.io/directory-url': directoryUrl },
+          annotations: {
+            'kube-lego.io/directory-url': directoryUrl,
+            ...(forCertManager ? certManagerSecretAnnotations(`site-${i}-tls`) : {}),
+          },
         },
         type: 'kubernetes.io/tls',
         stringData: { 'tls.crt': certificate(host), 'tls.key': keyPem },
@@ -218,24 +251,76 @@ console.log(
 console.log(
   `  this checkout: ${head}; baseline: ${baseline ? baselineName : 'none'}; ${rounds} alternating rounds each`,
 );
+const cmSizes = peers ? sizes.filter((size) => certManagerSizes.includes(size)) : [];
+const certManager = cmSizes.length > 0 ? certManagerDir() : undefined;
+if (certManager) await installCertManagerCrds(kc, certManager);
+console.log(
+  `  cert-manager: ${certManager ? `${certManager} at N=${cmSizes.join(', ')}` : 'skipped'}${peers ? '' : ' (BENCH_PEERS=0)'}`,
+);
+
+function describePeer(runs: CertManagerRun[]): string {
+  const last = runs[runs.length - 1]!;
+  const queues = Object.entries(last.queues).filter(([name]) => name.startsWith('certificates-'));
+  const retries = Object.values(last.queues).reduce((n, q) => n + q.retries, 0);
+  return (
+    `wall median ${median(runs.map((r) => r.wallMs)).toFixed(0)} ms (runs ${runs.map((r) => r.wallMs).join(', ')}; ` +
+    `synced ${median(runs.map((r) => r.syncedAfterMs)).toFixed(0)} ms after its main started), ` +
+    `peak RSS median ${median(runs.map((r) => r.maxRssMb)).toFixed(0)} MB, CPU median ` +
+    `${median(runs.map((r) => r.cpuS)).toFixed(2)} s; last run: items finished per certificates ` +
+    `queue ${queues.map(([, q]) => q.done).join('/')}, retries ${retries}`
+  );
+}
+
 try {
   for (const size of sizes) {
     const lego = await createNamespace(`bench-lego-${size}`);
     const legoBase = await createNamespace(`bench-base-${size}`);
     const app = await createNamespace(`bench-app-${size}`);
+    const withPeer = certManager !== undefined && cmSizes.includes(size);
     const t0 = Date.now();
-    await populate(app, size);
+    await populate(app, size, withPeer);
     console.log(
       `  ${size} Ingresses + Secrets created in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
     );
+    if (withPeer) {
+      await createCertManagerObjects(
+        kc,
+        app,
+        Array.from({ length: size }, (_, i) => ({
+          name: `site-${i}-tls`,
+          secretName: `site-${i}-tls`,
+          host: `site-${i}.bench.example.com`,
+        })),
+        pool,
+      );
+      // Before our first run: its one-time writes to the Secrets come before any of ours.
+      const first = await runCertManager(
+        certManager,
+        testEnv().kubeconfig,
+        app,
+        size,
+        certManagerTimeoutMs,
+      );
+      const state = await certManagerState(kc, app);
+      console.log(
+        `  N=${size} cert-manager first sync (steady state reached): ${first.wallMs} ms; ` +
+          `Certificates Ready ${state.ready}/${state.certificates}, CertificateRequests ${state.certificateRequests}`,
+      );
+    }
     // First runs write each status ConfigMap (this checkout's records the Secrets' facts).
     const warm = await runJob(lego, app, current);
     if (baseline) await runJob(legoBase, app, baseline.entry);
     const ours: Measured[] = [];
     const theirs: Measured[] = [];
+    const peer: CertManagerRun[] = [];
     for (let i = 0; i < rounds; i++) {
       if (baseline) theirs.push(await runJob(legoBase, app, baseline.entry));
       ours.push(await runJob(lego, app, current));
+      if (withPeer) {
+        peer.push(
+          await runCertManager(certManager, testEnv().kubeconfig, app, size, certManagerTimeoutMs),
+        );
+      }
     }
     const requests = await requestsOfRun(lego, app, current);
     console.log(
@@ -248,6 +333,19 @@ try {
         (median(ours.map(f)) / median(theirs.map(f))).toFixed(2);
       console.log(
         `  N=${size} ratio this/baseline: wall ${ratio((m) => m.wallMs)}×, peak RSS ${ratio((m) => m.maxRssMb)}×`,
+      );
+    }
+    if (peer.length > 0) {
+      const state = await certManagerState(kc, app);
+      console.log(
+        `  N=${size} cert-manager restart: ${describePeer(peer)}; after the rounds: Certificates ` +
+          `Ready ${state.ready}/${state.certificates}, CertificateRequests ${state.certificateRequests}`,
+      );
+      console.log(
+        `  N=${size} ratio this/cert-manager: wall ` +
+          `${(median(ours.map((m) => m.wallMs)) / median(peer.map((m) => m.wallMs))).toFixed(2)}× ` +
+          `(target ≤ 0.5×), peak RSS ` +
+          `${(median(ours.map((m) => m.maxRssMb)) / median(peer.map((m) => m.maxRssMb))).toFixed(2)}×`,
       );
     }
   }

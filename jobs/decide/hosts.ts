@@ -8,6 +8,7 @@ import type { HostsRejectionReason } from './reasons.js';
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { canonicalIpAddress, identifierType, isIpv4Mapped } from './ip-address.js';
+import { isBadALabel } from './a-label.js';
 
 /** How {@link normalizeHosts} treats hosts that are IP addresses. */
 export interface HostOptions {
@@ -137,6 +138,15 @@ function normalizeHost(item: unknown, index: number, options: HostOptions): Host
   // parser, which would percent-decode it ("%41.example") or cut at a '/' ("a.example/x").
   // Only non-ASCII (internationalised) characters are left to it.
   const asciiSafe = [...host].every((char) => /[a-z0-9.-]/.test(char) || char.charCodeAt(0) > 0x7f);
+  // Checked before the host parser, which passes a bad `xn--` label through on Node 22 and later.
+  const badLabel = asciiSafe ? host.split('.').find(isBadALabel) : undefined;
+  if (badLabel !== undefined) {
+    return {
+      ok: false,
+      reason: 'InvalidHost',
+      message: `Host ${shown} is not a valid DNS name: its label "${badLabel}" starts with "xn--" but is not valid Punycode for an internationalised name (RFC 5891 §5.4).`,
+    };
+  }
   // WHATWG/UTS #46 processing: maps Unicode to punycode and returns '' for names it rejects.
   const ascii = asciiSafe ? domainToASCII(host) : '';
   // UTS #46 maps some characters to '*' (e.g. the full-width asterisk).

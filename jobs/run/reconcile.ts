@@ -16,6 +16,7 @@ import {
   type RunFailureReason,
 } from '../decide/failure-class.js';
 import { checkRunBudget, type RunBudget } from '../decide/run-budget.js';
+import { orderByUrgency } from '../decide/order-urgency.js';
 import {
   deferredOutcome,
   failedOutcome,
@@ -153,7 +154,11 @@ export async function reconcile(
 
   // Set by the first failure of the whole run (classifyFailure scope 'run').
   let runFailure: { reason: RunFailureReason; message: string } | undefined;
-  for (const planned of plan.decisions) {
+  // Urgent renewals first, so that a spent budget defers first issuances rather than them; the
+  // statuses keep the plan's order.
+  const ordered = orderByUrgency(plan.decisions.map((decision, index) => ({ ...decision, index })));
+  const byPlan: CertificateStatus[] = [];
+  for (const { index, ...planned } of ordered) {
     // Installing a kept certificate costs the ACME server nothing: no back-off applies to it.
     const decision: PlannedDecision =
       planned.action.kind === 'BackingOff' && ports.keptUse(planned.certificate) !== undefined
@@ -259,9 +264,9 @@ export async function reconcile(
     counts[outcome.tally]++;
     write(log, outcome.log);
     await record(certificate.requesters.map(targetOf), outcome.event);
-    statuses.push(outcome.status);
+    byPlan[index] = outcome.status;
   }
-  statuses.push(...invalid.statuses);
+  statuses.push(...byPlan.filter((status) => status !== undefined), ...invalid.statuses);
 
   const run: RunStatus = runSummary(
     counts,

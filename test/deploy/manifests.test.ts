@@ -234,6 +234,27 @@ describe('the CronJob', () => {
     }
   });
 
+  test('the chart refuses a run budget that leaves no time before activeDeadlineSeconds', () => {
+    const refused =
+      /settings\.runBudget "(58m|26m)", plus settings\.stopGracePeriod "20s" and 5m to finish the run, exceeds job\.activeDeadlineSeconds \((3600|1800)\): the Job would be killed before writing its status/;
+    assert.throws(() => renderHelm({ set: { 'settings.runBudget': '58m' } }), refused);
+    assert.throws(
+      () =>
+        renderHelm({ set: { 'settings.runBudget': '26m', 'job.activeDeadlineSeconds': '1800' } }),
+      refused,
+    );
+    // 24m + 20s + 5m fits in 1800s; a form the chart cannot add up (0.5h) is left to
+    // the job, which validates it.
+    const fitting: Record<string, string>[] = [
+      { 'settings.runBudget': '24m', 'job.activeDeadlineSeconds': '1800' },
+      { 'settings.runBudget': '0.5h' },
+    ];
+    for (const set of fitting) {
+      const job = cronJobSpec(renderHelm({ set }));
+      assert.ok(job.jobTemplate.spec.activeDeadlineSeconds, JSON.stringify(set));
+    }
+  });
+
   test('runs every LEGO_CHECK_INTERVAL, one at a time, bounded and with history', () => {
     const spec = cronJobSpec(kustomize);
     assert.equal(spec.schedule, scheduleFor(settingsOf(kustomize).LEGO_CHECK_INTERVAL!));

@@ -14,6 +14,13 @@
 #   gateway-crds    the Gateway API standard-channel CRDs, from the Go module
 #                   sigs.k8s.io/gateway-api (config/crd/standard)
 #
+# Peers the benches compare against, built only when asked for (never by default, nor by CI):
+#   lego            the lego CLI, github.com/go-acme/lego/v5 (bench/peers/go/lego; HTTP-01 only,
+#                   see its go.mod), for bench/issuance.ts
+#   cert-manager    cert-manager's controllers, github.com/cert-manager/cert-manager, through a
+#                   main of our own (bench/peers/go/cert-manager/main.go says why), and its CRDs
+#                   (deploy/crds of the same module), for bench/reconcile.ts
+#
 # Cache: $KUBE_LEGO_TEST_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/kube-lego-ts/test-env, one
 # folder per component keyed by its version and a hash of its wrapper's go.mod and go.sum, so a
 # changed pin builds once and a warm run builds nothing.
@@ -27,6 +34,8 @@
 #   PROMTOOL_ASSETS     folder holding promtool
 #   MONITORING_CRDS     folder holding monitoring.coreos.com_{servicemonitors,prometheusrules}.yaml
 #   GATEWAY_CRDS        folder holding gateway.networking.k8s.io_*.yaml (the standard channel)
+#   LEGO_ASSETS         folder holding lego
+#   CERT_MANAGER_ASSETS folder holding cert-manager-controller and cert-manager's CRDs
 #
 # Prints one line per component: NAME=<folder holding its binaries>. Exits non-zero, naming the
 # component, if any build fails.
@@ -41,10 +50,19 @@ export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
 
 log() { printf '[test-env] %s\n' "$*" >&2; }
 
-# key NAME VERSION -> cache folder for that build.
+# module NAME -> the wrapper module's folder: test/env/go/NAME, or bench/peers/go/NAME for peers.
+module() {
+  if [ -d "$here/go/$1" ]; then printf '%s' "$here/go/$1"; else printf '%s' "$here/../../bench/peers/go/$1"; fi
+}
+
+# key NAME VERSION -> cache folder for that build. The hash covers go.mod, go.sum and any other
+# file of the wrapper but tools.go (a peer's own main, a stand-in module), in that order, so the
+# keys of wrappers that hold only go.mod, go.sum and tools.go are what they always were.
 key() {
   local sum
-  sum=$(cat "$here/go/$1/go.mod" "$here/go/$1/go.sum" | sha256sum | cut -c1-12)
+  sum=$(cd "$(module "$1")" &&
+    find . -type f ! -path ./go.mod ! -path ./go.sum ! -name tools.go | LC_ALL=C sort |
+    xargs cat go.mod go.sum | sha256sum | cut -c1-12)
   printf '%s/%s-%s-%s' "$cache" "$1" "$2" "$sum"
 }
 
@@ -59,7 +77,7 @@ build() {
   for spec in "$@"; do
     pkg=${spec%%:*}
     bin=${spec##*:}
-    if ! (cd "$here/go/$name" && /usr/bin/time -f "%M" -o "$tmp/$bin.maxrss" \
+    if ! (cd "$(module "$name")" && /usr/bin/time -f "%M" -o "$tmp/$bin.maxrss" \
       go build -trimpath -tags "$tags" -ldflags "$ldflags" -o "$tmp/$bin" "$pkg"); then
       rm -rf "$tmp"
       log "FAILED to build $name $version ($pkg); see the go output above"
@@ -225,8 +243,34 @@ for component in $want; do
       }
       echo "GATEWAY_CRDS_DIR=$dir"
       ;;
+    lego)
+      dir=$(from_env LEGO_ASSETS lego lego) && rc=0 || rc=$?
+      [ $rc -le 1 ] || exit $rc
+      [ $rc -eq 0 ] || {
+        dir=$(key lego "$LEGO_VERSION")
+        # lego_dnslight with no lego_dns_* tag: no DNS provider; the proxy refuses ~20 of their SDKs.
+        [ -x "$dir/lego" ] || build lego "$LEGO_VERSION" "$dir" "-s -w -X main.version=$LEGO_VERSION" \
+          lego_dnslight github.com/go-acme/lego/v5:lego
+      }
+      echo "LEGO_DIR=$dir"
+      ;;
+    cert-manager)
+      dir=$(from_env CERT_MANAGER_ASSETS cert-manager cert-manager-controller) && rc=0 || rc=$?
+      [ $rc -le 1 ] || exit $rc
+      [ $rc -eq 0 ] || {
+        dir=$(key cert-manager "$CERT_MANAGER_VERSION")
+        [ -x "$dir/cert-manager-controller" ] && [ -f "$dir/crds/cert-manager.io_certificates.yaml" ] || {
+          build cert-manager "$CERT_MANAGER_VERSION" "$dir" \
+            "-s -w -X github.com/cert-manager/cert-manager/pkg/util.AppVersion=$CERT_MANAGER_VERSION" "" \
+            .:cert-manager-controller
+          src=$(cd "$(module cert-manager)" && go list -m -f '{{.Dir}}' github.com/cert-manager/cert-manager)
+          mkdir -p "$dir/crds" && cp "$src"/deploy/crds/*.yaml "$dir/crds/" && chmod u+w "$dir"/crds/*.yaml
+        }
+      }
+      echo "CERT_MANAGER_DIR=$dir"
+      ;;
     *)
-      log "unknown component '$component' (known: kube etcd pebble helm traefik actionlint promtool monitoring-crds gateway-crds)"
+      log "unknown component '$component' (known: kube etcd pebble helm traefik actionlint promtool monitoring-crds gateway-crds lego cert-manager)"
       exit 2
       ;;
   esac

@@ -524,7 +524,8 @@ describe('reconcile: successes', () => {
       ),
       ports,
     );
-    assert.deepEqual(ports.issued, ['shop/new-tls', 'shop/old-tls']);
+    // The renewal first (jobs/decide/order-urgency.ts), then the first issuance.
+    assert.deepEqual(ports.issued, ['shop/old-tls', 'shop/new-tls']);
     assert.deepEqual(counts(report), {
       result: 'Succeeded',
       entries: 3,
@@ -1302,6 +1303,32 @@ describe('reconcile: the run’s budgets (LEGO_RUN_BUDGET, LEGO_MAX_ORDERS_PER_R
     assert.equal(report.run.deferred, 3);
     assert.equal(report.run.failed, 0);
     assert.equal(ports.writes.length, 1, 'the status is written');
+  });
+
+  test('a spent budget defers first issuances, not the renewal of a certificate about to expire', async () => {
+    const ports = new FakeActPorts();
+    const ingresses = dueCluster(3).ingresses;
+    ingresses.push(ingress('z', [{ hosts: ['z.example'], secretName: 'z-tls' }]));
+    const report = await reconcile(
+      await plan(new FakeCluster(ingresses, [dueSecret('z-tls', ['z.example'])])),
+      ports,
+      silentLogger,
+      () => NOW,
+      STARTED_AT,
+      { timeMs: HOUR, maxOrders: 1 },
+    );
+    // z-tls comes last by name but first by urgency: 10 days left.
+    assert.deepEqual(ports.issued, ['shop/z-tls']);
+    assert.deepEqual(
+      report.certificates.map((c) => [c.secretName, c.result]),
+      [
+        ['a-tls', 'Deferred'],
+        ['b-tls', 'Deferred'],
+        ['c-tls', 'Deferred'],
+        ['z-tls', 'Renewed'],
+      ],
+      'the statuses keep the plan order',
+    );
   });
 
   test('a spent budget: a kept certificate is still installed (no order); a kept order is deferred and counted', async () => {

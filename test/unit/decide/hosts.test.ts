@@ -187,7 +187,23 @@ describe('normalizeHosts rejects the whole entry', () => {
     },
     { name: 'a port after the name', raw: ['a.example:80'], reason: 'InvalidHost' },
     { name: 'a full-width asterisk', raw: ['＊.example'], reason: 'WildcardHost' },
-    { name: 'invalid punycode', raw: ['xn--zz.example'], reason: 'InvalidHost' },
+    {
+      name: 'invalid punycode',
+      raw: ['xn--zz.example'],
+      reason: 'InvalidHost',
+      mentions: '"xn--zz" starts with "xn--" but is not valid Punycode',
+    },
+    { name: 'punycode of plain ASCII', raw: ['xn--abc-.example'], reason: 'InvalidHost' },
+    {
+      name: 'punycode of a disallowed character',
+      raw: ['www.xn--a.example'],
+      reason: 'InvalidHost',
+    },
+    {
+      name: 'punycode of an upper-case name (not the canonical encoding)',
+      raw: ['xn--bcher-2pa.example'],
+      reason: 'InvalidHost',
+    },
     { name: 'a numeric top-level label', raw: ['example.123'], reason: 'InvalidHost' },
     {
       name: 'a name longer than 253 characters',

@@ -92,3 +92,34 @@ env:
       fieldRef:
         fieldPath: metadata.namespace
 {{- end -}}
+
+{{/*
+A duration of whole hours, minutes and seconds (8h, 1h30m, 90s; the string is the argument) in
+seconds. Callers check the form first: anything else counts as 0.
+*/}}
+{{- define "kube-lego.seconds" -}}
+{{- $h := regexFind "[0-9]+h" . | trimSuffix "h" | default "0" | atoi -}}
+{{- $m := regexFind "[0-9]+m" . | trimSuffix "m" | default "0" | atoi -}}
+{{- $s := regexFind "[0-9]+s" . | trimSuffix "s" | default "0" | atoi -}}
+{{- add (mul $h 3600) (mul $m 60) $s -}}
+{{- end -}}
+
+{{/*
+Fails the render when settings.runBudget leaves the run no time to finish inside
+job.activeDeadlineSeconds: after the budget come the order in progress (up to
+settings.stopGracePeriod), the cleanup and the status write, allowed 5 minutes. A Job killed at
+its deadline writes no status at all. Checked when both durations are whole hours, minutes and
+seconds; the job validates any other form itself.
+*/}}
+{{- define "kube-lego.checkRunBudget" -}}
+{{- $budget := .Values.settings.runBudget | toString | trim -}}
+{{- $grace := .Values.settings.stopGracePeriod | toString | trim -}}
+{{- $whole := "^([0-9]+h)?([0-9]+m)?([0-9]+s)?$" -}}
+{{- if and (regexMatch $whole $budget) (regexMatch $whole $grace) -}}
+{{- $deadline := .Values.job.activeDeadlineSeconds | int -}}
+{{- $needed := add (include "kube-lego.seconds" $budget | atoi) 300 (include "kube-lego.seconds" $grace | atoi) -}}
+{{- if gt $needed $deadline -}}
+{{- fail (printf "settings.runBudget %q, plus settings.stopGracePeriod %q and 5m to finish the run, exceeds job.activeDeadlineSeconds (%d): the Job would be killed before writing its status; lower runBudget or raise the deadline" $budget $grace $deadline) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}

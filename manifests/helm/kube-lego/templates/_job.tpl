@@ -3,6 +3,7 @@ The spec of a run's Job: the CronJob's jobTemplate and the first-run hook Job sh
 started by Helm is exactly a scheduled one.
 */}}
 {{- define "kube-lego.jobSpec" -}}
+{{- include "kube-lego.checkRunBudget" . -}}
 {{- $fullname := include "kube-lego.fullname" . -}}
 backoffLimit: {{ .Values.job.backoffLimit }}
 activeDeadlineSeconds: {{ .Values.job.activeDeadlineSeconds }}

@@ -7,10 +7,7 @@ seconds (8h, 1h30m, 90s); anything else fails the render with a message naming t
 {{- if not (regexMatch "^([0-9]+h)?([0-9]+m)?([0-9]+s)?$" $interval) -}}
 {{- fail (printf "monitoring.prometheusRule: settings.checkInterval %q must be whole hours, minutes and seconds (e.g. 8h, 1h30m) for the alerts to count missed runs" $interval) -}}
 {{- end -}}
-{{- $h := regexFind "[0-9]+h" $interval | trimSuffix "h" | default "0" | atoi -}}
-{{- $m := regexFind "[0-9]+m" $interval | trimSuffix "m" | default "0" | atoi -}}
-{{- $s := regexFind "[0-9]+s" $interval | trimSuffix "s" | default "0" | atoi -}}
-{{- add (mul $h 3600) (mul $m 60) $s -}}
+{{- include "kube-lego.seconds" $interval -}}
 {{- end -}}
 
 {{/*
