@@ -1,17 +1,11 @@
 /**
- * The challenge port's app: carries out {@link answerRequest}'s decision, adds the headers every
- * answer carries, counts the result and, at debug level only, writes one access-log line.
+ * The challenge port's Koa app: carries out {@link answerRequest}'s decision, adds the headers
+ * every answer carries, counts the result and, at debug level only, writes one access-log line.
  *
  * It never reads a request body, never serves a file, and never puts an error's message or stack
  * in a response: an unexpected error is a constant 500 and a log line.
- *
- * A plain `node:http` request listener, not a Koa app (issue 13 item 6, docs/responder.md,
- * "Performance and memory"): the decision is a pure function and the answer one `writeHead`, so
- * Koa's per-request machinery (three context objects, `on-finished` listeners, the middleware
- * promise) was all it added — a fifth more CPU per request than a bare `node:http` server, and
- * some 4 MB of resident memory for loading it (its `mime-types` database among the rest).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import Koa from 'koa';
 import { describeError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import {
@@ -37,15 +31,6 @@ export interface ResponderAppOptions {
   maxHeaders: number;
 }
 
-/** A request listener for `node:http` that answers every request itself and never throws. */
-export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
-
-/** An app served by {@link HardenedServer} (http-server.ts) or any `node:http` server. */
-export interface RequestApp {
-  /** The request listener, as `http.createServer(app.callback())` takes it. */
-  callback(): RequestListener;
-}
-
 /**
  * The headers of an answer. A challenge answer must not be cached by anything between us and the
  * validator, and neither may a 404 for a token that is about to appear (`no-store`).
@@ -68,41 +53,43 @@ const LOGGED_TEXT = 200;
  * Builds the app. Each request gets exactly one answer; `options.countRequest` is called once per
  * request; nothing is logged above debug level except unexpected errors.
  */
-export function createResponderApp(options: ResponderAppOptions): RequestApp {
+export function createResponderApp(options: ResponderAppOptions): Koa {
   const { challenges, isReady, countRequest, logger, maxHeaders } = options;
+  const app = new Koa();
+  // Koa's own handler would print errors to stderr; ours go through the logger.
+  app.silent = true;
+  app.on('error', (error: unknown) => {
+    logger.error('unexpected error while answering a request', { error: describeError(error) });
+  });
 
-  const decide = (req: IncomingMessage): Answer => {
+  app.use((ctx) => {
+    const started = logger.enabled('debug') ? performance.now() : 0;
+    const req = ctx.req;
+    let answer: Answer;
     try {
-      return req.rawHeaders.length / 2 > maxHeaders
-        ? { status: 431, body: BODIES.tooManyHeaders, result: 'too_many_headers' }
-        : answerRequest(
-            { method: req.method ?? '', url: req.url ?? '', host: req.headers.host },
-            challenges,
-            isReady(),
-          );
+      answer =
+        req.rawHeaders.length / 2 > maxHeaders
+          ? { status: 431, body: BODIES.tooManyHeaders, result: 'too_many_headers' }
+          : answerRequest(
+              { method: req.method ?? '', url: req.url ?? '', host: req.headers.host },
+              challenges,
+              isReady(),
+            );
     } catch (error) {
       logger.error('could not answer a request', { error: describeError(error) });
-      return { status: 500, body: BODIES.error, result: 'error' };
+      answer = { status: 500, body: BODIES.error, result: 'error' };
     }
-  };
-
-  const listener: RequestListener = (req, res) => {
-    const started = logger.enabled('debug') ? performance.now() : 0;
-    const answer = decide(req);
-    let result = answer.result;
-    try {
-      // Node leaves the body out for HEAD by itself, keeping Content-Length.
-      res.writeHead(answer.status, headersFor(answer)).end(answer.body);
-    } catch (error) {
-      // Not expected: every header is a constant, every body a constant or a key authorization
-      // that decoding checked. The connection is closed rather than left without an answer.
-      logger.error('unexpected error while answering a request', { error: describeError(error) });
-      result = 'error';
-      res.destroy();
-    }
-    countRequest(result);
+    // The answer is written here, in one writeHead, rather than through Koa's response setters
+    // and its respond(): those (status lookup, MIME lookup, one validated setHeader per header)
+    // cost more than deciding the answer, and made the responder 0.76–0.84× a bare node:http
+    // server (docs/responder.md, benchmark). `ctx.respond = false` is Koa's way to say so.
+    ctx.respond = false;
+    // Node leaves the body out for HEAD by itself, keeping Content-Length.
+    ctx.res.writeHead(answer.status, headersFor(answer)).end(answer.body);
+    countRequest(answer.result);
     if (started !== 0) {
-      res.once('finish', () => {
+      const result = answer.result;
+      ctx.res.once('finish', () => {
         // The key authorization is never logged: only what the client sent, and the outcome.
         logger.debug('request', {
           method: req.method,
@@ -115,6 +102,6 @@ export function createResponderApp(options: ResponderAppOptions): RequestApp {
         });
       });
     }
-  };
-  return { callback: () => listener };
+  });
+  return app;
 }

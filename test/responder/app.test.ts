@@ -52,7 +52,7 @@ async function startApp(options: {
   });
   const callback = app.callback();
   const server = createServer((req, res) => {
-    callback(req, res);
+    void callback(req, res);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

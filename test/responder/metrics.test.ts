@@ -402,7 +402,7 @@ describe('the metrics app', { timeout: 30_000 }, () => {
     const app = createMetricsApp(() => '# HELP x y\n# TYPE x gauge\nx 1\n', silentLogger);
     const callback = app.callback();
     const server = createServer((req, res) => {
-      callback(req, res);
+      void callback(req, res);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -427,7 +427,7 @@ describe('the metrics app', { timeout: 30_000 }, () => {
     }, silentLogger);
     const callback = app.callback();
     const server = createServer((req, res) => {
-      callback(req, res);
+      void callback(req, res);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
