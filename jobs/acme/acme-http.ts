@@ -14,7 +14,12 @@
  *  - nonce reuse: the Replay-Nonce of each response is kept (jobs/acme/nonce-pool.ts) and
  *    answers acme-client's next `HEAD newNonce` without a round trip (RFC 8555 §6.5, §7.2).
  *    acme-client asks newNonce only through HEAD (http.js getNonce), so every HEAD is such a
- *    request; with no nonce kept it goes to the server as before.
+ *    request; with no nonce kept it goes to the server as before;
+ *  - one read of the directory per process: acme-client reads it (http.js getDirectory) and so
+ *    do our ARI and profile adapters (`renewalInfo`, `meta.profiles`, which acme-client does not
+ *    expose). A GET of a directory URL named to {@link configureAcmeHttp} that was answered 200
+ *    is answered again from that copy. A job run lasts minutes; the directory's URLs do not
+ *    change under it (RFC 8555 §7.1.1), and a failed read is not kept.
  * The instance is process-wide, so {@link configureAcmeHttp} is idempotent.
  */
 import { createRequire } from 'node:module';
@@ -45,6 +50,14 @@ interface AxiosLikeResponse {
 }
 type Adapter = (config: AxiosLikeConfig) => Promise<AxiosLikeResponse>;
 
+/** A directory answer as the http adapter gave it, before axios parsed its body. */
+interface CachedAnswer {
+  status: number;
+  statusText: string | undefined;
+  headers: Record<string, unknown>;
+  data: string;
+}
+
 const BAD_NONCE = 'urn:ietf:params:acme:error:badNonce';
 
 const state = {
@@ -52,13 +65,23 @@ const state = {
   requests: 0,
   noncesReused: 0,
   nonces: new NoncePool(),
+  directoryUrls: new Set<string>(),
+  directories: new Map<string, CachedAnswer>(),
+  directoriesReused: 0,
   lastProblem: undefined as AcmeProblem | undefined,
   lastNetworkError: undefined as Error | undefined,
   now: () => new Date(),
 };
 
-/** Configures acme-client's HTTP client; later calls only update the timeout. */
-export function configureAcmeHttp(options: { timeoutMs: number; now?: () => Date }): void {
+/**
+ * Configures acme-client's HTTP client; later calls only update the timeout and add directory
+ * URLs. `directoryUrl`: a directory whose answer is read once per process.
+ */
+export function configureAcmeHttp(options: {
+  timeoutMs: number;
+  now?: () => Date;
+  directoryUrl?: string;
+}): void {
   const instance = acme.axios as unknown as {
     defaults: {
       timeout: number;
@@ -68,6 +91,7 @@ export function configureAcmeHttp(options: { timeoutMs: number; now?: () => Date
   };
   instance.defaults.timeout = options.timeoutMs;
   if (options.now) state.now = options.now;
+  if (options.directoryUrl) state.directoryUrls.add(options.directoryUrl);
   if (state.configured) return;
   state.configured = true;
   instance.defaults.acmeSettings.retryMaxAttempts = 2;
@@ -98,6 +122,12 @@ export function configureAcmeHttp(options: { timeoutMs: number; now?: () => Date
       state.nonces.keep(originOf(config.url), response.headers['replay-nonce']);
   };
   const adapter: Adapter = async (config) => {
+    const directory = isGet(config) ? state.directories.get(config.url ?? '') : undefined;
+    if (directory) {
+      state.directoriesReused++;
+      // A fresh object each time: axios replaces `data` with the parsed body in place.
+      return settle(config, { ...directory, headers: { ...directory.headers }, config });
+    }
     if (isHead(config)) {
       const kept = state.nonces.take(originOf(config.url));
       if (kept !== undefined) {
@@ -115,11 +145,14 @@ export function configureAcmeHttp(options: { timeoutMs: number; now?: () => Date
     try {
       const response = await http(config);
       inspect(config, response);
+      keepDirectory(config, response);
       return response;
     } catch (error) {
       const response = (error as { response?: AxiosLikeResponse } | null)?.response;
-      if (response) inspect(config, response);
-      else state.lastNetworkError = error instanceof Error ? error : new Error(String(error));
+      if (response) {
+        inspect(config, response);
+        keepDirectory(config, response);
+      } else state.lastNetworkError = error instanceof Error ? error : new Error(String(error));
       throw error;
     }
   };
@@ -139,6 +172,22 @@ export function configureAcmeHttp(options: { timeoutMs: number; now?: () => Date
   instance.defaults.adapter = adapter;
 }
 
+function keepDirectory(config: AxiosLikeConfig, response: AxiosLikeResponse): void {
+  const url = config.url ?? '';
+  if (!isGet(config) || response.status !== 200 || !state.directoryUrls.has(url)) return;
+  let data: unknown = response.data;
+  if (Buffer.isBuffer(data)) data = data.toString('utf8');
+  if (typeof data !== 'string') return;
+  // A Replay-Nonce it may carry was kept already; a copy must not hand it out again.
+  const { 'replay-nonce': _nonce, ...headers } = response.headers;
+  state.directories.set(url, { status: 200, statusText: response.statusText, headers, data });
+}
+
+/** Reads of a directory answered from the copy kept by the first one. */
+export function acmeDirectoriesReused(): number {
+  return state.directoriesReused;
+}
+
 /** ACME requests sent so far by this process. */
 export function acmeRequestCount(): number {
   return state.requests;
@@ -151,6 +200,10 @@ export function acmeNoncesReused(): number {
 
 function isHead(config: AxiosLikeConfig): boolean {
   return (config.method ?? '').toLowerCase() === 'head';
+}
+
+function isGet(config: AxiosLikeConfig): boolean {
+  return (config.method ?? 'get').toLowerCase() === 'get';
 }
 
 // Nonces belong to a server (RFC 8555 §6.5); a run talks to one directory, but keep them apart.

@@ -27,9 +27,7 @@ import {
   installKeptCertificate,
   issueCertificate,
   type IssueDependencies,
-  type IssuedCertificate,
 } from '../issue/issue-certificate.js';
-import type { RenewalInfoRecord } from '../../shared/renewal-info.js';
 import { KeptCertificateStore } from '../kube/kept-certificate-store.js';
 import { keptUse, type KeptCertificate } from '../../shared/kept-certificates.js';
 import { pauseFrom } from '../test-pause.js';
@@ -66,8 +64,7 @@ import { createChallengeRouters } from '../routing/routers.js';
 import type { ActPorts } from '../run/reconcile.js';
 import type { RenewalInfoSource } from '../acme/renewal-info.js';
 import type { CertificateInput } from '../decide/action.js';
-import { leafCertificateId } from '../decide/certificate-id.js';
-import { askOne, gatherRenewalInfo } from '../run/renewal-info-gather.js';
+import { gatherRenewalInfo } from '../run/renewal-info-gather.js';
 import { randomFrom } from '../test-random.js';
 import type { DecisionSettings, GatherPorts } from '../run/snapshot.js';
 
@@ -274,21 +271,13 @@ export function wireJob(
       settings.renewalInfo && options.replaces && (await renewalInfo.offered().catch(() => false))
         ? options.replaces
         : undefined;
-    // The chain obtained is kept here too: the new certificate's ARI identifier comes from it.
-    let obtained: string | undefined;
-    const authority: CertificateAuthority = {
-      directoryUrl: plainAuthority.directoryUrl,
-      obtain: async (request, hooks) =>
-        (obtained = await plainAuthority.obtain(
-          replaces ? { ...request, replaces } : request,
-          hooks,
-        )),
-      collect: async (orderUrl, csr) => {
-        const collected = await plainAuthority.collect(orderUrl, csr);
-        if ('chainPem' in collected) obtained = collected.chainPem;
-        return collected;
-      },
-    };
+    const authority: CertificateAuthority = replaces
+      ? {
+          directoryUrl: plainAuthority.directoryUrl,
+          obtain: (request, hooks) => plainAuthority.obtain({ ...request, replaces }, hooks),
+          collect: (orderUrl, csr) => plainAuthority.collect(orderUrl, csr),
+        }
+      : plainAuthority;
     let committed = false;
     const deps: IssueDependencies = {
       abandon: stop.abandon,
@@ -315,18 +304,6 @@ export function wireJob(
       logger: log,
       now,
     };
-    // The new certificate's window, asked at once: the next run then has nothing to ask.
-    const withRenewalInfo = async (
-      issued: IssuedCertificate,
-    ): Promise<IssuedCertificate & { renewalInfo?: RenewalInfoRecord }> => {
-      if (!settings.renewalInfo) return issued;
-      const id = obtained === undefined ? undefined : leafCertificateId(obtained);
-      if (id === undefined) return issued;
-      const record = await askOne(undefined, id, renewalInfoSource, now(), random);
-      if (record?.error)
-        log.debug('no renewal information for the new certificate', { error: record.error });
-      return record ? { ...issued, renewalInfo: record } : issued;
-    };
     if (waiting?.entry.orderUrl !== undefined) {
       // Issued already (or at least finalizable): downloading it costs no new order.
       const { entry } = waiting;
@@ -335,10 +312,10 @@ export function wireJob(
         { ...entry, orderUrl: waiting.entry.orderUrl },
         deps,
       );
-      if (collected) return withRenewalInfo(collected);
+      if (collected) return collected;
     }
     const order = issueCertificate(certificate, deps);
-    return withRenewalInfo(await stop.withinGrace(order, () => committed));
+    return stop.withinGrace(order, () => committed);
   };
 
   return {
@@ -497,7 +474,7 @@ async function loadAcmeParts(
     import('../acme/csr.js'),
     import('../acme/renewal-info.js'),
   ]);
-  http.configureAcmeHttp({ timeoutMs: settings.acmeTimeout });
+  http.configureAcmeHttp({ timeoutMs: settings.acmeTimeout, directoryUrl: settings.url });
   const atStart = http.acmeRequestCount();
   const authority = new AcmeAuthority({
     directoryUrl: settings.url,

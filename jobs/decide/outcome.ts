@@ -26,7 +26,7 @@ import { nextFailureStatus, type IssuanceFailure } from './issuance-backoff.js';
 import type { DeferReason, OrderReason } from './reasons.js';
 import type { RenewalInfoRecord } from '../../shared/renewal-info.js';
 import type { SecretFactsRecord } from '../../shared/secret-facts.js';
-import { usableRenewalWindow, type RenewalWindow } from './renewal-window.js';
+import type { RenewalWindow } from './renewal-window.js';
 
 /** One desired certificate with everything known about it and the decision taken. */
 export interface CertificateDecision {
@@ -259,20 +259,16 @@ export function issuedOutcome(
     directoryUrl?: string;
     /** The new key, as `RSA 2048` (the key policy's): recorded as the entry's `keyType`. */
     keyType?: string;
-    /** The new certificate's ARI record, when it was asked for right after issuance. */
-    renewalInfo?: RenewalInfoRecord;
   },
   now: Date,
   minimumValidityMs?: number,
 ): CertificateOutcome {
   const { certificate, action } = decision;
-  const window = usableRenewalWindow(
-    issued.renewalInfo,
-    issued.renewalInfo?.certificateId,
-    issued.notAfter,
-  );
-  // The replaced certificate's ARI record and facts are about another certificate: dropped (the
-  // next run parses the new Secret once and records it).
+  // The replaced certificate's ARI record and facts are about another certificate: dropped. The
+  // next run parses the new Secret once, records its facts and asks about its renewal window
+  // (RFC 9773) then: asking right after issuance would cost one more request per certificate
+  // and show nothing the next run would not (Let's Encrypt's Retry-After, 6 h, is shorter than
+  // the check interval, so that run would ask again anyway).
   const {
     renewalInfo: _replaced,
     secretFacts: _replacedFacts,
@@ -311,20 +307,17 @@ export function issuedOutcome(
       ...(issued.notBefore
         ? {
             notBefore: issued.notBefore.toISOString(),
-            ...(window
-              ? { renewalAt: window.renewAt.toISOString() }
-              : minimumValidityMs !== undefined
-                ? {
-                    renewalAt: renewalDueAt(
-                      issued.notBefore,
-                      issued.notAfter,
-                      minimumValidityMs,
-                    ).toISOString(),
-                  }
-                : {}),
+            ...(minimumValidityMs !== undefined
+              ? {
+                  renewalAt: renewalDueAt(
+                    issued.notBefore,
+                    issued.notAfter,
+                    minimumValidityMs,
+                  ).toISOString(),
+                }
+              : {}),
           }
         : {}),
-      ...(issued.renewalInfo ? { renewalInfo: issued.renewalInfo } : {}),
       ...(issued.directoryUrl ? { directoryUrl: issued.directoryUrl } : {}),
       result,
       reason: action.reason,

@@ -9,7 +9,6 @@
 import { describeError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { CertificateStatus, PendingRequest, RunStatus } from '../../shared/status-entries.js';
-import type { RenewalInfoRecord } from '../../shared/renewal-info.js';
 import {
   classifyFailure,
   RUN_FAILURE_REASONS,
@@ -41,14 +40,14 @@ import type { RunPlan } from './snapshot.js';
 export interface ActPorts {
   /**
    * Orders and stores one certificate (jobs/issue/issue-certificate.ts). `replaces` is the ARI
-   * identifier of the stored certificate (RFC 9773 §5), if any; the result carries the new
-   * certificate's renewal information when it was asked for.
+   * identifier of the stored certificate (RFC 9773 §5), if any. The new certificate's renewal
+   * window is asked for by the next run's gather step, not here.
    */
   issue(
     certificate: DesiredCertificate,
     logger: Logger,
     options?: { replaces?: string },
-  ): Promise<IssuedCertificate & { renewalInfo?: RenewalInfoRecord }>;
+  ): Promise<IssuedCertificate>;
   recordEvent(target: Requester, type: EventType, reason: string, message: string): Promise<void>;
   writeStatus(certificates: CertificateStatus[], run: RunStatus): Promise<void>;
   /** Whether the run may start another order (false once the Lease was lost). */

@@ -79,7 +79,7 @@ const UNAVAILABLE = 'the ACME server is unavailable: ';
  * Asks about one certificate: its new record, or `undefined` when the directory offers no ARI.
  * Never throws.
  */
-export async function askOne(
+async function askOne(
   previous: RenewalInfoRecord | undefined,
   certificateId: string,
   source: () => Promise<RenewalInfoSource>,

@@ -223,8 +223,13 @@ describe('status keeps the cause; retry and renew', () => {
     assert.notEqual(await serial(), before);
     const quiet = await runJob(s.env(20));
     assertExit(quiet, 0);
-    assert.equal(quiet.summary?.acmeRequests, 0, 'the run after that orders nothing');
     assert.equal(quiet.summary?.valid, 1);
+    assert.equal(quiet.summary?.renewed, 0, 'the run after that orders nothing');
+    assert.equal(
+      quiet.summary?.acmeRequests,
+      2,
+      'only the renewal-information ask about the new certificate: the directory and one GET',
+    );
 
     // What `kubectl -n <ns> patch configmap kube-lego-status --type merge -p …` sends.
     await core.patchNamespacedConfigMap(
@@ -239,7 +244,8 @@ describe('status keeps the cause; retry and renew', () => {
     assertExit(again, 0);
     assert.equal(again.summary?.renewed, 1);
     const last = await runJob(s.env(40));
-    assert.equal(last.summary?.acmeRequests, 0);
+    assert.equal(last.summary?.renewed, 0);
+    assert.equal(last.summary?.acmeRequests, 2, 'the renewal-information ask only');
     const [entry] = decodeStatus(await statusData(s.lego)).certificates;
     assert.deepEqual(
       entry?.history?.map((a) => `${a.result} ${a.reason}`),

@@ -143,11 +143,16 @@ describe('the reconcile job against Pebble', () => {
     assert.deepEqual(Object.keys(challenges.data ?? {}), []);
   });
 
-  test('a second run changes nothing and sends no ACME request', async () => {
+  test('a second run changes nothing and only asks for the renewal windows; a third sends no ACME request', async () => {
     const before = await readSecret(s.app, 'shop-tls');
     const result = await runJob(s.env());
     assertExit(result, 0);
-    assert.equal(result.summary?.acmeRequests, 0);
+    // ARI (RFC 9773): the new certificates are asked about by the run after their issuance.
+    assert.equal(
+      result.summary?.acmeRequests,
+      3,
+      'the directory and one renewalInfo GET per certificate',
+    );
     assert.equal(result.summary?.valid, 2);
     assert.deepEqual(
       decisions(result).map((d) => d.reason),
@@ -155,6 +160,10 @@ describe('the reconcile job against Pebble', () => {
     );
     const afterRun = await readSecret(s.app, 'shop-tls');
     assert.equal(afterRun!.metadata!.resourceVersion, before!.metadata!.resourceVersion);
+    const third = await runJob(s.env());
+    assertExit(third, 0);
+    assert.equal(third.summary?.acmeRequests, 0, 'within the answers’ Retry-After: nothing to ask');
+    assert.equal(third.summary?.valid, 2);
   });
 
   test('hosts added and removed: the certificate is replaced with exactly the new set', async () => {
@@ -290,7 +299,12 @@ describe('damaged and foreign Secrets', () => {
     const before = await readSecret(s.app, 'opaque');
     const result = await runJob(s.env());
     assertExit(result, 0); // a certificate's problem: the run itself worked
-    assert.equal(result.summary?.acmeRequests, 0);
+    assert.equal(result.summary?.issued, 0);
+    assert.equal(
+      result.summary?.acmeRequests,
+      2,
+      'no order: only the renewal-information ask about garbage-tls, issued by the tests above',
+    );
     const afterRun = await readSecret(s.app, 'opaque');
     assert.equal(afterRun!.metadata!.resourceVersion, before!.metadata!.resourceVersion);
     assert.equal(afterRun!.type, 'Opaque');

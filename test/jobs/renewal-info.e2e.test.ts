@@ -108,15 +108,28 @@ async function setPebbleRenewalInfo(cert: X509Certificate, answer: unknown): Pro
 }
 
 describe('ARI windows steer renewal', () => {
-  test('a window that has opened: renewed naming the replaced certificate, and the next run sends no ACME request', async () => {
+  test('a window that has opened: renewed naming the replaced certificate; a new certificate is asked about by the next run, then not until its Retry-After', async () => {
     const s = await scene('ari-open', 'open.ari.example');
     const first = await runJob(s.env());
     assertExit(first, 0);
     const old = await leaf(s.app);
     const oldId = certificateId(old);
     assert.ok(oldId, 'Pebble certificates carry an Authority Key Identifier');
+    assert.equal(
+      (await entry(s.lego)).renewalInfo,
+      undefined,
+      'not asked about in the run that issued it',
+    );
+    const asking = await runJob(s.env());
+    assertExit(asking, 0);
+    assert.deepEqual(decisionReasons(asking), ['UpToDate']);
+    assert.equal(
+      asking.summary?.acmeRequests,
+      2,
+      'the next run asks: the directory and one renewalInfo GET, nothing else',
+    );
     const stored = await entry(s.lego);
-    // Asked right after issuance: Pebble's window around two thirds of the 90 days, 6 h Retry-After.
+    // Pebble's window around two thirds of the 90 days, 6 h Retry-After.
     assert.equal(stored.renewalInfo?.certificateId, oldId);
     assert.ok(stored.renewalInfo?.windowStart && stored.renewalInfo.renewAt);
     const notAfter = Date.parse(old.validTo);
@@ -163,21 +176,30 @@ describe('ARI windows steer renewal', () => {
       'open.ari.example',
     ]);
     assert.notEqual(renewed.serialNumber, old.serialNumber);
-    const after = await entry(s.lego);
     assert.equal(
-      after.renewalInfo?.certificateId,
-      certificateId(await leaf(s.app)),
-      'the new certificate was asked about',
+      (await entry(s.lego)).renewalInfo,
+      undefined,
+      "the replaced certificate's record is dropped",
     );
 
     const next = await runJob(s.env(clockAt(later + 60_000)));
     assertExit(next, 0);
     assert.deepEqual(decisionReasons(next), ['UpToDate']);
-    assert.equal(next.summary?.acmeRequests, 0, 'the run after the renewal sends no ACME request');
+    assert.equal(next.summary?.acmeRequests, 2, 'the run after the renewal asks about the new one');
+    assert.equal(
+      (await entry(s.lego)).renewalInfo?.certificateId,
+      certificateId(await leaf(s.app)),
+      'the new certificate was asked about',
+    );
+    const quieter = await runJob(s.env(clockAt(later + 120_000)));
+    assertExit(quieter, 0);
+    assert.equal(quieter.summary?.acmeRequests, 0, 'and then no ACME request');
   });
 
   test('before the drawn time: not renewed although the lifetime rule would, and the time is drawn once per window', async () => {
     const s = await scene('ari-once', 'once.ari.example');
+    assertExit(await runJob(s.env({ KUBE_LEGO_TEST_RANDOM: '0.9' })), 0);
+    // Issued, then asked about by the next run.
     assertExit(await runJob(s.env({ KUBE_LEGO_TEST_RANDOM: '0.9' })), 0);
     const cert = await leaf(s.app);
     const notAfter = Date.parse(cert.validTo);
@@ -274,7 +296,10 @@ describe('ARI failing', () => {
       const first = await runJob(s.env());
       assertExit(first, 0);
       assert.equal(first.summary?.issued, 1);
-      assert.equal(proxy.asked(), 1, 'asked once, right after issuance');
+      assert.equal(proxy.asked(), 0, 'not asked in the run that issued it');
+      const asking = await runJob(s.env());
+      assertExit(asking, 0);
+      assert.equal(proxy.asked(), 1, 'asked once by the next run');
       const stored = await entry(s.lego);
       assert.match(stored.renewalInfo?.error ?? '', /500/);
       assert.equal(stored.renewalInfo?.windowStart, undefined);
@@ -285,8 +310,8 @@ describe('ARI failing', () => {
       assertExit(due, 0);
       assert.equal(
         proxy.asked(),
-        3,
-        'asked again once the hour had passed, and about the new certificate',
+        2,
+        'asked again once the hour had passed; not about the new certificate in the same run',
       );
       assert.deepEqual(decisionReasons(due), ['RenewalDue']);
       assert.equal(due.summary?.renewed, 1);
