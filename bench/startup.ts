@@ -3,8 +3,8 @@
  * Prints figures and ratios; asserts nothing.
  *
  * For each Node (npm's, and the image's Node 24 that test/node24.sh caches), interleaved
- * `--rounds` times so that a noisy machine hits every variant alike, the median wall time and
- * peak RSS of:
+ * `--rounds` times so that a noisy machine hits every variant alike, the median wall time, CPU
+ * time (user + system; steadier than wall time when other work shares the cores) and peak RSS of:
  *  - `node -e 0`: the baseline every ratio is taken to;
  *  - `--help` and a no-op run (an empty namespace: the run lists, finds nothing, writes its
  *    status and exits) from the bundle `npm run build` writes (what the image runs);
@@ -80,13 +80,15 @@ function build(): { app: string; bundle: string; tsc: string } {
 
 interface Sample {
   ms: number;
+  /** User plus system CPU time: steadier than wall time when other work shares the cores. */
+  cpuMs: number;
   rssMb: number;
 }
 
 /** One process under /usr/bin/time: wall time and peak RSS; fails loudly on a non-zero exit. */
 function measure(nodeBin: string, args: string[], env: NodeJS.ProcessEnv): Sample {
   const started = process.hrtime.bigint();
-  const result = spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', nodeBin, ...args], {
+  const result = spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB=%M CPU_S=%U+%S', nodeBin, ...args], {
     cwd: ROOT,
     env,
     encoding: 'utf8',
@@ -97,7 +99,8 @@ function measure(nodeBin: string, args: string[], env: NodeJS.ProcessEnv): Sampl
     throw new Error(`${nodeBin} ${args.join(' ')} exited ${result.status}:\n${result.stderr}`);
   }
   const rssKb = Number(/MAXRSS_KB=(\d+)/.exec(result.stderr)?.[1] ?? NaN);
-  return { ms, rssMb: rssKb / 1024 };
+  const [, user, system] = /CPU_S=([\d.]+)\+([\d.]+)/.exec(result.stderr) ?? [];
+  return { ms, cpuMs: (Number(user) + Number(system)) * 1000, rssMb: rssKb / 1024 };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -154,12 +157,16 @@ for (const nodeBin of nodes) {
   const base = samples.get('node -e 0')!;
   const baseMs = median(base.map((s) => s.ms));
   console.log(`\n  ${version} (${nodeBin})`);
-  console.log('  variant                            median ms  × node -e 0   peak RSS MB');
+  const baseCpu = median(base.map((s) => s.cpuMs));
+  console.log(
+    '  variant                            median ms  × node -e 0   CPU ms  × node -e 0   peak RSS MB',
+  );
   for (const [name, list] of samples) {
     const ms = median(list.map((s) => s.ms));
+    const cpu = median(list.map((s) => s.cpuMs));
     const rss = median(list.map((s) => s.rssMb));
     console.log(
-      `  ${name.padEnd(34)} ${ms.toFixed(0).padStart(9)}  ${(ms / baseMs).toFixed(2).padStart(10)}   ${rss.toFixed(1).padStart(11)}`,
+      `  ${name.padEnd(34)} ${ms.toFixed(0).padStart(9)}  ${(ms / baseMs).toFixed(2).padStart(10)}   ${cpu.toFixed(0).padStart(6)}  ${(cpu / baseCpu).toFixed(2).padStart(10)}   ${rss.toFixed(1).padStart(11)}`,
     );
   }
 }
