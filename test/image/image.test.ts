@@ -2,10 +2,11 @@
  * The image built without Docker (test/image/build.sh) against the Dockerfile, the documented
  * build: the same configuration (user, working directory, entry point, command, environment,
  * ports, labels), the same runtime (Node 24, the version the second test run uses), the same
- * files under /app as the Dockerfile's build stage makes (package.json, the production
- * node_modules of the lock file, dist/ as `npm run build` compiles it), and what distroless
- * promises: no shell, no package manager, a nonroot user 65532 with no login shell. Prints its
- * size. The image is built by `npm test` before the tests (test/run-tests.sh).
+ * files under /app as the Dockerfile's build and warm stages make (package.json, the production
+ * node_modules of the lock file, dist/ as `npm run build` compiles it, Node's compile cache for
+ * the image's Node and user), and what distroless promises: no shell, no package manager, a
+ * nonroot user 65532 with no login shell. Prints its size. The image is built by `npm test`
+ * before the tests (test/run-tests.sh).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -122,10 +123,15 @@ describe('the image and the Dockerfile', () => {
 });
 
 describe('the files under the working directory', () => {
-  test('are what the Dockerfile copies: package.json, node_modules/ and dist/', () => {
+  test('are what the Dockerfile copies: package.json, node_modules/, dist/ and the compile cache', () => {
     setup.check();
     const app = join(rootfs, 'app');
-    assert.deepEqual(readdirSync(app).sort(), ['dist', 'node_modules', 'package.json']);
+    assert.deepEqual(readdirSync(app).sort(), [
+      '.node-compile-cache',
+      'dist',
+      'node_modules',
+      'package.json',
+    ]);
     assert.equal(
       readFileSync(join(app, 'package.json'), 'utf8'),
       readFileSync(join(ROOT, 'package.json'), 'utf8'),
@@ -155,6 +161,37 @@ describe('the files under the working directory', () => {
         readFileSync(join(inImage, file)).equals(readFileSync(join(fresh, file))),
         `${file} differs`,
       );
+    }
+  });
+
+  test('Node’s compile cache: for the image’s Node and user, an entry per file, named in ENV', () => {
+    setup.check();
+    const env = Object.fromEntries(
+      (image.config.config.Env ?? []).map((e) => [
+        e.slice(0, e.indexOf('=')),
+        e.slice(e.indexOf('=') + 1),
+      ]),
+    );
+    // The Dockerfile's ENV says the same (checked above, key by key).
+    assert.equal(env.NODE_COMPILE_CACHE, `${image.config.config.WorkingDir}/.node-compile-cache`);
+    assert.equal(env.NODE_COMPILE_CACHE_PORTABLE, '1');
+    const cache = join(rootfs, env.NODE_COMPILE_CACHE);
+    // Node's folder: its version, architecture, V8's cache tag and the user id of the process.
+    const uid = image.config.config.User!.split(':')[0];
+    const folders = readdirSync(cache);
+    assert.equal(folders.length, 1, folders.join(', '));
+    assert.match(folders[0]!, new RegExp(`^v${NODE24_VERSION}-x64-[0-9a-f]{8}-${uid}$`));
+    const entries = readdirSync(join(cache, folders[0]!));
+    // One per module compiled: every file of dist/ and the node_modules files acme-client loads.
+    const distFiles = walk(join(rootfs, 'app', 'dist')).filter((f) => f.endsWith('.js'));
+    assert.ok(
+      entries.length > distFiles.length,
+      `${entries.length} entries for ${distFiles.length} files of dist/`,
+    );
+    for (const entry of entries) {
+      const stat = statSync(join(cache, folders[0]!, entry));
+      assert.ok(stat.isFile() && stat.size > 0, entry);
+      assert.equal(stat.mode & 0o004, 0o004, `${entry} is readable by the user`);
     }
   });
 

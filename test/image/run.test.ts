@@ -7,7 +7,8 @@
  * file system with every capability dropped, with the arguments the manifests give it. End to
  * end: the containerised responder serves a challenge, the containerised job issues a
  * certificate from Pebble (whose CA it trusts through NODE_EXTRA_CA_CERTS, a mounted file), and
- * `plan` and `status` work from the image.
+ * `plan` and `status` work from the image. Node's compile cache baked into the image is read
+ * (every module's entry accepted, nothing written) and another user runs the same without it.
  */
 import assert from 'node:assert/strict';
 import {
@@ -222,6 +223,71 @@ describe('a process of the image under runc', () => {
       });
       assert.equal(result.code, 2, `${result.stdout}\n${result.stderr}`);
       assert.match(result.stderr, /LEGO_KEY_TYPE/);
+    },
+  );
+});
+
+describe('Node’s compile cache in the image', () => {
+  /** The cache's debug lines (NODE_DEBUG_NATIVE=COMPILE_CACHE), one verdict per module. */
+  const verdicts = (stderr: string) =>
+    [...stderr.matchAll(/V8 code cache for \S+ (\S+) was (\w+(?: \w+)?)/g)].map(
+      ([, file, verdict]) => `${verdict} ${file}`,
+    );
+
+  test(
+    'the job and the responder read it on the read-only root, each file accepted, none written',
+    BOUND,
+    async () => {
+      setup.check();
+      for (const [name, args] of [
+        ['job', ['dist/jobs/main.js', '--help']],
+        // With the manifests' Node options: V8 refuses a cache made under other flags.
+        ['responder', [...responderArgs, '--help']],
+      ] as const) {
+        const result = await runContainer({
+          image,
+          name: `cache-${name}`,
+          args: [...args],
+          env: { NODE_DEBUG_NATIVE: 'COMPILE_CACHE' },
+        });
+        assert.equal(result.code, 0, result.stderr.slice(-4000));
+        const seen = verdicts(result.stderr);
+        assert.ok(seen.length > 1, `${name}: modules compiled\n${result.stderr.slice(-4000)}`);
+        assert.deepEqual(
+          seen.filter((v) => !v.startsWith('accepted ')),
+          [],
+          `${name}: every module's cache accepted`,
+        );
+        assert.ok(
+          seen.some((v) => v.endsWith(`/app/${args.find((a) => a.endsWith('main.js'))!}`)),
+          `${name}: the entry point's own cache`,
+        );
+        assert.doesNotMatch(result.stderr, /Creating temporary file/, `${name}: nothing written`);
+      }
+    },
+  );
+
+  test(
+    'another user (no cache of its own, none can be made): same output, nothing on stderr',
+    BOUND,
+    async () => {
+      setup.check();
+      const asImageUser = await runContainer({
+        image,
+        name: 'cache-user-image',
+        args: ['dist/jobs/main.js', '--help'],
+      });
+      const asOther = await runContainer({
+        image,
+        name: 'cache-user-other',
+        args: ['dist/jobs/main.js', '--help'],
+        user: { uid: 1000, gid: 1000 },
+      });
+      assert.equal(asImageUser.code, 0, asImageUser.stderr);
+      assert.equal(asOther.code, 0, asOther.stderr);
+      assert.equal(asOther.stdout, asImageUser.stdout);
+      assert.equal(asOther.stderr, '');
+      assert.equal(asImageUser.stderr, '');
     },
   );
 });

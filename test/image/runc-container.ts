@@ -36,6 +36,8 @@ export interface ContainerOptions {
   /** Added to the image's environment. */
   env?: Record<string, string>;
   mounts?: Mount[];
+  /** Another user than the image's (as a pod's runAsUser would set it). */
+  user?: { uid: number; gid: number };
 }
 
 export interface Container {
@@ -88,6 +90,7 @@ export function startContainer(options: ContainerOptions): Container {
     process: {
       ...base.process,
       terminal: false,
+      user: options.user ?? base.process.user,
       args: options.command ?? (options.args ? [entrypoint!, ...options.args] : base.process.args),
       env: [
         ...base.process.env,
