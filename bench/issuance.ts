@@ -23,8 +23,8 @@
  * /usr/bin/time reports it (process start included), as for our job; printed per certificate
  * with the ratio ours/lego at our largest N (the issue's target: ≤ 2×). BENCH_PEERS=0 skips lego.
  *
- * The job runs on the image's Node 24 (test/env/install-node24.sh, cached), as in production;
- * BENCH_JOB_NODE=/path/to/node picks another. It matters: most of a certificate's CPU is its
+ * The job runs as the image runs it: Node 24 with the compile cache (bench/job-node.ts);
+ * BENCH_JOB_NODE=/path/to/node picks another Node. It matters: most of a certificate's CPU is its
  * RSA-2048 key, and OpenSSL's key generation costs about three times as much under Node 20 as
  * under Node 24 on this machine, so the bench prints the key generation's CPU on the job's Node.
  */
@@ -37,6 +37,7 @@ import { NetworkingV1Api } from '@kubernetes/client-node';
 import { adminKubeConfig, createNamespace, testEnv } from '../test/env/context.js';
 import { annotatedIngress } from '../test/support/fixtures.js';
 import { jobEnv } from '../test/support/job-process.js';
+import { compileCacheEnv, jobNode, nodeVersion } from './job-node.js';
 import { startResponderProcess } from '../test/support/responder-process.js';
 
 const execFileAsync = promisify(execFile);
@@ -57,19 +58,8 @@ interface Measured {
   summary: Record<string, unknown>;
 }
 
-/** The Node the job runs on: BENCH_JOB_NODE, else the image's Node 24, else this one. */
-function jobNode(): string {
-  if (process.env.BENCH_JOB_NODE) return process.env.BENCH_JOB_NODE;
-  try {
-    return execFileSync('bash', [join(root, 'test', 'env', 'install-node24.sh')], {
-      encoding: 'utf8',
-    }).trim();
-  } catch {
-    console.log("  (the image's Node 24 could not be installed: the job runs on this Node)");
-    return process.execPath;
-  }
-}
 const node = jobNode();
+const cacheEnv = compileCacheEnv(node, root);
 
 /** CPU milliseconds of one RSA-2048 key generation on `nodeBin` (mean of 5). */
 function rsaKeyCpuMs(nodeBin: string): number {
@@ -84,6 +74,7 @@ async function runJob(lego: string, app: string): Promise<Measured> {
   const env = {
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LEGO_'))),
     KUBECONFIG: testEnv().kubeconfig,
+    ...cacheEnv,
     ...jobEnv(lego, { LEGO_WATCH_NAMESPACE: app, LEGO_LOG_LEVEL: 'info' }),
   };
   const started = Date.now();
@@ -166,9 +157,8 @@ async function runLego(lego: string, path: string, host: string): Promise<LegoRu
   return { wallMs: Date.now() - started, cpuS: cpuSeconds(stderr) };
 }
 
-const nodeVersion = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
 console.log(
-  `bench:issuance — new certificates from Pebble, the job on node ${nodeVersion}, load ${loadavg()
+  `bench:issuance — new certificates from Pebble, the job on node ${nodeVersion(node)}${cacheEnv.NODE_COMPILE_CACHE ? ' with the compile cache' : ''}, load ${loadavg()
     .map((l) => l.toFixed(2))
     .join(' ')}`,
 );

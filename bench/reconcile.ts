@@ -4,7 +4,8 @@
  * valid certificates, runs the job as the CronJob would, and prints wall time, API requests and
  * the job's peak memory. Measured for N = 1,000 and 5,000 (override: BENCH_SIZES=100,1000).
  * The job runs from the build (`dist/`, as in the image), so its memory is the product's, not
- * the TypeScript loader's. Prints figures; asserts nothing.
+ * the TypeScript loader's, and on the image's Node 24 with the compile cache the image bakes in
+ * (bench/job-node.ts; BENCH_JOB_NODE picks another Node). Prints figures; asserts nothing.
  *
  * The baseline is the previous code, measured in the same bench run because the machine is
  * noisy: the tree of BENCH_BASELINE_REF (default: where HEAD branched off `main`, or HEAD's first
@@ -35,6 +36,7 @@ import { CoreV1Api, NetworkingV1Api } from '@kubernetes/client-node';
 import forge from 'node-forge';
 import { adminKubeConfig, createNamespace, testEnv } from '../test/env/context.js';
 import { annotatedIngress } from '../test/support/fixtures.js';
+import { compileCacheEnv, jobNode, nodeVersion } from './job-node.js';
 import {
   certManagerDir,
   certManagerSecretAnnotations,
@@ -121,9 +123,15 @@ async function populate(namespace: string, count: number, forCertManager: boolea
 }
 
 /** The job's environment for a run over `app`; logs at `level` (info adds a line per certificate). */
-function jobEnv(lego: string, app: string, level: 'warn' | 'info'): NodeJS.ProcessEnv {
+function jobEnv(
+  lego: string,
+  app: string,
+  level: 'warn' | 'info',
+  cache: NodeJS.ProcessEnv,
+): NodeJS.ProcessEnv {
   return {
     ...process.env,
+    ...cache,
     KUBECONFIG: testEnv().kubeconfig,
     LEGO_NAMESPACE: lego,
     LEGO_WATCH_NAMESPACE: app,
@@ -141,15 +149,21 @@ interface Measured {
   statusChars: number;
 }
 
-async function runJob(lego: string, app: string, entry: string): Promise<Measured> {
+/** A build of the job: its entry point and the compile-cache environment it runs with. */
+interface Build {
+  entry: string;
+  cache: NodeJS.ProcessEnv;
+}
+
+async function runJob(lego: string, app: string, build: Build): Promise<Measured> {
   const started = Date.now();
   const { stderr } = await execFileAsync(
     '/usr/bin/time',
-    ['-f', 'MAXRSS_KB=%M', process.execPath, entry],
+    ['-f', 'MAXRSS_KB=%M', node, build.entry],
     {
       cwd: root,
       maxBuffer: 64 * 1024 * 1024,
-      env: jobEnv(lego, app, 'warn'),
+      env: jobEnv(lego, app, 'warn', build.cache),
     },
   ).catch((error: unknown) => {
     const e = error as { stderr?: string };
@@ -167,11 +181,11 @@ async function runJob(lego: string, app: string, entry: string): Promise<Measure
   return { wallMs, maxRssMb, summary: run, statusChars };
 }
 
-async function requestsOfRun(lego: string, app: string, entry: string): Promise<number> {
-  const { stderr } = await execFileAsync(process.execPath, [entry], {
+async function requestsOfRun(lego: string, app: string, build: Build): Promise<number> {
+  const { stderr } = await execFileAsync(node, [build.entry], {
     cwd: root,
     maxBuffer: 64 * 1024 * 1024,
-    env: jobEnv(lego, app, 'info'),
+    env: jobEnv(lego, app, 'info', build.cache),
   });
   const line = stderr.split('\n').find((l) => l.includes('"run finished"'));
   return (JSON.parse(line ?? '{}') as { apiRequests?: number }).apiRequests ?? NaN;
@@ -200,7 +214,7 @@ function previousCode(): string {
  * Builds the baseline's job from the tree of `ref` in a temporary directory (this checkout's
  * node_modules linked in); returns its entry point, or `undefined` when there is no baseline.
  */
-function buildBaseline(ref: string): { entry: string; cleanup: () => void } | undefined {
+function buildBaseline(ref: string): (Build & { cleanup: () => void }) | undefined {
   if (ref === '') return undefined;
   const dir = mkdtempSync(join(tmpdir(), 'bench-baseline-'));
   const archive = execFileSync('git', ['-C', root, 'archive', '--format=tar', ref], {
@@ -214,6 +228,7 @@ function buildBaseline(ref: string): { entry: string; cleanup: () => void } | un
   });
   return {
     entry: join(dir, 'dist', 'jobs', 'main.js'),
+    cache: compileCacheEnv(node, dir),
     cleanup: () => {
       rmSync(dir, { recursive: true, force: true });
     },
@@ -236,7 +251,11 @@ function describe(runs: Measured[]): string {
   );
 }
 
-const current = join(root, 'dist', 'jobs', 'main.js');
+const node = jobNode();
+const current: Build = {
+  entry: join(root, 'dist', 'jobs', 'main.js'),
+  cache: compileCacheEnv(node, root),
+};
 const head = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD']).toString().trim();
 const baseline = buildBaseline(baselineRef);
 const baselineName =
@@ -244,7 +263,7 @@ const baselineName =
     ? ''
     : `${baselineRef} (${execFileSync('git', ['-C', root, 'rev-parse', '--short', baselineRef]).toString().trim()})`;
 console.log(
-  `bench:reconcile — a no-op run (every certificate valid), node ${process.version}, load ${loadavg()
+  `bench:reconcile — a no-op run (every certificate valid), the job on node ${nodeVersion(node)}${current.cache.NODE_COMPILE_CACHE ? ' with the compile cache' : ''}, load ${loadavg()
     .map((l) => l.toFixed(2))
     .join(' ')}`,
 );
@@ -309,12 +328,12 @@ try {
     }
     // First runs write each status ConfigMap (this checkout's records the Secrets' facts).
     const warm = await runJob(lego, app, current);
-    if (baseline) await runJob(legoBase, app, baseline.entry);
+    if (baseline) await runJob(legoBase, app, baseline);
     const ours: Measured[] = [];
     const theirs: Measured[] = [];
     const peer: CertManagerRun[] = [];
     for (let i = 0; i < rounds; i++) {
-      if (baseline) theirs.push(await runJob(legoBase, app, baseline.entry));
+      if (baseline) theirs.push(await runJob(legoBase, app, baseline));
       ours.push(await runJob(lego, app, current));
       if (withPeer) {
         peer.push(
@@ -327,7 +346,7 @@ try {
       `  N=${size} this checkout: ${describe(ours)}; first run ${warm.wallMs} ms; API requests ${requests}`,
     );
     if (baseline) {
-      const baseRequests = await requestsOfRun(legoBase, app, baseline.entry);
+      const baseRequests = await requestsOfRun(legoBase, app, baseline);
       console.log(`  N=${size} baseline:      ${describe(theirs)}; API requests ${baseRequests}`);
       const ratio = (f: (m: Measured) => number) =>
         (median(ours.map(f)) / median(theirs.map(f))).toFixed(2);

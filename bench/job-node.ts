@@ -1,0 +1,46 @@
+/**
+ * Which Node the benchmarks run the job on, and how: as the image runs it. The image runs Node 24
+ * (test/env/install-node24.sh caches the same build) with the compile cache it bakes in
+ * (scripts/warm-compile-cache.ts; NODE_COMPILE_CACHE with NODE_COMPILE_CACHE_PORTABLE), so a
+ * figure measured on npm's Node 20 without the cache is not the product's. BENCH_JOB_NODE picks
+ * another Node (then the cache is used only if that Node has one: 22.1 and later).
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+
+/** The job's Node: BENCH_JOB_NODE, else the image's Node 24, else the Node running the bench. */
+export function jobNode(): string {
+  if (process.env.BENCH_JOB_NODE) return process.env.BENCH_JOB_NODE;
+  try {
+    return execFileSync('bash', [join(root, 'test', 'env', 'install-node24.sh')], {
+      encoding: 'utf8',
+    }).trim();
+  } catch {
+    console.log("  (the image's Node 24 could not be installed: the job runs on this Node)");
+    return process.execPath;
+  }
+}
+
+/** `node --version` of `nodeBin`. */
+export function nodeVersion(nodeBin: string): string {
+  return execFileSync(nodeBin, ['--version'], { encoding: 'utf8' }).trim();
+}
+
+/**
+ * Fills the compile cache of the build in `appDir` (package.json, node_modules/, dist/) the way
+ * the image's build does, with `nodeBin`, and returns the environment that makes the job read
+ * it; `{}` when `nodeBin` has no compile cache (before Node 22.1).
+ */
+export function compileCacheEnv(nodeBin: string, appDir: string): NodeJS.ProcessEnv {
+  const [major = 0, minor = 0] = nodeVersion(nodeBin).slice(1).split('.').map(Number);
+  if (major < 22 || (major === 22 && minor < 1)) return {};
+  execFileSync(nodeBin, [join(root, 'scripts', 'warm-compile-cache.ts'), appDir], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  return {
+    NODE_COMPILE_CACHE: join(appDir, '.node-compile-cache'),
+    NODE_COMPILE_CACHE_PORTABLE: '1',
+  };
+}
