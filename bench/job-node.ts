@@ -6,21 +6,31 @@
  * another Node (then the cache is used only if that Node has one: 22.1 and later).
  */
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
+/** Where scripts/warm-compile-cache.ts writes the cache inside an application folder. */
+const CACHE_FOLDER = '.node-compile-cache';
 
-/** The job's Node: BENCH_JOB_NODE, else the image's Node 24, else the Node running the bench. */
-export function jobNode(): string {
-  if (process.env.BENCH_JOB_NODE) return process.env.BENCH_JOB_NODE;
+/** The image's Node 24 (test/env/install-node24.sh, cached); `undefined` when it cannot be had. */
+export function imageNode(): string | undefined {
   try {
     return execFileSync('bash', [join(root, 'test', 'env', 'install-node24.sh')], {
       encoding: 'utf8',
     }).trim();
   } catch {
-    console.log("  (the image's Node 24 could not be installed: the job runs on this Node)");
-    return process.execPath;
+    return undefined;
   }
+}
+
+/** The job's Node: BENCH_JOB_NODE, else the image's Node 24, else the Node running the bench. */
+export function jobNode(): string {
+  if (process.env.BENCH_JOB_NODE) return process.env.BENCH_JOB_NODE;
+  const node = imageNode();
+  if (node !== undefined) return node;
+  console.log("  (the image's Node 24 could not be installed: the job runs on this Node)");
+  return process.execPath;
 }
 
 /** `node --version` of `nodeBin`. */
@@ -29,18 +39,20 @@ export function nodeVersion(nodeBin: string): string {
 }
 
 /**
- * Fills the compile cache of the build in `appDir` (package.json, node_modules/, dist/) the way
- * the image's build does, with `nodeBin`, and returns the environment that makes the job read
- * it; `{}` when `nodeBin` has no compile cache (before Node 22.1).
+ * Fills the compile cache of the build in `appDir` (package.json, node_modules/, dist/) afresh,
+ * the way the image's build does, with `nodeBin`, and returns the environment that makes the job
+ * read it; `{}` when `nodeBin` has no compile cache (before Node 22.1).
  */
 export function compileCacheEnv(nodeBin: string, appDir: string): NodeJS.ProcessEnv {
   const [major = 0, minor = 0] = nodeVersion(nodeBin).slice(1).split('.').map(Number);
   if (major < 22 || (major === 22 && minor < 1)) return {};
+  // Entries of an earlier build (other chunk names) would only take room.
+  rmSync(join(appDir, CACHE_FOLDER), { recursive: true, force: true });
   execFileSync(nodeBin, [join(root, 'scripts', 'warm-compile-cache.ts'), appDir], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   return {
-    NODE_COMPILE_CACHE: join(appDir, '.node-compile-cache'),
+    NODE_COMPILE_CACHE: join(appDir, CACHE_FOLDER),
     NODE_COMPILE_CACHE_PORTABLE: '1',
   };
 }

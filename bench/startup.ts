@@ -25,21 +25,12 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createNamespace, testEnv } from '../test/env/context.js';
+import { compileCacheEnv, imageNode } from './job-node.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const WORK = join(ROOT, '.tmp', 'bench-startup');
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' } } });
 const rounds = Number(values.rounds);
-
-function node24(): string | undefined {
-  try {
-    return execFileSync('bash', [join(ROOT, 'test', 'env', 'install-node24.sh')], {
-      encoding: 'utf8',
-    }).trim();
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * The bundle (scripts/build-dist.ts) laid out as the image's /app (package.json, node_modules,
@@ -116,7 +107,7 @@ const runEnv: NodeJS.ProcessEnv = {
   LEGO_URL: 'https://acme.invalid/directory',
   LEGO_LOG_LEVEL: 'warn',
 };
-const nodes = [process.execPath, node24()].filter((n): n is string => !!n && existsSync(n));
+const nodes = [process.execPath, imageNode()].filter((n): n is string => !!n && existsSync(n));
 
 console.log(
   `bench:startup — ${rounds} rounds, load average ${loadavg()
@@ -139,12 +130,7 @@ for (const nodeBin of nodes) {
     measure(nodeBin, [bundle], cached); // warms the cache
     variants.push(['bundle no-op run, compile cache', [bundle], cached]);
     // As the image: filled by the build's script with this Node, read with the image's settings.
-    const imageCache = join(appDir, '.node-compile-cache');
-    rmSync(imageCache, { recursive: true, force: true });
-    execFileSync(nodeBin, [join(ROOT, 'scripts', 'warm-compile-cache.ts'), appDir], {
-      stdio: 'ignore',
-    });
-    const imageEnv = { NODE_COMPILE_CACHE: imageCache, NODE_COMPILE_CACHE_PORTABLE: '1' };
+    const imageEnv = compileCacheEnv(nodeBin, appDir);
     variants.push(
       ['bundle --help, image cache', [bundle, '--help'], { ...process.env, ...imageEnv }],
       ['bundle no-op run, image cache', [bundle], { ...runEnv, ...imageEnv }],
