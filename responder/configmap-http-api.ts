@@ -19,7 +19,7 @@ import type {
   WatchEvent,
   WatchRequest,
 } from './configmap-api.js';
-import type { KubeConnection } from './kube-connection.js';
+import type { KubeConnection } from '../shared/kube/kube-connection.js';
 
 /** Longest list answer or watch line accepted: a ConfigMap holds at most 1 MiB. */
 const MAX_BODY = 4 * 1024 * 1024;

@@ -16,7 +16,7 @@ import { ChallengeTable } from './challenge-table.js';
 import { HttpConfigMapApi } from './configmap-http-api.js';
 import { ConfigMapWatcher } from './configmap-watcher.js';
 import { DEFAULT_LIMITS, HardenedServer } from './http-server.js';
-import { loadKubeConnection } from './kube-connection.js';
+import { loadKubeConnection } from '../shared/kube/kube-connection.js';
 import { createMetricsApp } from './metrics-app.js';
 import { ResponderMetrics } from './metrics.js';
 import { responderSettings, type ResponderSettings } from './settings.js';

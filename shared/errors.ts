@@ -35,7 +35,8 @@ export class KubeApiError extends KubeLegoError {
     readonly operation: string,
     readonly status: number | undefined,
     readonly reason: string | undefined,
-    detail: string,
+    /** What went wrong, without the operation, status and reason. */
+    readonly detail: string,
     options?: { cause?: unknown },
   ) {
     super(

@@ -1,39 +1,19 @@
 /**
- * Adapter: turns what `@kubernetes/client-node` throws into {@link KubeApiError}. Its
- * `ApiException` carries a numeric `code` and the raw response `body`, a Status object as JSON
- * whose `reason` and `message` say what went wrong.
+ * Adapter: what the job's Kubernetes API calls throw, as {@link KubeApiError}, and questions
+ * about it. shared/kube/kube-http.ts throws KubeApiError already; anything else (a bug, a
+ * credential that cannot be read) is wrapped here so that every failure names its operation.
  */
-import { ApiException } from '@kubernetes/client-node';
 import { KubeApiError } from '../errors.js';
-import { timeoutOf } from './request-timeout.js';
 
-/** Wraps any error from a Kubernetes API call; the original stays as `cause`. */
+/**
+ * The error of `operation`: a KubeApiError of another operation (the transport names the method
+ * and path) is renamed, keeping status, reason and detail, with the original as `cause`; any
+ * other error is wrapped.
+ */
 export function toKubeApiError(operation: string, error: unknown): KubeApiError {
-  if (error instanceof KubeApiError) return error;
-  const timeout = timeoutOf(error);
-  if (timeout)
-    return new KubeApiError(operation, undefined, 'Timeout', timeout.message, { cause: timeout });
-  if (error instanceof ApiException) {
-    const code = typeof error.code === 'number' ? error.code : undefined;
-    let reason: string | undefined;
-    let detail = '';
-    const body: unknown = error.body;
-    if (typeof body === 'string') {
-      try {
-        const status = JSON.parse(body) as { reason?: string; message?: string };
-        reason = status.reason;
-        detail = status.message ?? body;
-      } catch {
-        detail = body;
-      }
-    } else if (body && typeof body === 'object') {
-      const status = body as { reason?: string; message?: string };
-      reason = status.reason;
-      detail = status.message ?? JSON.stringify(body);
-    }
-    return new KubeApiError(operation, code, reason, detail.slice(0, 500) || 'no detail', {
-      cause: error,
-    });
+  if (error instanceof KubeApiError) {
+    if (error.operation === operation) return error;
+    return new KubeApiError(operation, error.status, error.reason, error.detail, { cause: error });
   }
   const message = error instanceof Error ? error.message : String(error);
   return new KubeApiError(operation, undefined, undefined, message, { cause: error });
@@ -51,7 +31,5 @@ export function isConflict(error: unknown): boolean {
 
 /** The HTTP status of an API error, if the server answered. */
 export function statusOf(error: unknown): number | undefined {
-  if (error instanceof KubeApiError) return error.status;
-  if (error instanceof ApiException) return typeof error.code === 'number' ? error.code : undefined;
-  return undefined;
+  return error instanceof KubeApiError ? error.status : undefined;
 }

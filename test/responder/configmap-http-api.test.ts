@@ -12,7 +12,7 @@ import { KubeApiError } from '../../shared/errors.js';
 import type { WatchEvent } from '../../responder/configmap-api.js';
 import { HttpConfigMapApi } from '../../responder/configmap-http-api.js';
 import { claimPort } from '../env/context.js';
-import type { KubeConnection } from '../../responder/kube-connection.js';
+import type { KubeConnection } from '../../shared/kube/kube-connection.js';
 
 type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => void;
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { KubeLegoError } from '../../shared/errors.js';
-import { loadKubeConnection } from '../../responder/kube-connection.js';
+import { loadKubeConnection } from '../../shared/kube/kube-connection.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kube-connection-'));
 after(() => {
@@ -159,7 +159,7 @@ describe('loadKubeConnection', () => {
   test('nothing configured: a clear error', async () => {
     await assert.rejects(
       loadKubeConnection({ env: {}, home: noHome, serviceAccountDir: join(dir, 'none') }),
-      /no Kubernetes API configured/,
+      /no Kubernetes configuration: KUBECONFIG is not set/,
     );
     await assert.rejects(
       loadKubeConnection({ env: { KUBECONFIG: join(dir, 'missing') }, home: noHome }),

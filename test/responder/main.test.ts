@@ -98,7 +98,7 @@ describe('responder/main.ts', { timeout: 600_000 }, () => {
     assert.equal(code, 1);
     assert.match(
       stderr,
-      /level=error msg="the responder failed" error="no Kubernetes API configured/,
+      /level=error msg="the responder failed" error="no Kubernetes configuration: KUBECONFIG is not set/,
     );
   });
 });

@@ -3,15 +3,18 @@
  * `@kubernetes/client-node`'s `loadFromDefault` (and kubectl) finds it: the first file of
  * `KUBECONFIG`, else `~/.kube/config`, else the pod's ServiceAccount.
  *
- * The responder does not load `@kubernetes/client-node` for its API calls: importing it costs
- * some 75 MB of resident memory (measured on Node 20: 43 → 118 MB), more than the whole
- * responder may use. Only a kubeconfig written in YAML (JSON kubeconfigs are read directly) makes
- * it import the library, once, to parse the file — outside a cluster, where memory is no concern.
+ * Neither program loads `@kubernetes/client-node` to talk to the API server: importing it costs
+ * some 75 MB of resident memory and a third of a second of start-up (issue 13), more than the
+ * whole responder may use and most of a no-op run. This file covers what a pod and a kubectl
+ * kubeconfig with a client certificate or a token need. What it does not cover (exec plugins,
+ * auth providers, passwords, proxies, several KUBECONFIG files) is refused with
+ * {@link DelegatedKubeAuthError}; the job then lets client-node authenticate
+ * (jobs/kube/delegated-endpoint.ts), the responder says what to use instead.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
-import { KubeLegoError } from '../shared/errors.js';
+import { KubeLegoError } from '../errors.js';
 
 /** The pod's ServiceAccount files (Kubernetes: "Accessing the API from a Pod"). */
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -33,19 +36,46 @@ export interface KubeConnection {
    * is read again each time: the kubelet rotates a pod's projected token.
    */
   bearerToken(): string | undefined;
+  /**
+   * The namespace of the current context (`namespace:` in the kubeconfig), or in a pod the
+   * ServiceAccount's; `undefined` when none is named.
+   */
+  namespace?: string | undefined;
   /** Where the connection came from, for the log: `in-cluster` or `kubeconfig <path> (<context>)`. */
   source: string;
+}
+
+/**
+ * The configuration asks for something only `@kubernetes/client-node` does: an exec plugin, an
+ * auth provider, a password, a proxy, or several KUBECONFIG files to merge.
+ */
+export class DelegatedKubeAuthError extends KubeLegoError {}
+
+/** Neither a kubeconfig nor a pod's ServiceAccount: nowhere to send a request. */
+export class NoKubeConfigError extends KubeLegoError {
+  constructor() {
+    super(
+      'no Kubernetes configuration: KUBECONFIG is not set, ~/.kube/config does not exist, and this is not a pod with a ServiceAccount. Point KUBECONFIG at a kubeconfig file (or run inside the cluster)',
+    );
+  }
 }
 
 export interface LoadKubeConnectionOptions {
   env?: NodeJS.ProcessEnv;
   home?: string;
   serviceAccountDir?: string;
+  /**
+   * Refuse (with {@link DelegatedKubeAuthError}) a KUBECONFIG of several files instead of taking
+   * the first: kubectl merges them, and the job must see what kubectl sees.
+   */
+  singleFile?: boolean;
 }
 
 /**
  * Finds the API server and credentials.
- * @throws KubeLegoError when there is neither a kubeconfig nor a ServiceAccount, when the
+ * @throws NoKubeConfigError when there is neither a kubeconfig nor a ServiceAccount.
+ * @throws DelegatedKubeAuthError as that class says.
+ * @throws KubeLegoError when the
  * kubeconfig cannot be read or has no usable current context, or when its user authenticates in
  * a way the responder does not support (exec plugins, auth providers, basic auth).
  */
@@ -53,7 +83,13 @@ export async function loadKubeConnection(
   options: LoadKubeConnectionOptions = {},
 ): Promise<KubeConnection> {
   const env = options.env ?? process.env;
-  const fromEnv = (env.KUBECONFIG ?? '').split(delimiter).find((f) => f !== '');
+  const files = (env.KUBECONFIG ?? '').split(delimiter).filter((f) => f !== '');
+  const fromEnv = files[0];
+  if (options.singleFile && files.length > 1) {
+    throw new DelegatedKubeAuthError(
+      `KUBECONFIG names ${files.length} files, whose merge only the Kubernetes client library does`,
+    );
+  }
   if (fromEnv !== undefined) return fromKubeconfig(fromEnv);
   const home = join(options.home ?? homedir(), '.kube', 'config');
   if (existsSync(home)) return fromKubeconfig(home);
@@ -61,18 +97,21 @@ export async function loadKubeConnection(
   const host = env.KUBERNETES_SERVICE_HOST;
   const port = env.KUBERNETES_SERVICE_PORT;
   if (host && port && existsSync(join(dir, 'token'))) return inCluster(host, port, dir);
-  throw new KubeLegoError(
-    'no Kubernetes API configured: run in a pod with a ServiceAccount token, or set KUBECONFIG',
-  );
+  throw new NoKubeConfigError();
 }
 
 function inCluster(host: string, port: string, dir: string): KubeConnection {
   const tokenFile = join(dir, 'token');
   const caFile = join(dir, 'ca.crt');
+  const namespaceFile = join(dir, 'namespace');
+  const namespace = existsSync(namespaceFile)
+    ? readText(namespaceFile, 'the ServiceAccount namespace').trim() || undefined
+    : undefined;
   return {
     server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
     tls: { ca: readText(caFile, 'the ServiceAccount CA'), rejectUnauthorized: true },
     bearerToken: () => readText(tokenFile, 'the ServiceAccount token').trim(),
+    namespace,
     source: 'in-cluster',
   };
 }
@@ -80,7 +119,7 @@ function inCluster(host: string, port: string, dir: string): KubeConnection {
 /** The parts of a kubeconfig the responder reads (kubeconfig v1, as kubectl writes it). */
 interface RawKubeconfig {
   'current-context'?: string;
-  contexts?: { name?: string; context?: { cluster?: string; user?: string } }[];
+  contexts?: { name?: string; context?: { cluster?: string; user?: string; namespace?: string } }[];
   clusters?: {
     name?: string;
     cluster?: {
@@ -89,6 +128,7 @@ interface RawKubeconfig {
       'certificate-authority-data'?: string;
       'insecure-skip-tls-verify'?: boolean;
       'tls-server-name'?: string;
+      'proxy-url'?: string;
     };
   }[];
   users?: {
@@ -114,21 +154,29 @@ async function fromKubeconfig(path: string): Promise<KubeConnection> {
   try {
     raw = JSON.parse(text) as RawKubeconfig;
   } catch {
-    raw = await parseYamlKubeconfig(file);
+    raw = await parseYamlKubeconfig(text, file);
   }
   return connectionFromKubeconfig(raw, file);
 }
 
-/** A YAML kubeconfig, read by `@kubernetes/client-node` (imported only here, only then). */
-async function parseYamlKubeconfig(file: string): Promise<RawKubeconfig> {
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  const config = new KubeConfig();
+/**
+ * A YAML kubeconfig (what kubectl writes), read with js-yaml, the parser client-node uses,
+ * imported only here, only then.
+ */
+async function parseYamlKubeconfig(text: string, file: string): Promise<RawKubeconfig> {
+  const { load } = await import('js-yaml');
+  let parsed: unknown;
   try {
-    config.loadFromFile(file);
+    parsed = load(text);
   } catch (error) {
-    throw new KubeLegoError(`cannot read the kubeconfig ${file}`, { cause: error });
+    throw new KubeLegoError(`cannot read the kubeconfig ${file}: it is neither JSON nor YAML`, {
+      cause: error,
+    });
   }
-  return JSON.parse(config.exportConfig()) as RawKubeconfig;
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new KubeLegoError(`cannot read the kubeconfig ${file}: it is not a mapping`);
+  }
+  return parsed as RawKubeconfig;
 }
 
 /**
@@ -150,8 +198,13 @@ export function connectionFromKubeconfig(raw: RawKubeconfig, file: string): Kube
   }
   const user = raw.users?.find((u) => u.name === context.user)?.user ?? {};
   if (user.exec !== undefined || user['auth-provider'] !== undefined || user.username) {
-    throw new KubeLegoError(
+    throw new DelegatedKubeAuthError(
       `the kubeconfig ${file} authenticates user ${JSON.stringify(context.user)} with an exec plugin, an auth provider or a password, which the responder does not support: use a client certificate or a token`,
+    );
+  }
+  if (cluster['proxy-url']) {
+    throw new DelegatedKubeAuthError(
+      `the kubeconfig ${file} reaches cluster ${JSON.stringify(context.cluster)} through a proxy (proxy-url), which the responder does not support`,
     );
   }
   const base = dirname(file);
@@ -183,6 +236,7 @@ export function connectionFromKubeconfig(raw: RawKubeconfig, file: string): Kube
       ? () =>
           readText(isAbsolute(tokenFile) ? tokenFile : join(base, tokenFile), 'the token').trim()
       : () => user.token,
+    namespace: context.namespace?.trim() || undefined,
     source: `kubeconfig ${file} (${contextName})`,
   };
 }

@@ -1,0 +1,286 @@
+/**
+ * Adapter: the Kubernetes API over plain HTTP(S) (node:http), the few verbs the job uses — get,
+ * list (paged), create, replace, patch, delete — with JSON in and out.
+ *
+ * Why not `@kubernetes/client-node`'s API classes (issue 13): importing the library costs about
+ * 75 MB and a third of a second before the first request, and its answers are deep-copied into
+ * model objects, so a list of 5,000 Secrets was held twice over until the next full GC. Here
+ * each list page is parsed once and turned into the caller's view at once; the page is garbage
+ * as soon as the next one is asked for.
+ *
+ * Every request has a time limit from sending to the answer's last byte (LEGO_KUBE_TIMEOUT).
+ * After one request timed out the API server is treated as gone for the rest of the process:
+ * later requests fail at once instead of each waiting out the limit, so a run over a frozen API
+ * server ends after one timeout, not one per remaining call.
+ */
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { KubeApiError } from '../errors.js';
+import type { KubeEndpoint } from './kube-endpoint.js';
+import { resourcePath, type ResourceType } from './kube-resources.js';
+import { KubeRequestTimeoutError } from './request-timeout.js';
+
+/**
+ * Objects per list request. 1,000 keeps a no-op run over 5,000 Ingresses at a handful of
+ * requests while one page of Secrets (certificate chains and keys, ~5 KB each) stays a few MB.
+ */
+export const PAGE_SIZE = 1000;
+
+/** Largest answer accepted: a page of 1,000 Secrets of 1 MiB each would not fit, none does. */
+const MAX_ANSWER = 256 * 1024 * 1024;
+
+/**
+ * The patch formats of the API server (Kubernetes API concepts, "Patch"), by content type.
+ * `apply` is server-side apply; its YAML body may be JSON.
+ */
+const PATCH_CONTENT_TYPES = {
+  merge: 'application/merge-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  json: 'application/json-patch+json',
+  apply: 'application/apply-patch+yaml',
+} as const;
+
+export type PatchType = keyof typeof PATCH_CONTENT_TYPES;
+
+/** Query parameters; `undefined` ones are left out. */
+export type Query = Record<string, string | number | boolean | undefined>;
+
+/** A list answer as the API server sends it. */
+export interface KubeList<T> {
+  items?: T[] | null;
+  metadata?: { continue?: string; resourceVersion?: string };
+}
+
+export interface KubeHttpOptions {
+  /** Time limit of each request, from sending to the answer's last byte. */
+  timeoutMs: number;
+  userAgent?: string;
+  /** Told of each request as it is sent (method and path, no query): for tests. */
+  onRequest?: (method: string, path: string) => void;
+}
+
+/** One API request. */
+interface KubeRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  query?: Query | undefined;
+  body?: unknown;
+  contentType?: string;
+}
+
+/**
+ * The API client of a process. Every method throws {@link KubeApiError}: `status` is the HTTP
+ * status (undefined when there was no answer), `reason` and the message those of the API's
+ * Status object; a time-out has reason `Timeout` and a {@link KubeRequestTimeoutError} as cause.
+ * The operation it names is the method and path; jobs/kube/kube-call.ts renames it for the log.
+ */
+export class KubeHttp {
+  private sent = 0;
+  private timedOut: KubeRequestTimeoutError | undefined;
+
+  constructor(
+    readonly endpoint: KubeEndpoint,
+    private readonly options: KubeHttpOptions,
+  ) {}
+
+  /** Requests sent so far (for the summary line and the benchmarks). */
+  requests(): number {
+    return this.sent;
+  }
+
+  /** GET one object. */
+  get<T>(type: ResourceType, namespace: string | undefined, name: string, query?: Query) {
+    return this.send<T>({ method: 'GET', path: resourcePath(type, namespace, name), query });
+  }
+
+  /**
+   * Every object of a collection (`namespace` empty or undefined: all namespaces), one request
+   * per {@link PAGE_SIZE} objects, each turned into a view by `convert` as its page arrives.
+   */
+  async list<T, V>(
+    type: ResourceType,
+    namespace: string | undefined,
+    query: Query,
+    convert: (item: T) => V,
+  ): Promise<V[]> {
+    const out: V[] = [];
+    let cont: string | undefined;
+    do {
+      const page = await this.send<KubeList<T>>({
+        method: 'GET',
+        path: resourcePath(type, namespace),
+        query: { ...query, limit: PAGE_SIZE, continue: cont },
+      });
+      for (const item of page.items ?? []) out.push(convert(item));
+      cont = page.metadata?.continue || undefined;
+    } while (cont);
+    return out;
+  }
+
+  /** POST a new object. */
+  create<T>(type: ResourceType, namespace: string | undefined, body: unknown, query?: Query) {
+    return this.send<T>({ method: 'POST', path: resourcePath(type, namespace), body, query });
+  }
+
+  /** PUT an object (its `metadata.resourceVersion`, when set, makes it conditional: 409). */
+  replace<T>(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    query?: Query,
+  ) {
+    return this.send<T>({
+      method: 'PUT',
+      path: resourcePath(type, namespace, name),
+      body,
+      query,
+    });
+  }
+
+  /** PATCH an object in one of the API server's patch formats. */
+  patch<T>(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    patchType: PatchType,
+    body: unknown,
+    query?: Query,
+  ) {
+    return this.send<T>({
+      method: 'PATCH',
+      path: resourcePath(type, namespace, name),
+      body,
+      query,
+      contentType: PATCH_CONTENT_TYPES[patchType],
+    });
+  }
+
+  /** DELETE an object; `body` is a DeleteOptions (preconditions, propagation policy). */
+  delete<T = unknown>(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    body?: unknown,
+  ) {
+    return this.send<T>({ method: 'DELETE', path: resourcePath(type, namespace, name), body });
+  }
+
+  /** Any request: the answer's JSON (`undefined` for an empty answer). */
+  async send<T>(request: KubeRequest): Promise<T> {
+    const operation = `${request.method} ${request.path}`;
+    if (this.timedOut) {
+      const notSent = new KubeRequestTimeoutError(
+        this.timedOut.request,
+        this.options.timeoutMs,
+        true,
+      );
+      throw new KubeApiError(operation, undefined, 'Timeout', notSent.message, { cause: notSent });
+    }
+    let headers: Record<string, string>;
+    try {
+      headers = await this.endpoint.headers();
+    } catch (error) {
+      throw wrap(operation, error);
+    }
+    this.sent++;
+    this.options.onRequest?.(request.method, request.path);
+    const body = request.body === undefined ? undefined : JSON.stringify(request.body);
+    const url = `${this.endpoint.server}${request.path}${queryString(request.query)}`;
+    const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const send = url.startsWith('https:') ? httpsRequest : httpRequest;
+      const req = send(url, {
+        method: request.method,
+        agent: this.endpoint.agent,
+        headers: {
+          accept: 'application/json',
+          'user-agent': this.options.userAgent ?? 'kube-lego',
+          ...headers,
+          ...(body === undefined
+            ? {}
+            : {
+                'content-type': request.contentType ?? 'application/json',
+                'content-length': Buffer.byteLength(body),
+              }),
+        },
+      });
+      // Covers connecting, sending and reading the whole answer.
+      const timer = setTimeout(() => {
+        this.timedOut ??= new KubeRequestTimeoutError(operation, this.options.timeoutMs, false);
+        req.destroy(this.timedOut);
+      }, this.options.timeoutMs);
+      timer.unref();
+      const fail = (error: unknown) => {
+        clearTimeout(timer);
+        reject(
+          error instanceof KubeRequestTimeoutError
+            ? new KubeApiError(operation, undefined, 'Timeout', error.message, { cause: error })
+            : wrap(operation, error),
+        );
+      };
+      req.on('error', fail);
+      req.on('response', (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_ANSWER) {
+            req.destroy(new Error(`the answer is larger than ${MAX_ANSWER} bytes`));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('error', fail);
+        res.on('close', () => {
+          if (!res.complete) fail(new Error('the answer broke off before its end'));
+        });
+        res.on('end', () => {
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+        });
+      });
+      req.end(body);
+    });
+    if (answer.status < 200 || answer.status > 299) {
+      throw statusError(operation, answer.status, answer.text);
+    }
+    if (answer.text === '') return undefined as T;
+    try {
+      return JSON.parse(answer.text) as T;
+    } catch (error) {
+      throw new KubeApiError(operation, answer.status, undefined, 'the answer is not JSON', {
+        cause: error,
+      });
+    }
+  }
+}
+
+function queryString(query: Query | undefined): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) {
+    if (value !== undefined) params.set(name, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+/** A KubeApiError from an answer other than 2xx, with the Status object's reason and message. */
+function statusError(operation: string, status: number, body: string): KubeApiError {
+  let reason: string | undefined;
+  let detail = body.slice(0, 500);
+  try {
+    const parsed = JSON.parse(body) as { reason?: unknown; message?: unknown };
+    if (typeof parsed.reason === 'string' && parsed.reason) reason = parsed.reason;
+    if (typeof parsed.message === 'string') detail = parsed.message.slice(0, 500);
+  } catch {
+    // not a Status object: keep the text
+  }
+  return new KubeApiError(operation, status, reason, detail || 'no detail');
+}
+
+function wrap(operation: string, error: unknown): KubeApiError {
+  if (error instanceof KubeApiError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new KubeApiError(operation, undefined, undefined, message, { cause: error });
+}
