@@ -179,10 +179,10 @@ async function namespaceChoice(flag: unknown): Promise<NamespaceChoice> {
   const given = typeof flag === 'string' ? flag : undefined;
   if (given?.trim() || variable?.trim())
     return chooseNamespace({ flag: given, variable, context: undefined });
-  const { loadKubeConfig, contextNamespace } = await import('../shared/kube/kube-config.js');
+  const { loadKubeEndpoint } = await import('../shared/kube/load-endpoint.js');
   let context: string | undefined;
   try {
-    context = contextNamespace(loadKubeConfig());
+    context = (await loadKubeEndpoint()).namespace;
   } catch {
     // No usable kubeconfig: the settings are still checked first (a bad one exits 2), and the
     // command then says what is missing when it needs the API server.
@@ -206,16 +206,16 @@ async function installMissing(
 ): Promise<{ message: string; refuse: boolean } | undefined> {
   const isRun = beforeFirstRun;
   if (isRun && (choice.source === 'flag' || choice.source === 'variable')) return undefined;
-  const [{ loadKubeConfig }, { limitKubeRequests }, { InstallSearch }, { installHint }] =
-    await Promise.all([
-      import('../shared/kube/kube-config.js'),
-      import('../shared/kube/request-timeout.js'),
-      import('./kube/install-search.js'),
-      import('./commands/install-hint.js'),
-    ]);
-  const config = loadKubeConfig();
-  limitKubeRequests(config, settings.kubeTimeout);
-  const search = new InstallSearch(config, settings.statusConfigMap, settings.leaseName);
+  const [{ kubeClient }, { InstallSearch }, { installHint }] = await Promise.all([
+    import('./commands/wiring.js'),
+    import('./kube/install-search.js'),
+    import('./commands/install-hint.js'),
+  ]);
+  const search = new InstallSearch(
+    await kubeClient(settings),
+    settings.statusConfigMap,
+    settings.leaseName,
+  );
   if (await search.installedIn(settings.namespace)) return undefined;
   const elsewhere = await search.findElsewhere();
   const found = 'namespaces' in elsewhere && elsewhere.namespaces.length > 0;

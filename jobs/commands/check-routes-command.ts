@@ -61,7 +61,7 @@ export async function checkRoutesCommand(
 ): Promise<number> {
   const only = parseRouteTarget(target);
   const { now, stop } = context;
-  const job = wireJob(settings, logger, context);
+  const job = await wireJob(settings, logger, context);
   const lease = await job.lease.acquire();
   if (!lease.acquired) {
     logger.error('another run is working; routes not checked, try again later', {

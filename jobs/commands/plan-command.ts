@@ -18,7 +18,7 @@ export async function planCommand(
   logger: Logger,
   context: CommandContext,
 ): Promise<number> {
-  const job = wireJob(settings, logger, context);
+  const job = await wireJob(settings, logger, context);
   const plan = await gatherAndDecide(job.gather, job.decisionSettings, context.now());
   const rows: string[][] = [];
   for (const d of plan.decisions) {

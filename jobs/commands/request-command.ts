@@ -34,7 +34,7 @@ export async function requestCommand(
   options: RequestOptions,
 ): Promise<number> {
   const scope = scopeOf(kind, options);
-  const job = wireJob(settings, logger, context);
+  const job = await wireJob(settings, logger, context);
   const { certificates } = await job.status.read();
   const { targets, refusals } = selectRequestTargets(kind, scope, certificates);
   let failed = refusals.some((r) => !r.harmless);

@@ -27,7 +27,7 @@ export async function runCommand(
 ): Promise<number> {
   const { now, stop } = context;
   const startedAt = now();
-  const job = wireJob(settings, logger, context);
+  const job = await wireJob(settings, logger, context);
 
   const outcome = await job.lease.acquire();
   if (!outcome.acquired) {

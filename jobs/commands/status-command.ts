@@ -43,7 +43,7 @@ export async function statusCommand(
   const ref =
     options.certificate === undefined ? undefined : parseCertificateRef(options.certificate);
   const output = options.output ?? 'table';
-  const snapshot = await wireJob(settings, logger, context).status.read();
+  const snapshot = await (await wireJob(settings, logger, context)).status.read();
   const now = context.now();
   for (const key of snapshot.malformed) logger.warn('unreadable status entry skipped', { key });
 

@@ -5,21 +5,13 @@
  * acme-client is loaded on the first order only, so a run with nothing to issue neither pays for
  * it in memory nor sends an ACME request.
  */
-import {
-  ApisApi,
-  BatchV1Api,
-  CoordinationV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  NetworkingV1Api,
-  type KubeConfig,
-} from '@kubernetes/client-node';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import { loadKubeConfig } from '../../shared/kube/kube-config.js';
+import { KubeHttp } from '../../shared/kube/kube-http.js';
+import { loadKubeEndpoint } from '../../shared/kube/load-endpoint.js';
 import type { CertificateAuthority } from '../acme/certificate-authority.js';
 import type { JobSettings } from '../config.js';
 import {
@@ -31,7 +23,6 @@ import {
 import { KeptCertificateStore } from '../kube/kept-certificate-store.js';
 import { keptUse, type KeptCertificate } from '../../shared/kept-certificates.js';
 import { pauseFrom } from '../test-pause.js';
-import { limitKubeRequests } from '../../shared/kube/request-timeout.js';
 import type { StopRequest } from '../run/stop-request.js';
 import type { DesiredCertificate, GatewayView } from '../model.js';
 import { selfCheck, selfCheckEach, type SelfCheckOptions } from '../issue/self-check.js';
@@ -54,7 +45,6 @@ import { ChallengeStore } from '../kube/challenge-store.js';
 import { EventRecorder } from '../kube/event-recorder.js';
 import { listIngresses } from '../kube/ingress-source.js';
 import { readGatewaysIfServed } from '../kube/gateway-reading.js';
-import { countKubeRequests, type RequestCounter } from '../kube/request-counter.js';
 import { RunLease } from '../kube/run-lease.js';
 import { listRunCronJobs } from '../kube/run-cronjobs.js';
 import type { RunCronJobLookup } from './run-now-hint.js';
@@ -67,14 +57,6 @@ import type { CertificateInput } from '../decide/action.js';
 import { gatherRenewalInfo } from '../run/renewal-info-gather.js';
 import { randomFrom } from '../test-random.js';
 import type { DecisionSettings, GatherPorts } from '../run/snapshot.js';
-
-interface KubeClients {
-  config: KubeConfig;
-  core: CoreV1Api;
-  networking: NetworkingV1Api;
-  coordination: CoordinationV1Api;
-  requests: RequestCounter;
-}
 
 /** Everything the commands use, built from the settings. */
 export interface JobParts {
@@ -137,30 +119,28 @@ export interface CommandContext {
 }
 
 /**
- * API clients for the current context (in-cluster or kubeconfig), with a request counter; every
- * request is limited to `settings.kubeTimeout` (shared/kube/request-timeout.ts).
+ * The API client of the current context (in-cluster or kubeconfig, shared/kube/load-endpoint.ts);
+ * every request is limited to `settings.kubeTimeout`.
+ * @throws NoKubeConfigError or KubeLegoError when there is no usable configuration.
  */
-function kubeClients(settings: Pick<JobSettings, 'kubeTimeout'>): KubeClients {
-  const config = loadKubeConfig();
-  limitKubeRequests(config, settings.kubeTimeout);
-  const requests = countKubeRequests(config);
-  return {
-    config,
-    core: config.makeApiClient(CoreV1Api),
-    networking: config.makeApiClient(NetworkingV1Api),
-    coordination: config.makeApiClient(CoordinationV1Api),
-    requests,
-  };
+export async function kubeClient(settings: Pick<JobSettings, 'kubeTimeout'>): Promise<KubeHttp> {
+  return new KubeHttp(await loadKubeEndpoint(), {
+    timeoutMs: settings.kubeTimeout,
+    userAgent: 'kube-lego-job',
+  });
 }
 
-/** Builds the job's parts. Makes no request. */
-export function wireJob(
+/**
+ * Builds the job's parts. Makes no request; reads the Kubernetes configuration.
+ * @throws as {@link kubeClient}.
+ */
+export async function wireJob(
   settings: JobSettings,
   logger: Logger,
   { now, stop }: CommandContext,
-): JobParts {
-  const clients = kubeClients(settings);
-  const keptStore = new KeptCertificateStore(clients.core, settings.namespace);
+): Promise<JobParts> {
+  const kube = await kubeClient(settings);
+  const keptStore = new KeptCertificateStore(kube, settings.namespace);
   let kept: KeptCertificate[] = [];
   const wantedOf = (certificate: DesiredCertificate) => ({
     ...certificate,
@@ -178,18 +158,14 @@ export function wireJob(
     return use === 'drop' ? undefined : { entry, use };
   };
   const pause = pauseFrom(process.env, logger);
-  const secrets = new SecretStore(clients.core);
-  const status = new StatusStore(clients.core, settings.namespace, settings.statusConfigMap);
-  const challenges = new ChallengeStore(
-    clients.core,
-    settings.namespace,
-    settings.challengeConfigMap,
-  );
-  const events = new EventRecorder(clients.core, now);
-  const routers = createChallengeRouters({ kubeConfig: clients.config, settings, logger });
+  const secrets = new SecretStore(kube);
+  const status = new StatusStore(kube, settings.namespace, settings.statusConfigMap);
+  const challenges = new ChallengeStore(kube, settings.namespace, settings.challengeConfigMap);
+  const events = new EventRecorder(kube, now);
+  const routers = createChallengeRouters({ kube, settings, logger });
   const identity = `${process.env.HOSTNAME ?? hostname()}-${randomBytes(3).toString('hex')}`;
   const lease = new RunLease(
-    clients.coordination,
+    kube,
     settings.namespace,
     settings.leaseName,
     identity,
@@ -199,15 +175,7 @@ export function wireJob(
   // Gateways (Gateway API): read when LEGO_SOURCES names them, or by default when discovery
   // finds the API; once per command. A cluster without it costs one request and one info line.
   let gateways: Promise<GatewayView[]> | undefined;
-  const readGateways = () =>
-    readGatewaysIfServed(
-      {
-        apis: clients.config.makeApiClient(ApisApi),
-        custom: clients.config.makeApiClient(CustomObjectsApi),
-      },
-      settings,
-      logger,
-    );
+  const readGateways = () => readGatewaysIfServed(kube, settings, logger);
 
   // The route preflight's results of this run, for the status (jobs/decide/preflight-status.ts).
   const preflights = new Map<string, PreflightStatus>();
@@ -235,7 +203,7 @@ export function wireJob(
   };
 
   let acme: Promise<AcmeParts> | undefined;
-  const loadAcme = () => (acme ??= loadAcmeParts(settings, clients, logger, now));
+  const loadAcme = () => (acme ??= loadAcmeParts(settings, kube, logger, now));
 
   // ARI (RFC 9773): asked only when some certificate's next-ask time has come, so loading the
   // ACME client is deferred to then.
@@ -320,11 +288,11 @@ export function wireJob(
 
   return {
     runCronJobs: () =>
-      listRunCronJobs(clients.config.makeApiClient(BatchV1Api), settings.namespace).then(
+      listRunCronJobs(kube, settings.namespace).then(
         (names) => ({ names }),
         (error: unknown) => ({ failed: describeError(error) }),
       ),
-    apiRequests: () => clients.requests.count(),
+    apiRequests: () => kube.requests(),
     acmeRequests: async () => (acme ? (await acme).requests() : 0),
     gatherRenewalInfo: gatherRenewalInfoPort,
     advertisedProfiles: async () => {
@@ -336,7 +304,7 @@ export function wireJob(
       listIngresses: () =>
         settings.sources.length > 0 && !settings.sources.includes('ingress')
           ? Promise.resolve([])
-          : listIngresses(clients.networking, settings.watchNamespace),
+          : listIngresses(kube, settings.watchNamespace),
       listGateways: () => (gateways ??= readGateways()),
       listTlsSecrets: () => secrets.listTlsSecrets(settings.watchNamespace),
       getSecret: (namespace, name) => secrets.get(namespace, name),
@@ -356,7 +324,7 @@ export function wireJob(
       writeStatus: async (certificates, run) =>
         status.write(withPreflight(certificates, recorded, preflights), {
           ...run,
-          apiRequests: clients.requests.count(),
+          apiRequests: kube.requests(),
           acmeRequests: acme ? (await acme).requests() : 0,
         }),
       mayContinue,
@@ -464,7 +432,7 @@ interface AcmeParts {
 
 async function loadAcmeParts(
   settings: JobSettings,
-  clients: KubeClients,
+  kube: KubeHttp,
   logger: Logger,
   now: () => Date,
 ): Promise<AcmeParts> {
@@ -480,7 +448,7 @@ async function loadAcmeParts(
     directoryUrl: settings.url,
     email: settings.email,
     profile: settings.acmeProfile,
-    accounts: new AccountSecretStore(clients.core, settings.namespace, settings.secretName),
+    accounts: new AccountSecretStore(kube, settings.namespace, settings.secretName),
     logger,
     now,
   });

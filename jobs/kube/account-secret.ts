@@ -10,7 +10,10 @@
  * legacy key and never removed.
  */
 import { createHash } from 'node:crypto';
-import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
+import type { V1Secret } from '@kubernetes/client-node';
+import type { KubeHttp } from '../../shared/kube/kube-http.js';
+import { SECRETS } from '../../shared/kube/kube-resources.js';
+import type { Wire } from '../../shared/kube/wire.js';
 import { MANAGED_BY } from '../../shared/labels.js';
 import { kubeCall, kubeCallUnlessNotFound } from './kube-call.js';
 import { retryOnConflict } from './retry-on-conflict.js';
@@ -36,7 +39,7 @@ const INDEX_KEY = 'accounts.json';
 
 export class AccountSecretStore {
   constructor(
-    private readonly api: CoreV1Api,
+    private readonly kube: KubeHttp,
     private readonly namespace: string,
     private readonly name: string,
   ) {}
@@ -71,32 +74,26 @@ export class AccountSecretStore {
         data[keyName] = b64(record.privateKeyPem);
         await kubeCall(operation, () =>
           secret
-            ? this.api.replaceNamespacedSecret({
-                namespace: this.namespace,
-                name: this.name,
-                body: { ...secret, data },
-              })
-            : this.api.createNamespacedSecret({
-                namespace: this.namespace,
-                body: {
-                  metadata: {
-                    name: this.name,
-                    namespace: this.namespace,
-                    labels: { ...MANAGED_BY },
-                  },
-                  type: 'Opaque',
-                  data,
+            ? // The read resourceVersion travels in `metadata`: a concurrent write is a 409.
+              this.kube.replace(SECRETS, this.namespace, this.name, { ...secret, data })
+            : this.kube.create(SECRETS, this.namespace, {
+                metadata: {
+                  name: this.name,
+                  namespace: this.namespace,
+                  labels: { ...MANAGED_BY },
                 },
-              }),
+                type: 'Opaque',
+                data,
+              } satisfies V1Secret),
         );
       },
       { attempts: 3 },
     );
   }
 
-  private get(): Promise<V1Secret | undefined> {
+  private get(): Promise<Wire<V1Secret> | undefined> {
     return kubeCallUnlessNotFound(`get account Secret ${this.namespace}/${this.name}`, () =>
-      this.api.readNamespacedSecret({ namespace: this.namespace, name: this.name }),
+      this.kube.get<Wire<V1Secret>>(SECRETS, this.namespace, this.name),
     );
   }
 }

@@ -3,15 +3,18 @@
  * removed with JSON merge patches (RFC 7386), which change only the keys named: concurrent
  * writers never overwrite each other's tokens and no read-modify-write cycle is needed.
  */
-import { PatchStrategy, setHeaderOptions, type CoreV1Api } from '@kubernetes/client-node';
+import type { V1ConfigMap } from '@kubernetes/client-node';
 import { encodeChallenge, type ChallengeEntry } from '../../shared/challenge-entries.js';
 import { isConflict } from '../../shared/kube/api-error.js';
+import type { KubeHttp } from '../../shared/kube/kube-http.js';
+import { CONFIGMAPS } from '../../shared/kube/kube-resources.js';
+import type { Wire } from '../../shared/kube/wire.js';
 import { MANAGED_BY } from '../../shared/labels.js';
 import { kubeCall, kubeCallUnlessNotFound } from './kube-call.js';
 
 export class ChallengeStore {
   constructor(
-    private readonly api: CoreV1Api,
+    private readonly kube: KubeHttp,
     private readonly namespace: string,
     private readonly name: string,
   ) {}
@@ -28,13 +31,10 @@ export class ChallengeStore {
     if (patched !== undefined) return;
     try {
       await kubeCall(`create ConfigMap ${this.where()}`, () =>
-        this.api.createNamespacedConfigMap({
-          namespace: this.namespace,
-          body: {
-            metadata: { name: this.name, namespace: this.namespace, labels: { ...MANAGED_BY } },
-            data,
-          },
-        }),
+        this.kube.create(CONFIGMAPS, this.namespace, {
+          metadata: { name: this.name, namespace: this.namespace, labels: { ...MANAGED_BY } },
+          data,
+        } satisfies V1ConfigMap),
       );
     } catch (error) {
       // Another writer created it in between: patch into theirs.
@@ -61,7 +61,7 @@ export class ChallengeStore {
    */
   async clear(): Promise<void> {
     const configMap = await kubeCallUnlessNotFound(`get ConfigMap ${this.where()}`, () =>
-      this.api.readNamespacedConfigMap({ namespace: this.namespace, name: this.name }),
+      this.kube.get<Wire<V1ConfigMap>>(CONFIGMAPS, this.namespace, this.name),
     );
     if (configMap === undefined) return;
     await this.remove(Object.keys(configMap.data ?? {}));
@@ -69,10 +69,8 @@ export class ChallengeStore {
 
   /** A JSON merge patch of `data`; resolves to `true` (never `undefined`) once written. */
   private async patch(data: Record<string, string | null>): Promise<true> {
-    await this.api.patchNamespacedConfigMap(
-      { namespace: this.namespace, name: this.name, body: { data } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    // A `null` value deletes its key (RFC 7386 section 2).
+    await this.kube.patch(CONFIGMAPS, this.namespace, this.name, 'merge', { data });
     return true;
   }
 

@@ -10,14 +10,17 @@
  * things, so the existing one is found with one `get` (and no list of every Event).
  */
 import { createHash } from 'node:crypto';
-import type { CoreV1Api, CoreV1Event } from '@kubernetes/client-node';
+import type { CoreV1Event } from '@kubernetes/client-node';
 import { isConflict } from '../../shared/kube/api-error.js';
+import type { KubeHttp } from '../../shared/kube/kube-http.js';
+import { EVENTS } from '../../shared/kube/kube-resources.js';
+import type { Wire } from '../../shared/kube/wire.js';
 import { REQUESTER_API_VERSIONS, type EventType, type Requester } from '../model.js';
 import { kubeCall, kubeCallUnlessNotFound } from './kube-call.js';
 
 export class EventRecorder {
   constructor(
-    private readonly api: CoreV1Api,
+    private readonly kube: KubeHttp,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -34,51 +37,46 @@ export class EventRecorder {
     const where = `Event ${target.namespace}/${name} on ${target.kind} ${target.name}`;
     for (let attempt = 1; ; attempt++) {
       const existing = await kubeCallUnlessNotFound(`get ${where}`, () =>
-        this.api.readNamespacedEvent({ namespace: target.namespace, name }),
+        this.kube.get<Wire<CoreV1Event>>(EVENTS, target.namespace, name),
       );
       if (existing && sameEvent(existing, target, type, reason, text)) {
         await kubeCall(`patch ${where}`, () =>
-          this.api.patchNamespacedEvent({
-            namespace: target.namespace,
-            name,
-            // JSON Patch (the client's default for patch); runs are serialised by the Lease.
-            body: [
-              { op: 'add', path: '/count', value: (existing.count ?? 1) + 1 },
-              { op: 'add', path: '/lastTimestamp', value: time.toISOString() },
-            ],
-          }),
+          // JSON Patch (RFC 6902) without a `test`: runs are serialised by the Lease.
+          this.kube.patch(EVENTS, target.namespace, name, 'json', [
+            { op: 'add', path: '/count', value: (existing.count ?? 1) + 1 },
+            { op: 'add', path: '/lastTimestamp', value: time.toISOString() },
+          ]),
         );
         return;
       }
       try {
         await kubeCall(`create ${where}`, () =>
-          this.api.createNamespacedEvent({
-            namespace: target.namespace,
-            body: {
-              metadata: {
-                // The same name for an object recreated under the same name (another uid) would
-                // clash: such an Event is replaced by a fresh one below.
-                name: existing ? `${name}.${time.getTime().toString(16)}` : name,
-                namespace: target.namespace,
-              },
-              involvedObject: {
-                apiVersion: REQUESTER_API_VERSIONS[target.kind],
-                kind: target.kind,
-                name: target.name,
-                namespace: target.namespace,
-                uid: target.uid,
-              },
-              type,
-              reason,
-              message: text,
-              source: { component: 'kube-lego' },
-              reportingComponent: 'kube-lego',
-              reportingInstance: process.env.HOSTNAME ?? 'kube-lego',
-              firstTimestamp: time,
-              lastTimestamp: time,
-              count: 1,
+          this.kube.create(EVENTS, target.namespace, {
+            metadata: {
+              // The same name for an object recreated under the same name (another uid) would
+              // clash: such an Event is replaced by a fresh one below.
+              name: existing ? `${name}.${time.getTime().toString(16)}` : name,
+              namespace: target.namespace,
             },
-          }),
+            involvedObject: {
+              apiVersion: REQUESTER_API_VERSIONS[target.kind],
+              kind: target.kind,
+              name: target.name,
+              namespace: target.namespace,
+              uid: target.uid,
+            },
+            type,
+            reason,
+            message: text,
+            source: { component: 'kube-lego' },
+            reportingComponent: 'kube-lego',
+            reportingInstance: process.env.HOSTNAME ?? 'kube-lego',
+            // Time fields take any RFC 3339 time. eventTime stays unset: it is a MicroTime,
+            // which must have exactly six fractional digits (see run-lease.ts).
+            firstTimestamp: time.toISOString(),
+            lastTimestamp: time.toISOString(),
+            count: 1,
+          } satisfies Wire<CoreV1Event>),
         );
         return;
       } catch (error) {
@@ -103,7 +101,7 @@ function eventName(target: Requester, type: string, reason: string, message: str
 }
 
 function sameEvent(
-  event: CoreV1Event,
+  event: Wire<CoreV1Event>,
   target: Requester,
   type: string,
   reason: string,

@@ -3,7 +3,7 @@
  * API server's discovery does — a cluster without the Gateway API CRDs is read as before, with
  * one info line and no error.
  */
-import type { ApisApi, CustomObjectsApi } from '@kubernetes/client-node';
+import type { KubeHttp } from '../../shared/kube/kube-http.js';
 import type { Logger } from '../../shared/logger.js';
 import type { JobSettings } from '../config.js';
 import type { GatewayView } from '../model.js';
@@ -16,17 +16,17 @@ import { gatewayApiServed, listGateways } from './gateway-source.js';
  * @throws KubeApiError when discovery or a list call fails.
  */
 export async function readGatewaysIfServed(
-  apis: { apis: ApisApi; custom: CustomObjectsApi },
+  kube: KubeHttp,
   settings: Pick<JobSettings, 'sources' | 'watchNamespace'>,
   logger: Logger,
 ): Promise<GatewayView[]> {
   const named = settings.sources.length > 0;
   if (named && !settings.sources.includes('gateway')) return [];
-  if (!(await gatewayApiServed(apis.apis))) {
+  if (!(await gatewayApiServed(kube))) {
     const message = 'Gateway API not installed (no gateway.networking.k8s.io/v1): Ingresses only';
     if (named) logger.warn(`${message}, although LEGO_SOURCES names gateway`);
     else logger.info(message);
     return [];
   }
-  return listGateways(apis.custom, settings.watchNamespace);
+  return listGateways(kube, settings.watchNamespace);
 }

@@ -3,12 +3,16 @@
  * and whether the cluster serves that API at all. The Gateway API is a set of CRDs a cluster may
  * not have: discovery says so, and a cluster without them is read exactly as before.
  */
-import type { ApisApi, CustomObjectsApi } from '@kubernetes/client-node';
+import type { V1APIGroupList } from '@kubernetes/client-node';
+import type { KubeHttp } from '../../shared/kube/kube-http.js';
+import { GATEWAYS } from '../../shared/kube/kube-resources.js';
 import type { GatewayView } from '../model.js';
 import { kubeCall } from './kube-call.js';
-import { listAll, PAGE_SIZE } from './list-all.js';
 
-/** The Gateway API's group and the version the job reads and writes. */
+/**
+ * The Gateway API's group and the version the job reads and writes; GATEWAYS and HTTPROUTES
+ * (shared/kube/kube-resources.ts) name the same in their paths.
+ */
 export const GATEWAY_API = { group: 'gateway.networking.k8s.io', version: 'v1' } as const;
 
 /**
@@ -16,12 +20,16 @@ export const GATEWAY_API = { group: 'gateway.networking.k8s.io', version: 'v1' }
  * standard channel, v1.0 or later, are installed): one discovery request.
  * @throws KubeApiError when the discovery request fails.
  */
-export async function gatewayApiServed(api: ApisApi): Promise<boolean> {
-  const groups = await kubeCall('discover API groups', () => api.getAPIVersions());
-  return groups.groups.some(
+export async function gatewayApiServed(kube: KubeHttp): Promise<boolean> {
+  // The API server's discovery document of the named groups (Kubernetes API concepts,
+  // "Discovery API"): an APIGroupList.
+  const groups = await kubeCall('discover API groups', () =>
+    kube.send<V1APIGroupList | undefined>({ method: 'GET', path: '/apis' }),
+  );
+  return (groups?.groups ?? []).some(
     (group) =>
       group.name === GATEWAY_API.group &&
-      group.versions.some((v) => v.version === GATEWAY_API.version),
+      (group.versions ?? []).some((v) => v.version === GATEWAY_API.version),
   );
 }
 
@@ -30,30 +38,16 @@ export async function gatewayApiServed(api: ApisApi): Promise<boolean> {
  * annotation is a decision, not a filter here.
  * @throws KubeApiError when a list call fails.
  */
-export function listGateways(
-  api: CustomObjectsApi,
-  watchNamespace: string,
-): Promise<GatewayView[]> {
-  const base = { ...GATEWAY_API, plural: 'gateways', limit: PAGE_SIZE };
+export function listGateways(kube: KubeHttp, watchNamespace: string): Promise<GatewayView[]> {
   return kubeCall(`list Gateways${watchNamespace ? ` in ${watchNamespace}` : ''}`, () =>
-    listAll(
-      async (cont) =>
-        (watchNamespace
-          ? await api.listNamespacedCustomObject({
-              ...base,
-              namespace: watchNamespace,
-              _continue: cont,
-            })
-          : await api.listClusterCustomObject({ ...base, _continue: cont })) as {
-          items: unknown[];
-          metadata?: { _continue?: string };
-        },
-      toGatewayView,
-    ),
+    kube.list(GATEWAYS, watchNamespace, {}, toGatewayView),
   );
 }
 
-/** Extracts what the job reads of a Gateway (an untyped object from the custom objects API). */
+/**
+ * Extracts what the job reads of a Gateway. The object is untyped (a custom resource: no model
+ * type), so every field is checked; missing ones read as empty.
+ */
 export function toGatewayView(raw: unknown): GatewayView {
   const gateway = (raw ?? {}) as {
     metadata?: {

@@ -3,8 +3,11 @@
  * may not be the install's. An install is its status ConfigMap (written by every run, labelled
  * `app.kubernetes.io/managed-by=kube-lego`) or its Lease (taken by every run).
  */
-import { CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { V1ConfigMap } from '@kubernetes/client-node';
 import { statusOf } from '../../shared/kube/api-error.js';
+import type { KubeHttp, KubeList } from '../../shared/kube/kube-http.js';
+import { CONFIGMAPS, LEASES, resourcePath } from '../../shared/kube/kube-resources.js';
+import type { Wire } from '../../shared/kube/wire.js';
 import { MANAGED_BY } from '../../shared/labels.js';
 import { kubeCall, kubeCallUnlessNotFound } from './kube-call.js';
 
@@ -12,17 +15,11 @@ import { kubeCall, kubeCallUnlessNotFound } from './kube-call.js';
 export type InstallsElsewhere = { namespaces: string[] } | { forbidden: string };
 
 export class InstallSearch {
-  private readonly core: CoreV1Api;
-  private readonly coordination: CoordinationV1Api;
-
   constructor(
-    config: KubeConfig,
+    private readonly kube: KubeHttp,
     private readonly statusConfigMap: string,
     private readonly leaseName: string,
-  ) {
-    this.core = config.makeApiClient(CoreV1Api);
-    this.coordination = config.makeApiClient(CoordinationV1Api);
-  }
+  ) {}
 
   /**
    * Whether `namespace` holds the status ConfigMap or the Lease.
@@ -31,11 +28,11 @@ export class InstallSearch {
   async installedIn(namespace: string): Promise<boolean> {
     const status = await kubeCallUnlessNotFound(
       `get ConfigMap ${namespace}/${this.statusConfigMap}`,
-      () => this.core.readNamespacedConfigMap({ namespace, name: this.statusConfigMap }),
+      () => this.kube.get<unknown>(CONFIGMAPS, namespace, this.statusConfigMap),
     );
     if (status) return true;
     const lease = await kubeCallUnlessNotFound(`get Lease ${namespace}/${this.leaseName}`, () =>
-      this.coordination.readNamespacedLease({ namespace, name: this.leaseName }),
+      this.kube.get<unknown>(LEASES, namespace, this.leaseName),
     );
     return lease !== undefined;
   }
@@ -51,13 +48,15 @@ export class InstallSearch {
       .map(([k, v]) => `${k}=${v}`)
       .join(',');
     try {
+      // One request without a limit: the field selector leaves at most one object a namespace.
       const list = await kubeCall('list ConfigMaps in all namespaces', () =>
-        this.core.listConfigMapForAllNamespaces({
-          labelSelector,
-          fieldSelector: `metadata.name=${this.statusConfigMap}`,
+        this.kube.send<KubeList<Wire<V1ConfigMap>>>({
+          method: 'GET',
+          path: resourcePath(CONFIGMAPS),
+          query: { labelSelector, fieldSelector: `metadata.name=${this.statusConfigMap}` },
         }),
       );
-      const namespaces = list.items
+      const namespaces = (list.items ?? [])
         .map((item) => item.metadata?.namespace)
         .filter((n): n is string => n !== undefined);
       return { namespaces: [...new Set(namespaces)].sort() };

@@ -4,8 +4,11 @@
  * was installed. The Secret is never deleted (an empty one costs nothing, and the job's RBAC
  * grants no delete on Secrets).
  */
-import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
+import type { V1Secret } from '@kubernetes/client-node';
 import { isConflict, isNotFound, toKubeApiError } from '../../shared/kube/api-error.js';
+import type { KubeHttp } from '../../shared/kube/kube-http.js';
+import { SECRETS } from '../../shared/kube/kube-resources.js';
+import type { Wire } from '../../shared/kube/wire.js';
 import {
   decodeKept,
   encodeKept,
@@ -17,7 +20,7 @@ import { MANAGED_BY } from '../../shared/labels.js';
 
 export class KeptCertificateStore {
   constructor(
-    private readonly api: CoreV1Api,
+    private readonly kube: KubeHttp,
     private readonly namespace: string,
   ) {}
 
@@ -52,12 +55,9 @@ export class KeptCertificateStore {
     });
   }
 
-  private async read(): Promise<V1Secret | undefined> {
+  private async read(): Promise<Wire<V1Secret> | undefined> {
     try {
-      return await this.api.readNamespacedSecret({
-        namespace: this.namespace,
-        name: KEPT_SECRET_NAME,
-      });
+      return await this.kube.get<Wire<V1Secret>>(SECRETS, this.namespace, KEPT_SECRET_NAME);
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw toKubeApiError(`get Secret ${this.namespace}/${KEPT_SECRET_NAME}`, error);
@@ -76,24 +76,17 @@ export class KeptCertificateStore {
       try {
         if (existing) {
           existing.data = data;
-          await this.api.replaceNamespacedSecret({
-            namespace: this.namespace,
-            name: KEPT_SECRET_NAME,
-            body: existing,
-          });
+          await this.kube.replace(SECRETS, this.namespace, KEPT_SECRET_NAME, existing);
         } else {
-          await this.api.createNamespacedSecret({
-            namespace: this.namespace,
-            body: {
-              metadata: {
-                name: KEPT_SECRET_NAME,
-                namespace: this.namespace,
-                labels: { ...MANAGED_BY },
-              },
-              type: 'Opaque',
-              data,
+          await this.kube.create(SECRETS, this.namespace, {
+            metadata: {
+              name: KEPT_SECRET_NAME,
+              namespace: this.namespace,
+              labels: { ...MANAGED_BY },
             },
-          });
+            type: 'Opaque',
+            data,
+          } satisfies V1Secret);
         }
         return;
       } catch (error) {

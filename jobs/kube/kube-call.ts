@@ -1,6 +1,7 @@
 /**
  * How every adapter of the job calls the Kubernetes API: each failure becomes a KubeApiError
- * that names the operation and keeps the client's ApiException as `cause`. The one place where
+ * that names the operation and keeps the transport's error (which names the method and path,
+ * shared/kube/kube-http.ts) as `cause`. The one place where
  * the job wraps API errors; adapters call through these rather than catching by hand.
  */
 import { isNotFound, toKubeApiError } from '../../shared/kube/api-error.js';

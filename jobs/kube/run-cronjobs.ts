@@ -3,7 +3,10 @@
  * `retry` and `renew` print a one-liner naming the real CronJob (`kube-lego` with the kustomize
  * manifests, the release's full name with the Helm chart).
  */
-import type { BatchV1Api } from '@kubernetes/client-node';
+import type { V1CronJob } from '@kubernetes/client-node';
+import type { KubeHttp, KubeList } from '../../shared/kube/kube-http.js';
+import { CRONJOBS, resourcePath } from '../../shared/kube/kube-resources.js';
+import type { Wire } from '../../shared/kube/wire.js';
 import { kubeCall } from './kube-call.js';
 
 /**
@@ -17,11 +20,16 @@ export const RUN_CRONJOB_SELECTOR =
  * Names of the CronJobs in `namespace` carrying {@link RUN_CRONJOB_SELECTOR}, sorted.
  * @throws KubeApiError naming the call when they cannot be listed (a 403 included).
  */
-export async function listRunCronJobs(batch: BatchV1Api, namespace: string): Promise<string[]> {
+export async function listRunCronJobs(kube: KubeHttp, namespace: string): Promise<string[]> {
+  // One request without a limit: an install has one or two such CronJobs.
   const list = await kubeCall(`list CronJobs in ${namespace}`, () =>
-    batch.listNamespacedCronJob({ namespace, labelSelector: RUN_CRONJOB_SELECTOR }),
+    kube.send<KubeList<Wire<V1CronJob>>>({
+      method: 'GET',
+      path: resourcePath(CRONJOBS, namespace),
+      query: { labelSelector: RUN_CRONJOB_SELECTOR },
+    }),
   );
-  return list.items
+  return (list.items ?? [])
     .map((item) => item.metadata?.name)
     .filter((name): name is string => name !== undefined)
     .sort();

@@ -5,8 +5,11 @@
  * renewing (the pod died) is taken over once `leaseDurationSeconds` have passed.
  * Writes carry the resourceVersion read, so of two runs racing for it exactly one wins (409).
  */
-import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node';
+import type { V1Lease } from '@kubernetes/client-node';
 import { isConflict, isNotFound } from '../../shared/kube/api-error.js';
+import type { KubeHttp } from '../../shared/kube/kube-http.js';
+import { LEASES } from '../../shared/kube/kube-resources.js';
+import type { Wire } from '../../shared/kube/wire.js';
 import { MANAGED_BY } from '../../shared/labels.js';
 import { kubeCall, kubeCallUnlessNotFound } from './kube-call.js';
 
@@ -16,7 +19,7 @@ export type LeaseOutcome =
 
 export class RunLease {
   constructor(
-    private readonly api: CoordinationV1Api,
+    private readonly kube: KubeHttp,
     private readonly namespace: string,
     private readonly name: string,
     readonly identity: string,
@@ -30,20 +33,15 @@ export class RunLease {
    */
   async acquire(): Promise<LeaseOutcome> {
     const where = `Lease ${this.namespace}/${this.name}`;
-    const lease = await kubeCallUnlessNotFound(`get ${where}`, () =>
-      this.api.readNamespacedLease({ namespace: this.namespace, name: this.name }),
-    );
+    const lease = await kubeCallUnlessNotFound(`get ${where}`, () => this.read());
     const now = this.now();
     if (!lease) {
       try {
         await kubeCall(`create ${where}`, () =>
-          this.api.createNamespacedLease({
-            namespace: this.namespace,
-            body: {
-              metadata: { name: this.name, namespace: this.namespace, labels: { ...MANAGED_BY } },
-              spec: this.spec(now, 0, now),
-            },
-          }),
+          this.kube.create(LEASES, this.namespace, {
+            metadata: { name: this.name, namespace: this.namespace, labels: { ...MANAGED_BY } },
+            spec: this.spec(now, 0, now),
+          } satisfies Wire<V1Lease>),
         );
         return { acquired: true, tookOverFrom: undefined };
       } catch (error) {
@@ -60,10 +58,9 @@ export class RunLease {
     const transitions = (lease.spec?.leaseTransitions ?? 0) + (holder !== this.identity ? 1 : 0);
     try {
       await kubeCall(`take over ${where}`, () =>
-        this.api.replaceNamespacedLease({
-          namespace: this.namespace,
-          name: this.name,
-          body: { ...lease, spec: this.spec(now, transitions, now) },
+        this.kube.replace(LEASES, this.namespace, this.name, {
+          ...lease,
+          spec: this.spec(now, transitions, now),
         }),
       );
       return {
@@ -84,17 +81,10 @@ export class RunLease {
     const where = `Lease ${this.namespace}/${this.name}`;
     try {
       return await kubeCall(`renew ${where}`, async () => {
-        const lease = await this.api.readNamespacedLease({
-          namespace: this.namespace,
-          name: this.name,
-        });
+        const lease = await this.read();
         if (lease.spec?.holderIdentity !== this.identity) return false;
         lease.spec.renewTime = microTime(this.now());
-        await this.api.replaceNamespacedLease({
-          namespace: this.namespace,
-          name: this.name,
-          body: lease,
-        });
+        await this.kube.replace(LEASES, this.namespace, this.name, lease);
         return true;
       });
     } catch (error) {
@@ -110,24 +100,17 @@ export class RunLease {
    */
   async release(): Promise<void> {
     try {
-      const lease = await this.api.readNamespacedLease({
-        namespace: this.namespace,
-        name: this.name,
-      });
+      const lease = await this.read();
       if (lease.spec?.holderIdentity !== this.identity) return;
       lease.spec.holderIdentity = undefined;
       lease.spec.renewTime = microTime(this.now());
-      await this.api.replaceNamespacedLease({
-        namespace: this.namespace,
-        name: this.name,
-        body: lease,
-      });
+      await this.kube.replace(LEASES, this.namespace, this.name, lease);
     } catch {
       // Expires on its own.
     }
   }
 
-  private spec(now: Date, transitions: number, acquired: Date): V1Lease['spec'] {
+  private spec(now: Date, transitions: number, acquired: Date): Wire<V1Lease>['spec'] {
     return {
       holderIdentity: this.identity,
       leaseDurationSeconds: Math.ceil(this.durationMs / 1000),
@@ -138,28 +121,31 @@ export class RunLease {
   }
 
   private async lostTo(where: string): Promise<LeaseOutcome> {
-    const lease = await kubeCall(`get ${where}`, () =>
-      this.api.readNamespacedLease({ namespace: this.namespace, name: this.name }),
-    );
+    const lease = await kubeCall(`get ${where}`, () => this.read());
     return {
       acquired: false,
       holder: lease.spec?.holderIdentity ?? 'unknown',
       expiresAt: expiry(lease),
     };
   }
+
+  /** The Lease; its `metadata.resourceVersion` makes a replace of what was read conditional. */
+  private read(): Promise<Wire<V1Lease>> {
+    return this.kube.get<Wire<V1Lease>>(LEASES, this.namespace, this.name);
+  }
 }
 
-function expiry(lease: V1Lease): Date {
+function expiry(lease: Wire<V1Lease>): Date {
   const renewed = lease.spec?.renewTime ?? lease.spec?.acquireTime;
   const renewedMs = renewed ? new Date(renewed).getTime() : 0;
   return new Date(renewedMs + (lease.spec?.leaseDurationSeconds ?? 0) * 1000);
 }
 
 /**
- * A Lease's times are MicroTime: RFC 3339 with exactly six fractional digits, which the API
- * server insists on. client-node 1.4 would send a Date with three, so the string is sent as is
- * (its serializer passes through what is not a Date).
+ * A Lease's times are MicroTime: RFC 3339 in UTC with exactly six fractional digits, which the
+ * API server insists on (it refuses `toISOString()`'s three). A Date has milliseconds only, so
+ * the last three digits are zeros: `2026-12-04T15:00:00.123000Z`.
  */
-function microTime(date: Date): Date {
-  return date.toISOString().replace(/Z$/, '000Z') as unknown as Date;
+function microTime(date: Date): string {
+  return date.toISOString().replace(/Z$/, '000Z');
 }

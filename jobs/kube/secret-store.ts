@@ -2,9 +2,12 @@
  * Adapter: certificate Secrets. Gathers them with paginated list calls (only type
  * `kubernetes.io/tls`, by field selector), reads single Secrets, and stores issued certificates.
  */
-import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
+import type { V1Secret } from '@kubernetes/client-node';
 import { KubeLegoError, SecretWriteRefusedError } from '../../shared/errors.js';
 import { statusOf } from '../../shared/kube/api-error.js';
+import type { KubeHttp } from '../../shared/kube/kube-http.js';
+import { SECRETS } from '../../shared/kube/kube-resources.js';
+import type { Wire } from '../../shared/kube/wire.js';
 import { MANAGED_BY } from '../../shared/labels.js';
 import {
   TLS_CERTIFICATE_KEY,
@@ -14,7 +17,6 @@ import {
 } from '../tls-secret.js';
 import type { SecretView } from '../model.js';
 import { kubeCall, kubeCallUnlessNotFound } from './kube-call.js';
-import { listAll, PAGE_SIZE } from './list-all.js';
 import { retryOnConflict } from './retry-on-conflict.js';
 
 /** The key under which a Secret is found in a gathered map. */
@@ -45,31 +47,20 @@ export interface CertificateToStore {
 }
 
 export class SecretStore {
-  constructor(private readonly api: CoreV1Api) {}
+  constructor(private readonly kube: KubeHttp) {}
 
   /**
    * Every `kubernetes.io/tls` Secret the job may manage, keyed by {@link secretKey}.
    * @throws KubeApiError when a list call fails.
    */
   async listTlsSecrets(watchNamespace: string): Promise<Map<string, SecretView>> {
-    const fieldSelector = `type=${TLS_SECRET_TYPE}`;
     const views = await kubeCall('list TLS Secrets', () =>
-      listAll(
-        (cont) =>
-          watchNamespace
-            ? this.api.listNamespacedSecret({
-                namespace: watchNamespace,
-                fieldSelector,
-                limit: PAGE_SIZE,
-                _continue: cont,
-              })
-            : this.api.listSecretForAllNamespaces({
-                fieldSelector,
-                limit: PAGE_SIZE,
-                _continue: cont,
-              }),
+      this.kube.list(
+        SECRETS,
+        watchNamespace,
+        { fieldSelector: `type=${TLS_SECRET_TYPE}` },
         // Only what the decisions read: a run over thousands of Secrets keeps no other data.
-        (secret) => toSecretView(secret, TLS_DATA_KEYS),
+        (secret: Wire<V1Secret>) => toSecretView(secret, TLS_DATA_KEYS),
       ),
     );
     return new Map(views.map((view) => [secretKey(view.namespace, view.name), view]));
@@ -81,7 +72,7 @@ export class SecretStore {
    */
   async get(namespace: string, name: string): Promise<SecretView | undefined> {
     const secret = await kubeCallUnlessNotFound(`get Secret ${namespace}/${name}`, () =>
-      this.api.readNamespacedSecret({ namespace, name }),
+      this.kube.get<Wire<V1Secret>>(SECRETS, namespace, name),
     );
     return secret === undefined ? undefined : toSecretView(secret);
   }
@@ -119,14 +110,14 @@ export class SecretStore {
     dryRun: boolean,
   ): Promise<void> {
     const { namespace, name } = certificate;
-    const options = dryRun ? { dryRun: 'All' } : {};
+    const query = dryRun ? { dryRun: 'All' } : undefined;
     const prefix = dryRun ? 'dry-run ' : '';
     try {
       // A concurrent write (409) is retried from a fresh read, twice at most.
       await retryOnConflict(
         async () => {
           const existing = await kubeCallUnlessNotFound(`get Secret ${namespace}/${name}`, () =>
-            this.api.readNamespacedSecret({ namespace, name }),
+            this.kube.get<Wire<V1Secret>>(SECRETS, namespace, name),
           );
           const certificatePem =
             certificate.certificatePem ??
@@ -137,10 +128,10 @@ export class SecretStore {
           };
           if (!existing) {
             await kubeCall(`${prefix}create Secret ${namespace}/${name}`, () =>
-              this.api.createNamespacedSecret({
+              this.kube.create(
+                SECRETS,
                 namespace,
-                ...options,
-                body: {
+                {
                   metadata: {
                     name,
                     namespace,
@@ -149,8 +140,9 @@ export class SecretStore {
                   },
                   type: TLS_SECRET_TYPE,
                   data: tlsData,
-                },
-              }),
+                } satisfies V1Secret,
+                query,
+              ),
             );
             return;
           }
@@ -162,7 +154,7 @@ export class SecretStore {
             annotations: { ...(existing.metadata?.annotations ?? {}), ...certificate.annotations },
           };
           await kubeCall(`${prefix}update Secret ${namespace}/${name}`, () =>
-            this.api.replaceNamespacedSecret({ namespace, name, ...options, body: existing }),
+            this.kube.replace(SECRETS, namespace, name, existing, query),
           );
         },
         { attempts: 3 },
@@ -182,7 +174,7 @@ export class SecretStore {
 }
 
 /** Decodes a Secret for the decide step (only `keys` of its data, when given). */
-export function toSecretView(secret: V1Secret, keys?: readonly string[]): SecretView {
+export function toSecretView(secret: Wire<V1Secret>, keys?: readonly string[]): SecretView {
   const data: Record<string, string> = {};
   for (const [key, value] of Object.entries(secret.data ?? {})) {
     if (keys && !keys.includes(key)) continue;

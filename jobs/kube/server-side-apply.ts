@@ -7,37 +7,47 @@
  * read first and no create/409/update dance.
  * https://kubernetes.io/docs/reference/using-api/server-side-apply/
  */
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { KubeHttp } from '../../shared/kube/kube-http.js';
+import type { ResourceType } from '../../shared/kube/kube-resources.js';
 import { kubeCall } from './kube-call.js';
 
 /** The field manager of every apply: the managedFields of our objects name the job. */
 export const FIELD_MANAGER = 'kube-lego';
 
 /**
- * Request parameters of an apply. `force` takes over fields another manager set: these objects
+ * Query parameters of an apply. `force` takes over fields another manager set: these objects
  * are the job's by name and label, and must end up exactly as applied.
  */
 export const APPLY_PARAMETERS = { fieldManager: FIELD_MANAGER, force: true } as const;
 
-/**
- * Per-call options that make a client-node `patch*` method send an apply (client-node sends JSON
- * Patch otherwise). A fresh object per call: the client reverses the middleware list in place.
- */
-export function applyOptions(): ReturnType<typeof setHeaderOptions> {
-  return setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+/** The object an apply writes: where it is, and its whole wanted state. */
+export interface ApplyTarget {
+  type: ResourceType;
+  namespace: string;
+  name: string;
+  /** The object as it must end up, with `apiVersion` and `kind` (the apiserver requires them). */
+  body: unknown;
 }
 
 /**
- * Sends one apply: `patch` gets the request parameters and the per-call options to spread into a
- * client-node `patch*` call, and its answer (the object as applied) is returned.
+ * Sends one apply of `target` (PATCH with the apply content type, {@link APPLY_PARAMETERS}) and
+ * returns the apiserver's answer: the object as applied, as JSON (`T` should be a `Wire<…>`
+ * type; dates are strings).
  * @throws KubeApiError naming `operation` when the apiserver refuses the apply.
  */
 export function serverSideApply<T>(
+  kube: KubeHttp,
   operation: string,
-  patch: (
-    parameters: typeof APPLY_PARAMETERS,
-    options: ReturnType<typeof applyOptions>,
-  ) => Promise<T>,
+  target: ApplyTarget,
 ): Promise<T> {
-  return kubeCall(operation, () => patch(APPLY_PARAMETERS, applyOptions()));
+  return kubeCall(operation, () =>
+    kube.patch<T>(
+      target.type,
+      target.namespace,
+      target.name,
+      'apply',
+      target.body,
+      APPLY_PARAMETERS,
+    ),
+  );
 }

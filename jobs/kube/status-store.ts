@@ -3,7 +3,10 @@
  * (it holds the failure back-off memory and the operator's requests) and written once at its end;
  * the `retry` and `renew` commands add a request key, and a run removes a request it honours.
  */
-import { PatchStrategy, setHeaderOptions, type CoreV1Api } from '@kubernetes/client-node';
+import type { V1ConfigMap } from '@kubernetes/client-node';
+import type { KubeHttp } from '../../shared/kube/kube-http.js';
+import { CONFIGMAPS } from '../../shared/kube/kube-resources.js';
+import type { Wire } from '../../shared/kube/wire.js';
 import { MANAGED_BY } from '../../shared/labels.js';
 import {
   decodeStatus,
@@ -30,7 +33,7 @@ export interface RecordedStatus {
 
 export class StatusStore {
   constructor(
-    private readonly api: CoreV1Api,
+    private readonly kube: KubeHttp,
     private readonly namespace: string,
     private readonly name: string,
   ) {}
@@ -67,7 +70,7 @@ export class StatusStore {
           .requests.filter((r) => wanted.has(r.key))
           .map((r) => [r.key, r.value]),
       );
-      const body = {
+      const body: V1ConfigMap = {
         metadata: {
           name: this.name,
           namespace: this.namespace,
@@ -80,13 +83,13 @@ export class StatusStore {
       };
       if (current !== undefined) {
         await kubeCall(`update ConfigMap ${where}`, () =>
-          this.api.replaceNamespacedConfigMap({ namespace: this.namespace, name: this.name, body }),
+          this.kube.replace(CONFIGMAPS, this.namespace, this.name, body),
         );
         return;
       }
       // Created in between (by a request, or a slower run): 409, read again and replace.
       await kubeCall(`create ConfigMap ${where}`, () =>
-        this.api.createNamespacedConfigMap({ namespace: this.namespace, body }),
+        this.kube.create(CONFIGMAPS, this.namespace, body),
       );
     });
   }
@@ -103,10 +106,7 @@ export class StatusStore {
   ): Promise<string> {
     const key = requestKey(kind, certificate.namespace, certificate.secretName);
     await kubeCall(`patch ConfigMap ${this.namespace}/${this.name}`, () =>
-      this.api.patchNamespacedConfigMap(
-        { namespace: this.namespace, name: this.name, body: { data: { [key]: value } } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      ),
+      this.kube.patch(CONFIGMAPS, this.namespace, this.name, 'merge', { data: { [key]: value } }),
     );
     return key;
   }
@@ -123,23 +123,16 @@ export class StatusStore {
     await kubeCall(
       `remove ${request.kind} request from ConfigMap ${this.namespace}/${this.name}`,
       () =>
-        this.api.patchNamespacedConfigMap(
-          {
-            namespace: this.namespace,
-            name: this.name,
-            body: [
-              { op: 'test', path, value: request.value },
-              { op: 'remove', path },
-            ],
-          },
-          setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
-        ),
+        this.kube.patch(CONFIGMAPS, this.namespace, this.name, 'json', [
+          { op: 'test', path, value: request.value },
+          { op: 'remove', path },
+        ]),
     );
   }
 
-  private get() {
+  private get(): Promise<Wire<V1ConfigMap> | undefined> {
     return kubeCallUnlessNotFound(`get ConfigMap ${this.namespace}/${this.name}`, () =>
-      this.api.readNamespacedConfigMap({ namespace: this.namespace, name: this.name }),
+      this.kube.get<Wire<V1ConfigMap>>(CONFIGMAPS, this.namespace, this.name),
     );
   }
 }

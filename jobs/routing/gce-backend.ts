@@ -9,15 +9,13 @@
  * endpointslice controllers leave them alone, and `kubernetes.io/service-name` so kube-proxy
  * serves them for the Service.
  */
-import type {
-  CoreV1Api,
-  DiscoveryV1Api,
-  V1EndpointSlice,
-  V1Service,
-} from '@kubernetes/client-node';
+import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
+import type { KubeHttp } from '../../shared/kube/kube-http.js';
+import { ENDPOINTSLICES, SERVICES } from '../../shared/kube/kube-resources.js';
+import type { Wire } from '../../shared/kube/wire.js';
 import type { Logger } from '../../shared/logger.js';
 import { kubeCall } from '../kube/kube-call.js';
-import { endpointSlicesApi, OwnedObjects, servicesApi } from './owned-objects.js';
+import { ENDPOINTSLICE_KIND, OwnedObjects, SERVICE_KIND } from './owned-objects.js';
 import { HTTP_PORT_NAME, SERVICE_NAME_LABEL, type ReadyAddresses } from './responder-service.js';
 import { routingLabels, routingSelector } from './routing-labels.js';
 import { serverSideApply } from '../kube/server-side-apply.js';
@@ -102,13 +100,12 @@ export class GceBackend {
   private readonly slices: OwnedObjects;
 
   constructor(
-    private readonly core: CoreV1Api,
-    private readonly discovery: DiscoveryV1Api,
+    private readonly kube: KubeHttp,
     private readonly settings: GceBackendSettings,
     private readonly logger: Logger,
   ) {
-    this.services = new OwnedObjects(servicesApi(core), routingLabels('gce'));
-    this.slices = new OwnedObjects(endpointSlicesApi(discovery), routingLabels('gce'));
+    this.services = new OwnedObjects(kube, SERVICE_KIND, routingLabels('gce'));
+    this.slices = new OwnedObjects(kube, ENDPOINTSLICE_KIND, routingLabels('gce'));
   }
 
   /**
@@ -118,23 +115,23 @@ export class GceBackend {
    */
   async ensure(namespace: string, ready: readonly ReadyAddresses[]): Promise<void> {
     const name = this.settings.serviceNameGce;
-    const service = await serverSideApply(`apply Service ${namespace}/${name}`, (apply, options) =>
-      this.core.patchNamespacedService(
-        { name, namespace, body: buildGceService(this.settings, namespace), ...apply },
-        options,
-      ),
+    const service = await serverSideApply<Wire<V1Service>>(
+      this.kube,
+      `apply Service ${namespace}/${name}`,
+      { type: SERVICES, namespace, name, body: buildGceService(this.settings, namespace) },
     );
     this.services.record(service, 'written');
     for (const family of ready) {
-      const body = buildGceEndpointSlice(this.settings, namespace, family);
       const sliceName = gceEndpointSliceName(this.settings, family.addressType);
-      const slice = await serverSideApply(
+      const slice = await serverSideApply<Wire<V1EndpointSlice>>(
+        this.kube,
         `apply EndpointSlice ${namespace}/${sliceName}`,
-        (apply, options) =>
-          this.discovery.patchNamespacedEndpointSlice(
-            { name: sliceName, namespace, body, ...apply },
-            options,
-          ),
+        {
+          type: ENDPOINTSLICES,
+          namespace,
+          name: sliceName,
+          body: buildGceEndpointSlice(this.settings, namespace, family),
+        },
       );
       this.slices.record(slice, 'written');
     }
@@ -171,18 +168,14 @@ export class GceBackend {
    */
   async list(namespace: string): Promise<GceBackendRef[]> {
     const labelSelector = routingSelector('gce');
-    const services = await kubeCall(
-      `list labelled Services in ${namespace || 'all namespaces'}`,
-      () =>
-        namespace
-          ? this.core.listNamespacedService({ namespace, labelSelector })
-          : this.core.listServiceForAllNamespaces({ labelSelector }),
+    // An empty namespace lists across all namespaces (resourcePath).
+    const refs = await kubeCall(`list labelled Services in ${namespace || 'all namespaces'}`, () =>
+      this.kube.list(SERVICES, namespace, { labelSelector }, (service: Wire<V1Service>) => {
+        this.services.record(service, 'read');
+        const { namespace: found, name } = service.metadata ?? {};
+        return found && name ? { namespace: found, serviceName: name } : undefined;
+      }),
     );
-    for (const service of services.items) this.services.record(service, 'read');
-    return services.items.flatMap((service) =>
-      service.metadata?.namespace && service.metadata.name
-        ? [{ namespace: service.metadata.namespace, serviceName: service.metadata.name }]
-        : [],
-    );
+    return refs.filter((ref) => ref !== undefined);
   }
 }

@@ -9,9 +9,12 @@
  * still exists in its namespace, and cleanup() finds every leftover from that Service alone,
  * with one list request when there is none.
  */
-import type { NetworkingV1Api } from '@kubernetes/client-node';
+import type { V1Ingress } from '@kubernetes/client-node';
 import type { DesiredCertificate } from '../model.js';
 import { describeError } from '../../shared/errors.js';
+import type { KubeHttp } from '../../shared/kube/kube-http.js';
+import { INGRESSES } from '../../shared/kube/kube-resources.js';
+import type { Wire } from '../../shared/kube/wire.js';
 import type { Logger } from '../../shared/logger.js';
 import type { ChallengeRouter } from './challenge-router.js';
 import {
@@ -44,7 +47,7 @@ export class GceChallengeRouter implements ChallengeRouter {
   private readonly active = new Map<string, string[]>();
 
   constructor(
-    private readonly networking: NetworkingV1Api,
+    private readonly kube: KubeHttp,
     private readonly responder: ResponderService,
     private readonly backend: GceBackend,
     private readonly settings: GceRouterSettings,
@@ -96,7 +99,7 @@ export class GceChallengeRouter implements ChallengeRouter {
         const reference = `${target.namespace}/${target.name}`;
         const outcome = await step(`cannot add challenge paths to Ingress ${reference}`, () =>
           editIngressRules(
-            this.networking,
+            this.kube,
             target,
             (rules) => addChallengePaths(rules, certificate.hosts, backend),
             log,
@@ -139,7 +142,7 @@ export class GceChallengeRouter implements ChallengeRouter {
       const reference = `${target.namespace}/${target.name}`;
       try {
         const outcome = await editIngressRules(
-          this.networking,
+          this.kube,
           target,
           (rules) => removeChallengePaths(rules, [serviceName]),
           this.logger,
@@ -235,24 +238,27 @@ export class GceChallengeRouter implements ChallengeRouter {
     serviceNames: readonly string[],
     failures: RoutingError[],
   ): Promise<void> {
-    let ingresses;
+    let ingresses: { name: string; ingress: Wire<V1Ingress> }[];
     try {
-      ingresses = await kubeCall(`list Ingresses in ${namespace}`, () =>
-        this.networking.listNamespacedIngress({ namespace }),
+      // Only the Ingresses holding our paths are kept from each page.
+      const holding = await kubeCall(`list Ingresses in ${namespace}`, () =>
+        this.kube.list(INGRESSES, namespace, {}, (ingress: Wire<V1Ingress>) => {
+          const name = ingress.metadata?.name;
+          const rules = ingress.spec?.rules ?? [];
+          return name && hasChallengePaths(rules, serviceNames) ? { name, ingress } : undefined;
+        }),
       );
+      ingresses = holding.filter((entry) => entry !== undefined);
     } catch (error) {
       failures.push(
         new RoutingError('gce', `cannot list Ingresses in ${namespace}`, { cause: error }),
       );
       return;
     }
-    for (const ingress of ingresses.items) {
-      const name = ingress.metadata?.name;
-      const rules = ingress.spec?.rules ?? [];
-      if (!name || !hasChallengePaths(rules, serviceNames)) continue;
+    for (const { name, ingress } of ingresses) {
       try {
         await editIngressRules(
-          this.networking,
+          this.kube,
           { namespace, name },
           (current) => removeChallengePaths(current, serviceNames),
           this.logger,

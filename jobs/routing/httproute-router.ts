@@ -10,14 +10,21 @@
  * listener's `allowedRoutes` (checked when the certificate is decided, gateway-listeners.ts), and
  * its only backend, the responder Service, is in the route's own namespace.
  */
-import type { CustomObjectsApi, KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { CHALLENGE_PATH_PREFIX } from '../../shared/challenge-entries.js';
+import type { KubeHttp } from '../../shared/kube/kube-http.js';
+import { HTTPROUTES } from '../../shared/kube/kube-resources.js';
 import type { Logger } from '../../shared/logger.js';
 import type { DesiredCertificate, ListenerRef } from '../model.js';
 import { GATEWAY_API } from '../kube/gateway-source.js';
 import { serverSideApply } from '../kube/server-side-apply.js';
 import type { ChallengeRouter } from './challenge-router.js';
-import { OwnedObjects, type DeleteOutcome, type NamedObjectApi } from './owned-objects.js';
+import {
+  HTTPROUTE_KIND,
+  OwnedObjects,
+  type DeleteOutcome,
+  type OwnedObject,
+} from './owned-objects.js';
 import type { ResponderService } from './responder-service.js';
 import { RoutingError } from './routing-error.js';
 import { routingLabels } from './routing-labels.js';
@@ -29,18 +36,6 @@ export interface HttpRouteSettings {
   port: number;
   serviceNameNginx: string;
   httpRouteName: string;
-}
-
-/** HTTPRoutes by name, through the custom objects API. */
-export function httpRoutesApi(custom: CustomObjectsApi): NamedObjectApi {
-  const base = { ...GATEWAY_API, plural: 'httproutes' };
-  return {
-    kind: 'HTTPRoute',
-    read: async (target) =>
-      (await custom.getNamespacedCustomObject({ ...base, ...target })) as KubernetesObject,
-    delete: (target, preconditions) =>
-      custom.deleteNamespacedCustomObject({ ...base, ...target, body: { preconditions } }),
-  };
 }
 
 /**
@@ -87,12 +82,12 @@ export class HttpRouteChallengeRouter implements ChallengeRouter {
   private readonly routes: OwnedObjects;
 
   constructor(
-    private readonly custom: CustomObjectsApi,
+    private readonly kube: KubeHttp,
     private readonly responder: ResponderService,
     private readonly settings: HttpRouteSettings,
     private readonly logger: Logger,
   ) {
-    this.routes = new OwnedObjects(httpRoutesApi(custom), routingLabels('gateway'));
+    this.routes = new OwnedObjects(kube, HTTPROUTE_KIND, routingLabels('gateway'));
   }
 
   private get reference(): string {
@@ -123,20 +118,15 @@ export class HttpRouteChallengeRouter implements ChallengeRouter {
     }
     const body = buildChallengeHttpRoute(this.settings, certificate.hosts, listeners);
     try {
-      const applied = await serverSideApply(
+      const applied = await serverSideApply<OwnedObject>(
+        this.kube,
         `apply HTTPRoute ${this.reference}`,
-        async (apply, options) =>
-          (await this.custom.patchNamespacedCustomObject(
-            {
-              ...GATEWAY_API,
-              plural: 'httproutes',
-              namespace: this.settings.namespace,
-              name: this.settings.httpRouteName,
-              body,
-              ...apply,
-            },
-            options,
-          )) as KubernetesObject,
+        {
+          type: HTTPROUTES,
+          namespace: this.settings.namespace,
+          name: this.settings.httpRouteName,
+          body,
+        },
       );
       this.routes.record(applied, 'written');
     } catch (error) {

@@ -4,12 +4,15 @@
  * Service. ingress-nginx merges the locations of every Ingress of its class per host, so this
  * Ingress adds the challenge path next to the user's own routes without touching them.
  */
-import type { NetworkingV1Api, V1Ingress } from '@kubernetes/client-node';
+import type { V1Ingress } from '@kubernetes/client-node';
 import { CHALLENGE_PATH_PREFIX } from '../../shared/challenge-entries.js';
+import type { KubeHttp } from '../../shared/kube/kube-http.js';
+import { INGRESSES } from '../../shared/kube/kube-resources.js';
+import type { Wire } from '../../shared/kube/wire.js';
 import type { DesiredCertificate } from '../model.js';
 import type { Logger } from '../../shared/logger.js';
 import type { ChallengeRouter } from './challenge-router.js';
-import { ingressesApi, OwnedObjects, type DeleteOutcome } from './owned-objects.js';
+import { INGRESS_KIND, OwnedObjects, type DeleteOutcome } from './owned-objects.js';
 import type { ResponderService } from './responder-service.js';
 import { RoutingError } from './routing-error.js';
 import { routingLabels } from './routing-labels.js';
@@ -99,12 +102,12 @@ export class NginxChallengeRouter implements ChallengeRouter {
   private readonly ingresses: OwnedObjects;
 
   constructor(
-    private readonly networking: NetworkingV1Api,
+    private readonly kube: KubeHttp,
     private readonly responder: ResponderService,
     private readonly settings: NginxIngressSettings,
     private readonly logger: Logger,
   ) {
-    this.ingresses = new OwnedObjects(ingressesApi(networking), routingLabels('ingress'));
+    this.ingresses = new OwnedObjects(kube, INGRESS_KIND, routingLabels('ingress'));
   }
 
   private get ingressReference(): string {
@@ -139,18 +142,15 @@ export class NginxChallengeRouter implements ChallengeRouter {
     }
     const body = buildNginxIngress(this.settings, certificate.hosts, certificate.ingressClass);
     try {
-      const applied = await serverSideApply(
+      const applied = await serverSideApply<Wire<V1Ingress>>(
+        this.kube,
         `apply Ingress ${this.ingressReference}`,
-        (apply, options) =>
-          this.networking.patchNamespacedIngress(
-            {
-              name: this.settings.ingressNameNginx,
-              namespace: this.settings.namespace,
-              body,
-              ...apply,
-            },
-            options,
-          ),
+        {
+          type: INGRESSES,
+          namespace: this.settings.namespace,
+          name: this.settings.ingressNameNginx,
+          body,
+        },
       );
       this.ingresses.record(applied, 'written');
     } catch (error) {

@@ -14,13 +14,16 @@
  * labels, and an object this run deleted or found absent is not looked for again. Only the job
  * writes these names while it holds the Lease, so that memory stays true within a run.
  */
-import type {
-  CoreV1Api,
-  DiscoveryV1Api,
-  KubernetesObject,
-  NetworkingV1Api,
-  V1Preconditions,
-} from '@kubernetes/client-node';
+import type { KubernetesObject, V1DeleteOptions, V1Preconditions } from '@kubernetes/client-node';
+import type { KubeHttp } from '../../shared/kube/kube-http.js';
+import {
+  ENDPOINTSLICES,
+  HTTPROUTES,
+  INGRESSES,
+  SERVICES,
+  type ResourceType,
+} from '../../shared/kube/kube-resources.js';
+import type { Wire } from '../../shared/kube/wire.js';
 import { isNotFound, toKubeApiError } from '../../shared/kube/api-error.js';
 import { kubeCallUnlessNotFound } from '../kube/kube-call.js';
 import { retryOnConflict } from '../kube/retry-on-conflict.js';
@@ -31,43 +34,25 @@ export interface ObjectName {
   name: string;
 }
 
-/** The two calls {@link OwnedObjects} makes for one kind of object, both by name. */
-export interface NamedObjectApi {
-  /** The kind, for messages: `Service`, `Ingress`, `EndpointSlice`. */
+/** An object as the apiserver sends it, as far as {@link OwnedObjects} reads it. */
+export type OwnedObject = Wire<KubernetesObject>;
+
+/** One kind of object {@link OwnedObjects} deletes by name. */
+export interface OwnedKind {
+  /** The kind, for messages: `Service`, `Ingress`, `EndpointSlice`, `HTTPRoute`. */
   readonly kind: string;
-  read(target: ObjectName): Promise<KubernetesObject>;
-  delete(target: ObjectName, preconditions: V1Preconditions): Promise<unknown>;
+  /** Where objects of this kind are in the API. */
+  readonly type: ResourceType;
 }
 
 /** Services by name. */
-export function servicesApi(core: CoreV1Api): NamedObjectApi {
-  return {
-    kind: 'Service',
-    read: (target) => core.readNamespacedService(target),
-    delete: (target, preconditions) =>
-      core.deleteNamespacedService({ ...target, body: { preconditions } }),
-  };
-}
-
+export const SERVICE_KIND: OwnedKind = { kind: 'Service', type: SERVICES };
 /** Ingresses by name. */
-export function ingressesApi(networking: NetworkingV1Api): NamedObjectApi {
-  return {
-    kind: 'Ingress',
-    read: (target) => networking.readNamespacedIngress(target),
-    delete: (target, preconditions) =>
-      networking.deleteNamespacedIngress({ ...target, body: { preconditions } }),
-  };
-}
-
+export const INGRESS_KIND: OwnedKind = { kind: 'Ingress', type: INGRESSES };
 /** EndpointSlices by name. */
-export function endpointSlicesApi(discovery: DiscoveryV1Api): NamedObjectApi {
-  return {
-    kind: 'EndpointSlice',
-    read: (target) => discovery.readNamespacedEndpointSlice(target),
-    delete: (target, preconditions) =>
-      discovery.deleteNamespacedEndpointSlice({ ...target, body: { preconditions } }),
-  };
-}
+export const ENDPOINTSLICE_KIND: OwnedKind = { kind: 'EndpointSlice', type: ENDPOINTSLICES };
+/** HTTPRoutes (Gateway API) by name. */
+export const HTTPROUTE_KIND: OwnedKind = { kind: 'HTTPRoute', type: HTTPROUTES };
 
 /**
  * What became of a delete: `deleted`; `absent` (nothing by that name, or this run already
@@ -83,7 +68,8 @@ export class OwnedObjects {
   private readonly known = new Map<string, Known>();
 
   constructor(
-    private readonly api: NamedObjectApi,
+    private readonly kube: KubeHttp,
+    private readonly what: OwnedKind,
     private readonly labels: Readonly<Record<string, string>>,
   ) {}
 
@@ -92,7 +78,7 @@ export class OwnedObjects {
    * its uid, since this run put our labels on it) or an item of a list (uid and
    * resourceVersion). A copy without our labels, or without a uid, is forgotten instead.
    */
-  record(object: KubernetesObject, source: 'written' | 'read'): void {
+  record(object: OwnedObject, source: 'written' | 'read'): void {
     const { name, namespace, uid, resourceVersion } = object.metadata ?? {};
     if (!name || !namespace) return;
     const key = `${namespace}/${name}`;
@@ -113,14 +99,14 @@ export class OwnedObjects {
    */
   async delete(target: ObjectName): Promise<DeleteOutcome> {
     const key = `${target.namespace}/${target.name}`;
-    const reference = `${this.api.kind} ${key}`;
+    const reference = `${this.what.kind} ${key}`;
     const remembered = this.known.get(key);
     if (remembered === 'absent') return 'absent';
     const outcome = await retryOnConflict(async (attemptNumber): Promise<DeleteOutcome> => {
       let preconditions = attemptNumber === 1 ? remembered?.preconditions : undefined;
       if (!preconditions) {
         const current = await kubeCallUnlessNotFound(`read ${reference}`, () =>
-          this.api.read(target),
+          this.kube.get<OwnedObject>(this.what.type, target.namespace, target.name),
         );
         if (!current) return 'absent';
         if (!this.carriesLabels(current) || !current.metadata?.uid) return 'not-ours';
@@ -130,7 +116,8 @@ export class OwnedObjects {
         };
       }
       try {
-        await this.api.delete(target, preconditions);
+        const options: V1DeleteOptions = { preconditions };
+        await this.kube.delete(this.what.type, target.namespace, target.name, options);
         return 'deleted';
       } catch (error) {
         if (isNotFound(error)) return 'absent';
@@ -142,7 +129,7 @@ export class OwnedObjects {
     return outcome;
   }
 
-  private carriesLabels(object: KubernetesObject): boolean {
+  private carriesLabels(object: OwnedObject): boolean {
     const labels = object.metadata?.labels ?? {};
     return Object.entries(this.labels).every(([key, value]) => labels[key] === value);
   }

@@ -7,15 +7,13 @@
  * It lives only while a run routes challenges: ensured on the first open() of a run, deleted by
  * cleanup(). Both routers share one instance so that it is applied once per run and deleted once.
  */
-import type {
-  CoreV1Api,
-  DiscoveryV1Api,
-  V1EndpointSlice,
-  V1Service,
-} from '@kubernetes/client-node';
+import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
+import type { KubeHttp } from '../../shared/kube/kube-http.js';
+import { ENDPOINTSLICES, SERVICES } from '../../shared/kube/kube-resources.js';
+import type { Wire } from '../../shared/kube/wire.js';
 import type { Logger } from '../../shared/logger.js';
 import { kubeCall } from '../kube/kube-call.js';
-import { OwnedObjects, servicesApi } from './owned-objects.js';
+import { OwnedObjects, SERVICE_KIND } from './owned-objects.js';
 import { routingLabels } from './routing-labels.js';
 import { serverSideApply } from '../kube/server-side-apply.js';
 
@@ -65,7 +63,9 @@ export function buildResponderService(settings: ResponderServiceSettings): V1Ser
  * `conditions.ready` is unset counts as ready, as the EndpointSlice API says consumers should
  * read it; FQDN slices are ignored (kube-proxy does not route to them).
  */
-export function readyAddressesOf(slices: readonly V1EndpointSlice[]): ReadyAddresses[] {
+export function readyAddressesOf(
+  slices: readonly Pick<V1EndpointSlice, 'addressType' | 'endpoints'>[],
+): ReadyAddresses[] {
   const byType = new Map<ReadyAddresses['addressType'], Set<string>>();
   for (const slice of slices) {
     if (slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6') continue;
@@ -88,12 +88,11 @@ export class ResponderService {
   private readonly services: OwnedObjects;
 
   constructor(
-    private readonly core: CoreV1Api,
-    private readonly discovery: DiscoveryV1Api,
+    private readonly kube: KubeHttp,
     private readonly settings: ResponderServiceSettings,
     private readonly logger: Logger,
   ) {
-    this.services = new OwnedObjects(servicesApi(core), routingLabels('ingress'));
+    this.services = new OwnedObjects(kube, SERVICE_KIND, routingLabels('ingress'));
   }
 
   /** `namespace/name` of the Service, for messages. */
@@ -107,17 +106,15 @@ export class ResponderService {
    */
   async ensure(): Promise<void> {
     if (this.ensured) return;
-    const body = buildResponderService(this.settings);
-    const applied = await serverSideApply(`apply Service ${this.reference}`, (apply, options) =>
-      this.core.patchNamespacedService(
-        {
-          name: this.settings.serviceNameNginx,
-          namespace: this.settings.namespace,
-          body,
-          ...apply,
-        },
-        options,
-      ),
+    const applied = await serverSideApply<Wire<V1Service>>(
+      this.kube,
+      `apply Service ${this.reference}`,
+      {
+        type: SERVICES,
+        namespace: this.settings.namespace,
+        name: this.settings.serviceNameNginx,
+        body: buildResponderService(this.settings),
+      },
     );
     this.services.record(applied, 'written');
     this.ensured = true;
@@ -130,12 +127,17 @@ export class ResponderService {
    */
   async listReadyAddresses(): Promise<ReadyAddresses[]> {
     const slices = await kubeCall(`list EndpointSlices of Service ${this.reference}`, () =>
-      this.discovery.listNamespacedEndpointSlice({
-        namespace: this.settings.namespace,
-        labelSelector: `${SERVICE_NAME_LABEL}=${this.settings.serviceNameNginx}`,
-      }),
+      this.kube.list(
+        ENDPOINTSLICES,
+        this.settings.namespace,
+        { labelSelector: `${SERVICE_NAME_LABEL}=${this.settings.serviceNameNginx}` },
+        (slice: Wire<V1EndpointSlice>) => ({
+          addressType: slice.addressType,
+          endpoints: slice.endpoints,
+        }),
+      ),
     );
-    return readyAddressesOf(slices.items);
+    return readyAddressesOf(slices);
   }
 
   /**

@@ -3,12 +3,14 @@
  * and a JSON merge patch of `spec.rules` alone that carries the read `metadata.resourceVersion`.
  * The apiserver refuses it with 409 Conflict when anyone wrote in between, and the whole
  * read-change-write starts again. Only `spec.rules` is sent, so no other field of the user's
- * Ingress (annotations, TLS, default backend, fields this client does not model) is rewritten;
- * within the rules, what client-node models (host, http paths, service and resource backends)
- * is sent back as read.
+ * Ingress (annotations, TLS, default backend, fields newer than this code) is rewritten; within
+ * the rules, every field is sent back as read (the JSON as the apiserver sent it, not a model of
+ * it).
  */
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import type { NetworkingV1Api, V1Ingress, V1IngressRule } from '@kubernetes/client-node';
+import type { V1Ingress, V1IngressRule } from '@kubernetes/client-node';
+import type { KubeHttp } from '../../shared/kube/kube-http.js';
+import { INGRESSES } from '../../shared/kube/kube-resources.js';
+import type { Wire } from '../../shared/kube/wire.js';
 import type { Logger } from '../../shared/logger.js';
 import { kubeCall, kubeCallUnlessNotFound } from '../kube/kube-call.js';
 import { retryOnConflict } from '../kube/retry-on-conflict.js';
@@ -26,11 +28,11 @@ export type EditOutcome = 'changed' | 'unchanged' | 'absent';
  * @throws KubeApiError when a read or the write fails, or every attempt conflicted.
  */
 export async function editIngressRules(
-  networking: NetworkingV1Api,
+  kube: KubeHttp,
   target: { namespace: string; name: string },
   edit: RulesEdit,
   logger: Logger,
-  known?: V1Ingress,
+  known?: Wire<V1Ingress>,
 ): Promise<EditOutcome> {
   const reference = `${target.namespace}/${target.name}`;
   return retryOnConflict(
@@ -39,24 +41,18 @@ export async function editIngressRules(
         attemptNumber === 1 && known
           ? known
           : await kubeCallUnlessNotFound(`read Ingress ${reference}`, () =>
-              networking.readNamespacedIngress(target),
+              kube.get<Wire<V1Ingress>>(INGRESSES, target.namespace, target.name),
             );
       if (!ingress) return 'absent';
       const rules = edit(ingress.spec?.rules ?? []);
       if (!rules) return 'unchanged';
       const resourceVersion = ingress.metadata?.resourceVersion;
       await kubeCall(`patch rules of Ingress ${reference}`, () =>
-        networking.patchNamespacedIngress(
-          {
-            ...target,
-            body: {
-              metadata: { resourceVersion },
-              // `null` deletes the field, as it was before when we added the only rules.
-              spec: { rules: rules.length > 0 ? rules : null },
-            },
-          },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-        ),
+        kube.patch(INGRESSES, target.namespace, target.name, 'merge', {
+          metadata: { resourceVersion },
+          // `null` deletes the field, as it was before when we added the only rules.
+          spec: { rules: rules.length > 0 ? rules : null },
+        }),
       );
       return 'changed';
     },

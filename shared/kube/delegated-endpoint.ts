@@ -11,7 +11,7 @@
  * changes). A proxy agent is kept as client-node built it the first time.
  */
 import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent, type AgentOptions, type RequestOptions } from 'node:https';
+import { Agent as HttpsAgent, type RequestOptions } from 'node:https';
 import { KubeLegoError } from '../errors.js';
 import { NoKubeConfigError } from './kube-connection.js';
 import type { KubeEndpoint } from './kube-endpoint.js';
@@ -46,7 +46,6 @@ export async function delegatedEndpoint(why: string): Promise<KubeEndpoint> {
       'no Kubernetes cluster configured: the kubeconfig has no current context with a cluster; set one (kubectl config use-context)',
     );
   }
-  let agent: HttpAgent | undefined;
   const authenticate = async (): Promise<RequestOptions> => {
     const options: RequestOptions = {};
     try {
@@ -57,7 +56,8 @@ export async function delegatedEndpoint(why: string): Promise<KubeEndpoint> {
     return options;
   };
   const first = await authenticate();
-  agent = keepAliveAgent(first.agent);
+  // Taken once: a client certificate an exec plugin hands out lasts longer than a run.
+  const agent = keepAliveAgent(first.agent);
   const namespace = config.getContextObject(config.getCurrentContext())?.namespace?.trim();
   return {
     server: cluster.server.replace(/\/+$/, ''),
@@ -81,7 +81,7 @@ export async function delegatedEndpoint(why: string): Promise<KubeEndpoint> {
 /** One keep-alive agent with the TLS options of client-node's plain agent; a proxy agent as is. */
 function keepAliveAgent(built: RequestOptions['agent']): HttpAgent {
   if (built instanceof HttpAgent && built.constructor === HttpsAgent) {
-    return new HttpsAgent({ ...(built as HttpsAgent).options, keepAlive: true } as AgentOptions);
+    return new HttpsAgent({ ...(built as HttpsAgent).options, keepAlive: true });
   }
   if (built instanceof HttpAgent && built.constructor === HttpAgent) {
     return new HttpAgent({ keepAlive: true });

@@ -176,7 +176,7 @@ async function parseYamlKubeconfig(text: string, file: string): Promise<RawKubec
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new KubeLegoError(`cannot read the kubeconfig ${file}: it is not a mapping`);
   }
-  return parsed as RawKubeconfig;
+  return parsed;
 }
 
 /**

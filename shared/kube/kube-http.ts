@@ -55,6 +55,8 @@ export interface KubeHttpOptions {
   /** Time limit of each request, from sending to the answer's last byte. */
   timeoutMs: number;
   userAgent?: string;
+  /** Objects per list request; {@link PAGE_SIZE} unless given (tests page through a few). */
+  pageSize?: number;
   /** Told of each request as it is sent (method and path, no query): for tests. */
   onRequest?: (method: string, path: string) => void;
 }
@@ -95,8 +97,10 @@ export class KubeHttp {
 
   /**
    * Every object of a collection (`namespace` empty or undefined: all namespaces), one request
-   * per {@link PAGE_SIZE} objects, each turned into a view by `convert` as its page arrives.
+   * per page of {@link PAGE_SIZE} objects, each turned into a view by `convert` as its page arrives.
    */
+  // T is the item type the caller expects of the JSON (not checked here), as for `get<T>`.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
   async list<T, V>(
     type: ResourceType,
     namespace: string | undefined,
@@ -109,7 +113,7 @@ export class KubeHttp {
       const page = await this.send<KubeList<T>>({
         method: 'GET',
         path: resourcePath(type, namespace),
-        query: { ...query, limit: PAGE_SIZE, continue: cont },
+        query: { ...query, limit: this.options.pageSize ?? PAGE_SIZE, continue: cont },
       });
       for (const item of page.items ?? []) out.push(convert(item));
       cont = page.metadata?.continue || undefined;
@@ -157,13 +161,17 @@ export class KubeHttp {
   }
 
   /** DELETE an object; `body` is a DeleteOptions (preconditions, propagation policy). */
-  delete<T = unknown>(
+  delete(
     type: ResourceType,
     namespace: string | undefined,
     name: string,
     body?: unknown,
-  ) {
-    return this.send<T>({ method: 'DELETE', path: resourcePath(type, namespace, name), body });
+  ): Promise<unknown> {
+    return this.send<unknown>({
+      method: 'DELETE',
+      path: resourcePath(type, namespace, name),
+      body,
+    });
   }
 
   /** Any request: the answer's JSON (`undefined` for an empty answer). */

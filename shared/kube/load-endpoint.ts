@@ -7,12 +7,20 @@
 import { DelegatedKubeAuthError, loadKubeConnection } from './kube-connection.js';
 import { endpointFromConnection, type KubeEndpoint } from './kube-endpoint.js';
 
+let loaded: Promise<KubeEndpoint> | undefined;
+
 /**
- * Finds the API server and its credentials.
+ * Finds the API server and its credentials, once per process (the namespace choice and the
+ * command share it: an exec plugin runs once, one connection pool serves every request).
  * @throws NoKubeConfigError when there is neither a kubeconfig nor an in-cluster account.
  * @throws KubeLegoError when a kubeconfig exists but cannot be read or names no cluster.
  */
-export async function loadKubeEndpoint(): Promise<KubeEndpoint> {
+export function loadKubeEndpoint(): Promise<KubeEndpoint> {
+  loaded ??= load();
+  return loaded;
+}
+
+async function load(): Promise<KubeEndpoint> {
   try {
     return endpointFromConnection(await loadKubeConnection({ singleFile: true }));
   } catch (error) {

@@ -28,7 +28,7 @@ import {
 import type { DesiredCertificate } from '../../jobs/model.js';
 import { createChallengeRouters } from '../../jobs/routing/routers.js';
 import { silentLogger } from '../../shared/logger.js';
-import { adminKubeConfig, createNamespace, testEnv } from '../env/context.js';
+import { adminKubeConfig, createNamespace, jobKubeHttp, testEnv } from '../env/context.js';
 import { assertValidTlsSecret, readSecret } from '../support/certificates.js';
 import { annotatedIngress, createResponderEndpoints } from '../support/fixtures.js';
 import { jobEnv, runJob } from '../support/job-process.js';
@@ -514,7 +514,7 @@ describe('the job’s ServiceAccount', () => {
       provider: 'gce',
     };
     const { gce, ingress: nginx } = createChallengeRouters({
-      kubeConfig: job().config,
+      kube: await jobKubeHttp(job().kubeconfig),
       settings: {
         namespace: lego,
         port: 8080,

@@ -5,6 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { loadKubeConnection } from '../../shared/kube/kube-connection.js';
+import { endpointFromConnection } from '../../shared/kube/kube-endpoint.js';
+import { KubeHttp } from '../../shared/kube/kube-http.js';
 import type { EnvironmentState } from './environment.js';
 import { PortBlock } from './ports.js';
 
@@ -31,6 +34,15 @@ export function adminKubeConfig(): KubeConfig {
   const config = new KubeConfig();
   config.loadFromFile(testEnv().kubeconfig);
   return config;
+}
+
+/**
+ * The job's own API client (shared/kube/kube-http.ts) for a kubeconfig file (JSON or YAML),
+ * the admin's by default: for tests that drive the job's adapters in-process.
+ */
+export async function jobKubeHttp(kubeconfig = testEnv().kubeconfig): Promise<KubeHttp> {
+  const connection = await loadKubeConnection({ env: { KUBECONFIG: kubeconfig } });
+  return new KubeHttp(endpointFromConnection(connection), { timeoutMs: 30_000 });
 }
 
 let counter = 0;

@@ -26,7 +26,7 @@ import {
   type V1CustomResourceDefinition,
   type V1Secret,
 } from '@kubernetes/client-node';
-import { adminKubeConfig, claimPort, testEnv } from '../env/context.js';
+import { adminKubeConfig, claimPort, jobKubeHttp, testEnv } from '../env/context.js';
 import { startKubeApiServer, type KubeOnly } from '../env/kube-only.js';
 import type { DesiredCertificate } from '../../jobs/model.js';
 import { createChallengeRouters } from '../../jobs/routing/routers.js';
@@ -502,7 +502,7 @@ describe('the HTTPRoute router against the API server (with the Gateway API CRDs
     const lego = await createNamespace('route-lego');
     const app = await createNamespace('route-app');
     const routers = createChallengeRouters({
-      kubeConfig: kc,
+      kube: await jobKubeHttp(kube.kubeconfig),
       settings: { ...settings, namespace: lego },
       logger: silentLogger,
     });
@@ -546,7 +546,7 @@ describe('the HTTPRoute router against the API server (with the Gateway API CRDs
     // A crashed run's leftover: the next run's cleanup finds it by name and labels.
     await routers.gateway.open(certificate(app));
     const next = createChallengeRouters({
-      kubeConfig: kc,
+      kube: await jobKubeHttp(kube.kubeconfig),
       settings: { ...settings, namespace: lego },
       logger: silentLogger,
     });
@@ -572,7 +572,7 @@ describe('the HTTPRoute router against the API server (with the Gateway API CRDs
       },
     });
     await createChallengeRouters({
-      kubeConfig: kc,
+      kube: await jobKubeHttp(kube.kubeconfig),
       settings: { ...settings, namespace: lego },
       logger: silentLogger,
     }).gateway.cleanup();

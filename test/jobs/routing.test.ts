@@ -9,12 +9,10 @@ import { beforeEach, describe, test } from 'node:test';
 import {
   CoreV1Api,
   DiscoveryV1Api,
-  KubeConfig,
   NetworkingV1Api,
   PatchStrategy,
   RbacAuthorizationV1Api,
   setHeaderOptions,
-  type RequestContext,
   type V1HTTPIngressPath,
   type V1Ingress,
   type V1IngressRule,
@@ -30,6 +28,9 @@ import {
 } from '../../jobs/routing/gce-challenge-paths.js';
 import { RoutingError } from '../../jobs/routing/routing-error.js';
 import { KubeApiError } from '../../shared/errors.js';
+import { loadKubeConnection } from '../../shared/kube/kube-connection.js';
+import { endpointFromConnection } from '../../shared/kube/kube-endpoint.js';
+import { KubeHttp } from '../../shared/kube/kube-http.js';
 import { MANAGED_BY } from '../../shared/labels.js';
 import { silentLogger } from '../../shared/logger.js';
 import { adminKubeConfig, createNamespace, testEnv } from '../env/context.js';
@@ -45,34 +46,66 @@ const MANAGED_BY_SELECTOR = Object.entries(MANAGED_BY)
   .map(([key, value]) => `${key}=${value}`)
   .join(',');
 
-/**
- * A KubeConfig that records each request ("METHOD /path") and can act just before one is sent
- * (to write concurrently) or impersonate a user (to test RBAC). The client calls
- * applySecurityAuthentication for every request, right before sending it.
- */
-class ObservedKubeConfig extends KubeConfig {
-  readonly requests: string[] = [];
-  beforeRequest: ((method: string, path: string) => Promise<void>) | undefined;
-  impersonate: string | undefined;
+/** The test apiserver as the job reaches it: the admin kubeconfig, read without client-node. */
+const endpoint = endpointFromConnection(
+  await loadKubeConnection({ env: { KUBECONFIG: testEnv().kubeconfig } }),
+);
 
-  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
-    await super.applySecurityAuthentication(context);
-    if (this.impersonate) context.setHeaderParam('Impersonate-User', this.impersonate);
-    const path = new URL(context.getUrl()).pathname;
-    this.requests.push(`${context.getHttpMethod()} ${path}`);
-    await this.beforeRequest?.(context.getHttpMethod(), path);
+/** Generous: a request stuck this long is a broken environment, not a slow one. */
+const KUBE_TIMEOUT_MS = 60_000;
+
+/** The routers' client as the job makes it, one per run (a time-out ends a client for good). */
+function adminKube(): KubeHttp {
+  return new KubeHttp(endpoint, { timeoutMs: KUBE_TIMEOUT_MS });
+}
+
+/**
+ * A routers' client that records each request as it is sent ("METHOD /path", no query), and can
+ * act just before one is sent (to write concurrently) or impersonate a user (to test RBAC).
+ */
+class ObservedKube extends KubeHttp {
+  private readonly sentRequests: string[];
+  private readonly identity: { user?: string };
+  beforeRequest: ((method: string, path: string) => Promise<void>) | undefined;
+
+  constructor() {
+    const requests: string[] = [];
+    const identity: { user?: string } = {};
+    super(
+      {
+        ...endpoint,
+        // Asked before every request: an impersonation set later holds from the next request.
+        headers: async () => ({
+          ...(await endpoint.headers()),
+          ...(identity.user === undefined ? {} : { 'Impersonate-User': identity.user }),
+        }),
+      },
+      {
+        timeoutMs: KUBE_TIMEOUT_MS,
+        onRequest: (method, path) => {
+          requests.push(`${method} ${path}`);
+        },
+      },
+    );
+    this.sentRequests = requests;
+    this.identity = identity;
+  }
+
+  /** Sends every later request as `user`. */
+  impersonate(user: string): void {
+    this.identity.user = user;
+  }
+
+  /** Every method of KubeHttp sends through here: the hook runs before the request is sent. */
+  override async send<T>(request: Parameters<KubeHttp['send']>[0]): Promise<T> {
+    await this.beforeRequest?.(request.method, request.path);
+    return super.send<T>(request);
   }
 
   /** Requests recorded since the last call. */
   take(): string[] {
-    return this.requests.splice(0);
+    return this.sentRequests.splice(0);
   }
-}
-
-function observedKubeConfig(): ObservedKubeConfig {
-  const config = new ObservedKubeConfig();
-  config.loadFromFile(testEnv().kubeconfig);
-  return config;
 }
 
 function settingsFor(legoNamespace: string, watchNamespace = ''): RoutingSettings {
@@ -90,9 +123,9 @@ function settingsFor(legoNamespace: string, watchNamespace = ''): RoutingSetting
 
 function routers(
   settings: RoutingSettings,
-  kubeConfig: KubeConfig = admin,
+  kube: KubeHttp = adminKube(),
 ): Record<'ingress' | 'gce', ChallengeRouter> {
-  return createChallengeRouters({ kubeConfig, settings, logger: silentLogger });
+  return createChallengeRouters({ kube, settings, logger: silentLogger });
 }
 
 function certificate(
@@ -294,11 +327,11 @@ describe('nginx router', () => {
     await service('old-responder', true);
     await service('web', false);
 
-    const config = observedKubeConfig();
-    await routers(settingsFor(lego), config).ingress.cleanup();
+    const observed = new ObservedKube();
+    await routers(settingsFor(lego), observed).ingress.cleanup();
     const ingressPath = `/apis/networking.k8s.io/v1/namespaces/${lego}/ingresses/kube-lego-nginx`;
     const servicePath = `/api/v1/namespaces/${lego}/services/kube-lego-nginx`;
-    assert.deepEqual(config.take(), [
+    assert.deepEqual(observed.take(), [
       `GET ${ingressPath}`,
       `DELETE ${ingressPath}`,
       `GET ${servicePath}`,
@@ -312,8 +345,8 @@ describe('nginx router', () => {
     // Not ours, under the name we use now (e.g. made by the original kube-lego): left alone.
     await ingress('kube-lego-nginx', false);
     await service('kube-lego-nginx', false);
-    await routers(settingsFor(lego), config).ingress.cleanup();
-    assert.deepEqual(config.take(), [`GET ${ingressPath}`, `GET ${servicePath}`]);
+    await routers(settingsFor(lego), observed).ingress.cleanup();
+    assert.deepEqual(observed.take(), [`GET ${ingressPath}`, `GET ${servicePath}`]);
     const left = await networking.listNamespacedIngress({ namespace: lego });
     assert.deepEqual(left.items.map((i) => i.metadata?.name).sort(), [
       'kube-lego-nginx',
@@ -328,13 +361,13 @@ describe('nginx router', () => {
   });
 
   test('a delete carries preconditions: an object replaced or stripped of our labels meanwhile is read again and left alone', async () => {
-    const config = observedKubeConfig();
-    const { ingress: nginx } = routers(settingsFor(lego), config);
+    const observed = new ObservedKube();
+    const { ingress: nginx } = routers(settingsFor(lego), observed);
     const cert = certificate({ namespace: 'shop', hosts: ['a.example.com'] });
     const ingressPath = `/apis/networking.k8s.io/v1/namespaces/${lego}/ingresses/kube-lego-nginx`;
     const servicePath = `/api/v1/namespaces/${lego}/services/kube-lego-nginx`;
     await nginx.open(cert);
-    config.take();
+    observed.take();
 
     // Someone replaces our Ingress with one of their own under the same name: the DELETE, with
     // the uid this run applied, is refused (409), and the fresh read shows it is not ours.
@@ -347,7 +380,7 @@ describe('nginx router', () => {
       },
     });
     await nginx.close(cert);
-    assert.deepEqual(config.take(), [`DELETE ${ingressPath}`, `GET ${ingressPath}`]);
+    assert.deepEqual(observed.take(), [`DELETE ${ingressPath}`, `GET ${ingressPath}`]);
     assert.equal(
       await statusOfRead(() =>
         networking.readNamespacedIngress({ namespace: lego, name: 'kube-lego-nginx' }),
@@ -360,7 +393,7 @@ describe('nginx router', () => {
     // read again, left alone.
     await networking.deleteNamespacedIngress({ namespace: lego, name: 'kube-lego-nginx' });
     let stripped = false;
-    config.beforeRequest = async (method, path) => {
+    observed.beforeRequest = async (method, path) => {
       if (method !== 'DELETE' || path !== servicePath || stripped) return;
       stripped = true;
       await core.patchNamespacedService(
@@ -372,8 +405,8 @@ describe('nginx router', () => {
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
     };
-    await routers(settingsFor(lego), config).ingress.cleanup();
-    assert.deepEqual(config.take(), [
+    await routers(settingsFor(lego), observed).ingress.cleanup();
+    assert.deepEqual(observed.take(), [
       `GET ${ingressPath}`,
       `GET ${servicePath}`,
       `DELETE ${servicePath}`,
@@ -384,31 +417,31 @@ describe('nginx router', () => {
   });
 
   test('requests per call: open 2 then 1, close 1, cleanup 1, and the other router’s cleanup does not delete the Service again', async () => {
-    const config = observedKubeConfig();
-    const { ingress: nginx, gce } = routers(settingsFor(lego, lego), config);
+    const observed = new ObservedKube();
+    const { ingress: nginx, gce } = routers(settingsFor(lego, lego), observed);
     const cert = certificate({ namespace: 'shop', hosts: ['a.example.com'] });
     const base = `/api/v1/namespaces/${lego}`;
     const ingresses = `/apis/networking.k8s.io/v1/namespaces/${lego}/ingresses`;
 
     await nginx.open(cert);
-    assert.deepEqual(config.take(), [
+    assert.deepEqual(observed.take(), [
       `PATCH ${base}/services/kube-lego-nginx`,
       `PATCH ${ingresses}/kube-lego-nginx`,
     ]);
     await nginx.open(certificate({ namespace: 'shop', hosts: ['b.example.com'] }));
-    assert.deepEqual(config.take(), [`PATCH ${ingresses}/kube-lego-nginx`]);
+    assert.deepEqual(observed.take(), [`PATCH ${ingresses}/kube-lego-nginx`]);
     await nginx.close(cert);
-    assert.deepEqual(config.take(), [`DELETE ${ingresses}/kube-lego-nginx`]);
+    assert.deepEqual(observed.take(), [`DELETE ${ingresses}/kube-lego-nginx`]);
     await nginx.close(cert);
-    assert.deepEqual(config.take(), [], 'already deleted by this run');
+    assert.deepEqual(observed.take(), [], 'already deleted by this run');
     // The Ingress is known to be gone; the Service is deleted with the uid its apply returned.
     await nginx.cleanup();
-    assert.deepEqual(config.take(), [`DELETE ${base}/services/kube-lego-nginx`]);
+    assert.deepEqual(observed.take(), [`DELETE ${base}/services/kube-lego-nginx`]);
     await gce.cleanup();
-    assert.deepEqual(config.take(), [`GET ${base}/services`]);
+    assert.deepEqual(observed.take(), [`GET ${base}/services`]);
     // A run that wrote nothing reads each name once (404: nothing to delete).
-    await routers(settingsFor(lego, lego), config).ingress.cleanup();
-    assert.deepEqual(config.take(), [
+    await routers(settingsFor(lego, lego), observed).ingress.cleanup();
+    assert.deepEqual(observed.take(), [
       `GET ${ingresses}/kube-lego-nginx`,
       `GET ${base}/services/kube-lego-nginx`,
     ]);
@@ -590,11 +623,11 @@ describe('gce router', () => {
 
   test("a change to the user's Ingress between our read and our write (409 Conflict) is retried from a fresh read", async () => {
     await createResponderSlice([{ address: '192.0.2.10', ready: true }]);
-    const config = observedKubeConfig();
+    const observed = new ObservedKube();
     const ingressPath = `/apis/networking.k8s.io/v1/namespaces/${user}/ingresses/web`;
     let interfere = true;
     let writes = 0;
-    config.beforeRequest = async (method, path) => {
+    observed.beforeRequest = async (method, path) => {
       if (method !== 'PATCH' || path !== ingressPath || !interfere) return;
       interfere = false;
       writes++;
@@ -607,10 +640,11 @@ describe('gce router', () => {
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
     };
-    const router = routers(settings, config).gce;
+    const router = routers(settings, observed).gce;
 
     await router.open(gceCert());
-    const ingressRequests = () => config.take().filter((request) => request.endsWith(ingressPath));
+    const ingressRequests = () =>
+      observed.take().filter((request) => request.endsWith(ingressPath));
     assert.deepEqual(ingressRequests(), [
       `GET ${ingressPath}`,
       `PATCH ${ingressPath}`,
@@ -636,8 +670,8 @@ describe('gce router', () => {
 
   test('requests per call: open 6 then 5, close 5 then 4, cleanup 2 (one list when nothing is left over)', async () => {
     await createResponderSlice([{ address: '192.0.2.10', ready: true }]);
-    const config = observedKubeConfig();
-    const { gce } = routers(settings, config);
+    const observed = new ObservedKube();
+    const { gce } = routers(settings, observed);
     const legoCore = `/api/v1/namespaces/${lego}`;
     const userCore = `/api/v1/namespaces/${user}`;
     const ingress = `/apis/networking.k8s.io/v1/namespaces/${user}/ingresses/web`;
@@ -651,11 +685,11 @@ describe('gce router', () => {
     ];
 
     await gce.open(gceCert());
-    assert.deepEqual(config.take(), [`PATCH ${legoCore}/services/kube-lego-nginx`, ...opening]);
+    assert.deepEqual(observed.take(), [`PATCH ${legoCore}/services/kube-lego-nginx`, ...opening]);
     // What open() applied is deleted by name with the uid its apply returned; the IPv6 slice,
     // not applied by this run, is read once (404) and then known to be absent.
     await gce.close(gceCert());
-    assert.deepEqual(config.take(), [
+    assert.deepEqual(observed.take(), [
       `GET ${ingress}`,
       `PATCH ${ingress}`,
       `DELETE ${userSlices}/kube-lego-gce-ipv4`,
@@ -663,16 +697,16 @@ describe('gce router', () => {
       `DELETE ${userCore}/services/kube-lego-gce`,
     ]);
     await gce.open(gceCert());
-    assert.deepEqual(config.take(), opening);
+    assert.deepEqual(observed.take(), opening);
     await gce.close(gceCert());
-    assert.deepEqual(config.take(), [
+    assert.deepEqual(observed.take(), [
       `GET ${ingress}`,
       `PATCH ${ingress}`,
       `DELETE ${userSlices}/kube-lego-gce-ipv4`,
       `DELETE ${userCore}/services/kube-lego-gce`,
     ]);
     await gce.cleanup();
-    assert.deepEqual(config.take(), [
+    assert.deepEqual(observed.take(), [
       `GET ${userCore}/services`,
       `DELETE ${legoCore}/services/kube-lego-nginx`,
     ]);
@@ -681,14 +715,14 @@ describe('gce router', () => {
   test("requests of cleanup() after a crash: one list, then per namespace the Ingresses' list and patch, and the deletes by name", async () => {
     await createResponderSlice([{ address: '192.0.2.10', ready: true }]);
     await routers(settings).gce.open(gceCert()); // and the run crashes: no close()
-    const config = observedKubeConfig();
+    const observed = new ObservedKube();
     const userCore = `/api/v1/namespaces/${user}`;
     const userSlices = `/apis/discovery.k8s.io/v1/namespaces/${user}/endpointslices`;
     const userIngresses = `/apis/networking.k8s.io/v1/namespaces/${user}/ingresses`;
     const responderService = `/api/v1/namespaces/${lego}/services/kube-lego-nginx`;
 
-    await routers(settings, config).gce.cleanup();
-    assert.deepEqual(config.take(), [
+    await routers(settings, observed).gce.cleanup();
+    assert.deepEqual(observed.take(), [
       `GET ${userCore}/services`,
       `GET ${userIngresses}`,
       `PATCH ${userIngresses}/web`,
@@ -807,12 +841,12 @@ describe('gce router', () => {
   test('the RBAC rules of docs/routing.md are enough for open, close and cleanup of both routers', async () => {
     await createResponderSlice([{ address: '192.0.2.10', ready: true }]);
     const username = `routing-${lego}`;
-    const config = observedKubeConfig();
-    config.impersonate = username;
+    const observed = new ObservedKube();
+    observed.impersonate(username);
     const cert = gceCert();
 
     // Without the rules the same calls are refused: the impersonation is real.
-    await assert.rejects(routers(settings, config).gce.open(cert), (error: unknown) => {
+    await assert.rejects(routers(settings, observed).gce.open(cert), (error: unknown) => {
       assert.ok(error instanceof RoutingError);
       assert.ok(error.cause instanceof KubeApiError);
       assert.equal(error.cause.status, 403);
@@ -879,7 +913,7 @@ describe('gce router', () => {
     // generous for a loaded machine, since this waits for a state change, not a window).
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const probe = routers(settings, config).ingress;
+      const probe = routers(settings, observed).ingress;
       try {
         await probe.cleanup();
         break;
@@ -893,7 +927,7 @@ describe('gce router', () => {
       }
     }
 
-    const { ingress: nginx, gce } = routers(settingsFor(lego, ''), config);
+    const { ingress: nginx, gce } = routers(settingsFor(lego, ''), observed);
     await nginx.open(certificate({ namespace: user, hosts: ['a.example.com'] }));
     await nginx.close(certificate({ namespace: user, hosts: ['a.example.com'] }));
     await gce.open(cert);

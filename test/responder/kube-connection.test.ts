@@ -8,8 +8,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { KubeLegoError } from '../../shared/errors.js';
-import { loadKubeConnection } from '../../shared/kube/kube-connection.js';
+import { DelegatedKubeAuthError, loadKubeConnection } from '../../shared/kube/kube-connection.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kube-connection-'));
 after(() => {
@@ -102,7 +101,7 @@ describe('loadKubeConnection', () => {
         '    token: yaml-token',
         'contexts:',
         '- name: ctx',
-        '  context: {cluster: c, user: u}',
+        "  context: {cluster: c, user: u, namespace: ' team-a '}",
         'current-context: ctx',
         '',
       ].join('\n'),
@@ -111,6 +110,28 @@ describe('loadKubeConnection', () => {
     assert.equal(c.server, 'https://kube.example:443');
     assert.equal(c.tls.ca, 'YAML-CA');
     assert.equal(c.bearerToken(), 'yaml-token');
+    assert.equal(c.namespace, 'team-a', "the context's namespace, trimmed");
+  });
+
+  test('what only client-node does is refused as delegated: several files to merge (when asked), a proxy', async () => {
+    const file = join(dir, 'plain.json');
+    writeFileSync(file, JSON.stringify(kubeconfig({ token: 't' })));
+    const two = { KUBECONFIG: `${file}${delimiter}${file}` };
+    assert.equal((await loadKubeConnection({ env: two, home: noHome })).namespace, undefined);
+    await assert.rejects(
+      loadKubeConnection({ env: two, home: noHome, singleFile: true }),
+      (error: unknown) => error instanceof DelegatedKubeAuthError && /2 files/.test(error.message),
+    );
+    const proxied = join(dir, 'proxied.json');
+    writeFileSync(
+      proxied,
+      JSON.stringify(kubeconfig({ token: 't' }, { 'proxy-url': 'http://127.0.0.1:3128' })),
+    );
+    await assert.rejects(
+      loadKubeConnection({ env: { KUBECONFIG: proxied }, home: noHome }),
+      (error: unknown) =>
+        error instanceof DelegatedKubeAuthError && /proxy-url/.test(error.message),
+    );
   });
 
   test('an exec or auth-provider user is refused with a reason', async () => {
@@ -119,7 +140,7 @@ describe('loadKubeConnection', () => {
     await assert.rejects(
       loadKubeConnection({ env: { KUBECONFIG: file }, home: noHome }),
       (error: unknown) =>
-        error instanceof KubeLegoError &&
+        error instanceof DelegatedKubeAuthError &&
         /exec plugin.*client certificate or a token/.test(error.message),
     );
   });
@@ -143,6 +164,7 @@ describe('loadKubeConnection', () => {
     mkdirSync(sa);
     writeFileSync(join(sa, 'token'), 'sa-token-1\n');
     writeFileSync(join(sa, 'ca.crt'), 'SA-CA');
+    writeFileSync(join(sa, 'namespace'), 'kube-lego\n');
     const c = await loadKubeConnection({
       env: { KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '443' },
       home: noHome,
@@ -151,6 +173,7 @@ describe('loadKubeConnection', () => {
     assert.equal(c.server, 'https://[fd00::1]:443');
     assert.equal(c.tls.ca, 'SA-CA');
     assert.equal(c.source, 'in-cluster');
+    assert.equal(c.namespace, 'kube-lego', "the ServiceAccount's namespace file");
     assert.equal(c.bearerToken(), 'sa-token-1');
     writeFileSync(join(sa, 'token'), 'sa-token-2\n');
     assert.equal(c.bearerToken(), 'sa-token-2');
