@@ -37,7 +37,7 @@ import { NetworkingV1Api } from '@kubernetes/client-node';
 import { adminKubeConfig, createNamespace, testEnv } from '../test/env/context.js';
 import { annotatedIngress } from '../test/support/fixtures.js';
 import { jobEnv } from '../test/support/job-process.js';
-import { compileCacheEnv, jobNode, nodeVersion } from './job-node.js';
+import { compileCacheEnv, cronJobNodeOptions, jobNode, nodeVersion } from './job-node.js';
 import { startResponderProcess } from '../test/support/responder-process.js';
 
 const execFileAsync = promisify(execFile);
@@ -80,7 +80,13 @@ async function runJob(lego: string, app: string): Promise<Measured> {
   const started = Date.now();
   const { stderr } = await execFileAsync(
     '/usr/bin/time',
-    ['-f', 'MAXRSS_KB=%M CPU_S=%U+%S', node, join(root, 'dist', 'jobs', 'main.js')],
+    [
+      '-f',
+      'MAXRSS_KB=%M CPU_S=%U+%S',
+      node,
+      ...cronJobNodeOptions(),
+      join(root, 'dist', 'jobs', 'main.js'),
+    ],
     { cwd: root, maxBuffer: 256 * 1024 * 1024, env },
   ).catch((error: unknown) => {
     const e = error as { stderr?: string };

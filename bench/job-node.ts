@@ -3,11 +3,13 @@
  * (test/env/install-node24.sh caches the same build) with the compile cache it bakes in
  * (scripts/warm-compile-cache.ts; NODE_COMPILE_CACHE with NODE_COMPILE_CACHE_PORTABLE), so a
  * figure measured on npm's Node 20 without the cache is not the product's. BENCH_JOB_NODE picks
- * another Node (then the cache is used only if that Node has one: 22.1 and later).
+ * another Node (then the cache is used only if that Node has one: 22.1 and later). The job runs
+ * with the Node options the CronJob gives it (manifests/cronjob.yaml).
  */
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { load } from 'js-yaml';
 
 const root = join(import.meta.dirname, '..');
 /** Where scripts/warm-compile-cache.ts writes the cache inside an application folder. */
@@ -55,4 +57,19 @@ export function compileCacheEnv(nodeBin: string, appDir: string): NodeJS.Process
     NODE_COMPILE_CACHE: join(appDir, CACHE_FOLDER),
     NODE_COMPILE_CACHE_PORTABLE: '1',
   };
+}
+
+/**
+ * The Node options the CronJob starts the job with: its container's `args` before the program
+ * (manifests/cronjob.yaml in `appDir`, this checkout by default; a baseline tree has its own).
+ */
+export function cronJobNodeOptions(appDir: string = root): string[] {
+  const cronJob = load(readFileSync(join(appDir, 'manifests', 'cronjob.yaml'), 'utf8')) as {
+    spec?: {
+      jobTemplate?: { spec?: { template?: { spec?: { containers?: { args?: string[] }[] } } } };
+    };
+  };
+  const args = cronJob.spec?.jobTemplate?.spec?.template?.spec?.containers?.[0]?.args ?? [];
+  const program = args.findIndex((arg) => !arg.startsWith('-'));
+  return program === -1 ? [] : args.slice(0, program);
 }

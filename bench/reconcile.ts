@@ -36,7 +36,7 @@ import { CoreV1Api, NetworkingV1Api } from '@kubernetes/client-node';
 import forge from 'node-forge';
 import { adminKubeConfig, createNamespace, testEnv } from '../test/env/context.js';
 import { annotatedIngress } from '../test/support/fixtures.js';
-import { compileCacheEnv, jobNode, nodeVersion } from './job-node.js';
+import { compileCacheEnv, cronJobNodeOptions, jobNode, nodeVersion } from './job-node.js';
 import {
   certManagerDir,
   certManagerSecretAnnotations,
@@ -153,13 +153,15 @@ interface Measured {
 interface Build {
   entry: string;
   cache: NodeJS.ProcessEnv;
+  /** The Node options its CronJob gives it (bench/job-node.ts). */
+  nodeOptions: string[];
 }
 
 async function runJob(lego: string, app: string, build: Build): Promise<Measured> {
   const started = Date.now();
   const { stderr } = await execFileAsync(
     '/usr/bin/time',
-    ['-f', 'MAXRSS_KB=%M', node, build.entry],
+    ['-f', 'MAXRSS_KB=%M', node, ...build.nodeOptions, build.entry],
     {
       cwd: root,
       maxBuffer: 64 * 1024 * 1024,
@@ -182,7 +184,7 @@ async function runJob(lego: string, app: string, build: Build): Promise<Measured
 }
 
 async function requestsOfRun(lego: string, app: string, build: Build): Promise<number> {
-  const { stderr } = await execFileAsync(node, [build.entry], {
+  const { stderr } = await execFileAsync(node, [...build.nodeOptions, build.entry], {
     cwd: root,
     maxBuffer: 64 * 1024 * 1024,
     env: jobEnv(lego, app, 'info', build.cache),
@@ -229,6 +231,7 @@ function buildBaseline(ref: string): (Build & { cleanup: () => void }) | undefin
   return {
     entry: join(dir, 'dist', 'jobs', 'main.js'),
     cache: compileCacheEnv(node, dir),
+    nodeOptions: cronJobNodeOptions(dir),
     cleanup: () => {
       rmSync(dir, { recursive: true, force: true });
     },
@@ -255,6 +258,7 @@ const node = jobNode();
 const current: Build = {
   entry: join(root, 'dist', 'jobs', 'main.js'),
   cache: compileCacheEnv(node, root),
+  nodeOptions: cronJobNodeOptions(),
 };
 const head = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD']).toString().trim();
 const baseline = buildBaseline(baselineRef);
@@ -269,6 +273,9 @@ console.log(
 );
 console.log(
   `  this checkout: ${head}; baseline: ${baseline ? baselineName : 'none'}; ${rounds} alternating rounds each`,
+);
+console.log(
+  `  Node options (each build's manifests/cronjob.yaml): this checkout [${current.nodeOptions.join(' ')}]${baseline ? `, baseline [${baseline.nodeOptions.join(' ')}]` : ''}`,
 );
 const cmSizes = peers ? sizes.filter((size) => certManagerSizes.includes(size)) : [];
 const certManager = cmSizes.length > 0 ? certManagerDir() : undefined;

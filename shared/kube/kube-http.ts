@@ -113,7 +113,11 @@ export class KubeHttp {
       const page = await this.send<KubeList<T>>({
         method: 'GET',
         path: resourcePath(type, namespace),
-        query: { ...query, limit: this.options.pageSize ?? PAGE_SIZE, continue: cont },
+        query: {
+          ...query,
+          limit: query.limit ?? this.options.pageSize ?? PAGE_SIZE,
+          continue: cont,
+        },
       });
       for (const item of page.items ?? []) out.push(convert(item));
       cont = page.metadata?.continue || undefined;
@@ -228,15 +232,18 @@ export class KubeHttp {
       };
       req.on('error', fail);
       req.on('response', (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
+        // Decoded as it arrives and joined once: no second copy of a multi-megabyte list page
+        // in Buffers outside the JS heap, which V8 would free only at its next full collection.
+        const parts: string[] = [];
         let size = 0;
-        res.on('data', (chunk: Buffer) => {
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
           size += chunk.length;
           if (size > MAX_ANSWER) {
-            req.destroy(new Error(`the answer is larger than ${MAX_ANSWER} bytes`));
+            req.destroy(new Error(`the answer is larger than ${MAX_ANSWER} characters`));
             return;
           }
-          chunks.push(chunk);
+          parts.push(chunk);
         });
         res.on('error', fail);
         res.on('close', () => {
@@ -244,7 +251,7 @@ export class KubeHttp {
         });
         res.on('end', () => {
           clearTimeout(timer);
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+          resolve({ status: res.statusCode ?? 0, text: parts.join('') });
         });
       });
       req.end(body);
