@@ -300,17 +300,21 @@ export function decodeStatus(data: Record<string, string> | undefined): {
   const requests: PendingRequest[] = [];
   let run: RunStatus | undefined;
   for (const [key, value] of entriesOf(data, malformed)) {
-    const kind = requestKindOf(key);
-    if (kind !== undefined) {
+    const kind = typeof value === 'string' ? requestKindOf(key) : undefined;
+    if (kind !== undefined && typeof value === 'string') {
       requests.push({ kind, key, value });
       continue;
     }
     let parsed: unknown;
-    try {
-      parsed = JSON.parse(value);
-    } catch {
-      malformed.push(key);
-      continue;
+    if (typeof value === 'string') {
+      try {
+        parsed = JSON.parse(value);
+      } catch {
+        malformed.push(key);
+        continue;
+      }
+    } else {
+      parsed = value.item;
     }
     if (key === RUN_KEY) {
       if (isRecord(parsed) && typeof parsed.finishedAt === 'string')
@@ -376,12 +380,16 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The ConfigMap's entries, with a compressed certificate list unpacked into one per certificate. */
+/**
+ * The ConfigMap's entries, with a compressed certificate list unpacked into one per certificate:
+ * a plain key's value as its text, a compressed item as already parsed (`{ item }`), so that a
+ * list of thousands is parsed once, not parsed, written back and parsed again.
+ */
 function entriesOf(
   data: Record<string, string> | undefined,
   malformed: string[],
-): [string, string][] {
-  const entries: [string, string][] = [];
+): [string, string | { item: unknown }][] {
+  const entries: [string, string | { item: unknown }][] = [];
   for (const [key, value] of Object.entries(data ?? {})) {
     if (key !== COMPRESSED_KEY) {
       entries.push([key, value]);
@@ -398,8 +406,7 @@ function entriesOf(
       malformed.push(key);
       continue;
     }
-    for (const [i, item] of list.entries())
-      entries.push([`${COMPRESSED_KEY}[${i}]`, JSON.stringify(item)]);
+    for (const [i, item] of list.entries()) entries.push([`${COMPRESSED_KEY}[${i}]`, { item }]);
   }
   return entries;
 }
