@@ -20,6 +20,7 @@ import type {
   WatchRequest,
 } from './configmap-api.js';
 import type { KubeConnection } from '../shared/kube/kube-connection.js';
+import { noAnswerError, statusError } from '../shared/kube/status-error.js';
 
 /** Longest list answer or watch line accepted: a ConfigMap holds at most 1 MiB. */
 const MAX_BODY = 4 * 1024 * 1024;
@@ -53,7 +54,7 @@ export class HttpConfigMapApi implements ConfigMapApi {
     const res = await this.get(operation, this.path(namespace, name, {}), signal);
     const body = await readBody(res, res.statusCode === 200 ? MAX_BODY : MAX_ERROR_BODY).catch(
       (error: unknown) => {
-        throw wrap(operation, error);
+        throw noAnswerError(operation, error);
       },
     );
     if (res.statusCode !== 200) throw statusError(operation, res.statusCode, body);
@@ -108,7 +109,7 @@ export class HttpConfigMapApi implements ConfigMapApi {
             event = parseEvent(line, name);
           } catch (error) {
             res.destroy();
-            reject(wrap(operation, error));
+            reject(noAnswerError(operation, error));
             return;
           }
           request.onEvent(event);
@@ -151,7 +152,7 @@ export class HttpConfigMapApi implements ConfigMapApi {
       try {
         token = this.connection.bearerToken();
       } catch (error) {
-        reject(wrap(operation, error));
+        reject(noAnswerError(operation, error));
         return;
       }
       const send = this.secure ? httpsRequest : httpRequest;
@@ -174,7 +175,7 @@ export class HttpConfigMapApi implements ConfigMapApi {
         resolve(res);
       });
       req.on('error', (error) => {
-        reject(wrap(operation, error));
+        reject(noAnswerError(operation, error));
       });
       req.end();
     });
@@ -227,24 +228,4 @@ function readBody(res: IncomingMessage, limit: number): Promise<string> {
     });
     res.on('error', reject);
   });
-}
-
-/** A KubeApiError from an answer other than 200, with the Status object's reason and message. */
-function statusError(operation: string, status: number | undefined, body: string): KubeApiError {
-  let reason: string | undefined;
-  let detail = body.slice(0, 500);
-  try {
-    const parsed = JSON.parse(body) as { reason?: string; message?: string };
-    reason = parsed.reason;
-    detail = parsed.message ?? detail;
-  } catch {
-    // not a Status object: keep the text
-  }
-  return new KubeApiError(operation, status, reason, detail || 'no detail');
-}
-
-function wrap(operation: string, error: unknown): KubeApiError {
-  if (error instanceof KubeApiError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new KubeApiError(operation, undefined, undefined, message, { cause: error });
 }

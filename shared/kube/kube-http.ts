@@ -18,6 +18,7 @@ import { request as httpsRequest } from 'node:https';
 import { KubeApiError } from '../errors.js';
 import type { KubeEndpoint } from './kube-endpoint.js';
 import { resourcePath, type ResourceType } from './kube-resources.js';
+import { noAnswerError, statusError } from './status-error.js';
 import { KubeRequestTimeoutError } from './request-timeout.js';
 
 /**
@@ -193,7 +194,7 @@ export class KubeHttp {
     try {
       headers = await this.endpoint.headers();
     } catch (error) {
-      throw wrap(operation, error);
+      throw noAnswerError(operation, error);
     }
     this.sent++;
     this.options.onRequest?.(request.method, request.path);
@@ -227,7 +228,7 @@ export class KubeHttp {
         reject(
           error instanceof KubeRequestTimeoutError
             ? new KubeApiError(operation, undefined, 'Timeout', error.message, { cause: error })
-            : wrap(operation, error),
+            : noAnswerError(operation, error),
         );
       };
       req.on('error', fail);
@@ -278,24 +279,4 @@ function queryString(query: Query | undefined): string {
   }
   const text = params.toString();
   return text ? `?${text}` : '';
-}
-
-/** A KubeApiError from an answer other than 2xx, with the Status object's reason and message. */
-function statusError(operation: string, status: number, body: string): KubeApiError {
-  let reason: string | undefined;
-  let detail = body.slice(0, 500);
-  try {
-    const parsed = JSON.parse(body) as { reason?: unknown; message?: unknown };
-    if (typeof parsed.reason === 'string' && parsed.reason) reason = parsed.reason;
-    if (typeof parsed.message === 'string') detail = parsed.message.slice(0, 500);
-  } catch {
-    // not a Status object: keep the text
-  }
-  return new KubeApiError(operation, status, reason, detail || 'no detail');
-}
-
-function wrap(operation: string, error: unknown): KubeApiError {
-  if (error instanceof KubeApiError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new KubeApiError(operation, undefined, undefined, message, { cause: error });
 }
