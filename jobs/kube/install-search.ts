@@ -5,8 +5,8 @@
  */
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { statusOf } from '../../shared/kube/api-error.js';
-import type { KubeHttp, KubeList } from '../../shared/kube/kube-http.js';
-import { CONFIGMAPS, LEASES, resourcePath } from '../../shared/kube/kube-resources.js';
+import type { KubeHttp } from '../../shared/kube/kube-http.js';
+import { CONFIGMAPS, LEASES } from '../../shared/kube/kube-resources.js';
 import type { Wire } from '../../shared/kube/wire.js';
 import { MANAGED_BY } from '../../shared/labels.js';
 import { kubeCall, kubeCallUnlessNotFound } from './kube-call.js';
@@ -48,17 +48,16 @@ export class InstallSearch {
       .map(([k, v]) => `${k}=${v}`)
       .join(',');
     try {
-      // One request without a limit: the field selector leaves at most one object a namespace.
-      const list = await kubeCall('list ConfigMaps in all namespaces', () =>
-        this.kube.send<KubeList<Wire<V1ConfigMap>>>({
-          method: 'GET',
-          path: resourcePath(CONFIGMAPS),
-          query: { labelSelector, fieldSelector: `metadata.name=${this.statusConfigMap}` },
-        }),
+      // The field selector leaves at most one object a namespace: one page in practice.
+      const found = await kubeCall('list ConfigMaps in all namespaces', () =>
+        this.kube.list(
+          CONFIGMAPS,
+          undefined,
+          { labelSelector, fieldSelector: `metadata.name=${this.statusConfigMap}` },
+          (item: Wire<V1ConfigMap>) => item.metadata?.namespace,
+        ),
       );
-      const namespaces = (list.items ?? [])
-        .map((item) => item.metadata?.namespace)
-        .filter((n): n is string => n !== undefined);
+      const namespaces = found.filter((n): n is string => n !== undefined);
       return { namespaces: [...new Set(namespaces)].sort() };
     } catch (error) {
       if (statusOf(error) === 403)

@@ -4,8 +4,8 @@
  * manifests, the release's full name with the Helm chart).
  */
 import type { V1CronJob } from '@kubernetes/client-node';
-import type { KubeHttp, KubeList } from '../../shared/kube/kube-http.js';
-import { CRONJOBS, resourcePath } from '../../shared/kube/kube-resources.js';
+import type { KubeHttp } from '../../shared/kube/kube-http.js';
+import { CRONJOBS } from '../../shared/kube/kube-resources.js';
 import type { Wire } from '../../shared/kube/wire.js';
 import { kubeCall } from './kube-call.js';
 
@@ -21,16 +21,13 @@ export const RUN_CRONJOB_SELECTOR =
  * @throws KubeApiError naming the call when they cannot be listed (a 403 included).
  */
 export async function listRunCronJobs(kube: KubeHttp, namespace: string): Promise<string[]> {
-  // One request without a limit: an install has one or two such CronJobs.
-  const list = await kubeCall(`list CronJobs in ${namespace}`, () =>
-    kube.send<KubeList<Wire<V1CronJob>>>({
-      method: 'GET',
-      path: resourcePath(CRONJOBS, namespace),
-      query: { labelSelector: RUN_CRONJOB_SELECTOR },
-    }),
+  const names = await kubeCall(`list CronJobs in ${namespace}`, () =>
+    kube.list(
+      CRONJOBS,
+      namespace,
+      { labelSelector: RUN_CRONJOB_SELECTOR },
+      (item: Wire<V1CronJob>) => item.metadata?.name,
+    ),
   );
-  return (list.items ?? [])
-    .map((item) => item.metadata?.name)
-    .filter((name): name is string => name !== undefined)
-    .sort();
+  return names.filter((name): name is string => name !== undefined).sort();
 }

@@ -74,7 +74,6 @@ export async function delegatedEndpoint(why: string): Promise<KubeEndpoint> {
       return headers;
     },
     namespace: namespace || undefined,
-    source: `kubeconfig read by @kubernetes/client-node (${why})`,
   };
 }
 

@@ -26,8 +26,6 @@ export interface KubeEndpoint {
   headers(): Promise<Record<string, string>>;
   /** The namespace of the current context or the pod's ServiceAccount; `undefined` when none. */
   namespace: string | undefined;
-  /** Where the configuration came from, for the log. */
-  source: string;
 }
 
 /**
@@ -48,6 +46,5 @@ export function endpointFromConnection(connection: KubeConnection): KubeEndpoint
       return Promise.resolve(headers);
     },
     namespace: connection.namespace,
-    source: connection.source,
   };
 }

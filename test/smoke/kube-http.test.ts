@@ -164,7 +164,6 @@ test('a server that does not answer: one time-out, then nothing more is sent', a
       agent: new HttpAgent({ keepAlive: true }),
       headers: () => Promise.resolve({}),
       namespace: undefined,
-      source: 'test',
     },
     { timeoutMs: 300 },
   );
