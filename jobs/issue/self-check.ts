@@ -6,7 +6,7 @@
  * validations per name per hour. Retried with exponential back-off (p-retry) within
  * LEGO_EXPONENTIAL_BACKOFF_MAX_ELAPSED_TIME.
  */
-import { request } from 'node:http';
+import { request } from '../../shared/node-http.js';
 import { lookup as systemLookup, Resolver } from 'node:dns/promises';
 import { isIP, type LookupFunction } from 'node:net';
 import pRetry from 'p-retry';

@@ -10,7 +10,7 @@
  * and key, `rejectUnauthorized` and `servername` client-node chose, so nothing about trust
  * changes). A proxy agent is kept as client-node built it the first time.
  */
-import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpAgent } from '../node-http.js';
 import { Agent as HttpsAgent, type RequestOptions } from 'node:https';
 import { KubeLegoError } from '../errors.js';
 import { NoKubeConfigError } from './kube-connection.js';

@@ -8,7 +8,7 @@
  * time when client-node built an agent per request). Idle sockets of a keep-alive agent do not
  * keep the process alive (Node unrefs them).
  */
-import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpAgent } from '../node-http.js';
 import { Agent as HttpsAgent } from 'node:https';
 import type { KubeConnection } from './kube-connection.js';
 
