@@ -8,6 +8,7 @@
  * are a `Record<Provider, ChallengeRouter>`, so a new one is a compile error until it has a router.
  */
 import type { InvalidEntryReason, SkipReason } from './decide/reasons.js';
+import type { SecretFactsRecord } from '../shared/secret-facts.js';
 
 export const PROVIDERS = ['ingress', 'gce'] as const;
 export type Provider = (typeof PROVIDERS)[number];
@@ -161,10 +162,18 @@ export interface SecretView {
   name: string;
   type: string;
   resourceVersion: string;
-  /** Decoded `data` (base64 removed), as text. */
+  /** Decoded `data` (base64 removed), as text; without `tls.crt` and `tls.key` when `recorded` is set. */
   data: Record<string, string>;
   annotations: Record<string, string>;
   labels: Record<string, string>;
+  /**
+   * Set by the gather step when the last status recorded the facts of this very Secret
+   * (jobs/decide/certificate-facts.ts, recordDescribes): that record. Then `data` keeps neither
+   * `tls.crt` nor `tls.key` — a no-op run over thousands of certificates holds no PEM at all
+   * (issue 13) — and every reading of the Secret's certificate and key (parseSecret,
+   * readSecretFacts) answers from the record.
+   */
+  recorded?: SecretFactsRecord;
 }
 
 /** The type of a Kubernetes Event the job records. */

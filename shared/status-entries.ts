@@ -247,6 +247,9 @@ export function encodeStatus(
     const key = statusKey(c.namespace, c.secretName);
     const value = JSON.stringify(c);
     size += key.length + value.length;
+    // Past the budget the plain form is given up at once: building it whole first kept
+    // megabytes of strings alive through the compression, at the run's peak of memory.
+    if (size > PLAIN_BUDGET_BYTES) break;
     data[key] = value;
   }
   if (size <= PLAIN_BUDGET_BYTES) return data;

@@ -306,7 +306,7 @@ export async function wireJob(
           ? Promise.resolve([])
           : listIngresses(kube, settings.watchNamespace),
       listGateways: () => (gateways ??= readGateways()),
-      listTlsSecrets: () => secrets.listTlsSecrets(settings.watchNamespace),
+      listTlsSecrets: (recorded) => secrets.listTlsSecrets(settings.watchNamespace, recorded),
       getSecret: (namespace, name) => secrets.get(namespace, name),
       readStatus: async () => {
         const read = await status.read();

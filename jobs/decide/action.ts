@@ -125,7 +125,7 @@ export function decideAction(input: ActionInput, now: Date): Action {
   }
   return {
     kind: 'Issue',
-    renewal: secret?.certificatePem !== undefined,
+    renewal: secret?.hasCertificate === true,
     ...needed,
   };
 }

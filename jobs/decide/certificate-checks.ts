@@ -64,8 +64,8 @@ export const secretDoesNotExist: CertificateCheck = ({ secret }) =>
 export const certificateDataIsMissing: CertificateCheck = ({ secret }) => {
   if (secret === undefined) return undefined;
   const missing = [
-    secret.certificatePem === undefined ? TLS_CERTIFICATE_KEY : undefined,
-    secret.privateKeyPem === undefined ? TLS_PRIVATE_KEY_KEY : undefined,
+    !secret.hasCertificate ? TLS_CERTIFICATE_KEY : undefined,
+    !secret.hasPrivateKey ? TLS_PRIVATE_KEY_KEY : undefined,
   ].filter((key) => key !== undefined);
   if (missing.length === 0) return undefined;
   return {
@@ -76,7 +76,7 @@ export const certificateDataIsMissing: CertificateCheck = ({ secret }) => {
 
 /** `tls.crt` is not a PEM certificate chain (every certificate in it must parse). */
 export const certificateIsUnparseable: CertificateCheck = ({ secret }) => {
-  if (secret?.certificatePem === undefined || secret.chainLength !== undefined) return undefined;
+  if (!secret?.hasCertificate || secret.chainLength !== undefined) return undefined;
   return {
     reason: 'CertificateUnparseable',
     message: `${TLS_CERTIFICATE_KEY} of Secret ${describeSecret(secret)} is not a PEM certificate chain that can be parsed.`,
@@ -85,7 +85,7 @@ export const certificateIsUnparseable: CertificateCheck = ({ secret }) => {
 
 /** `tls.key` is not an unencrypted PEM private key. */
 export const privateKeyIsUnparseable: CertificateCheck = ({ secret }) => {
-  if (secret?.privateKeyPem === undefined || secret.privateKey !== undefined) return undefined;
+  if (!secret?.hasPrivateKey || secret.privateKey !== undefined) return undefined;
   return {
     reason: 'PrivateKeyUnparseable',
     message: `${TLS_PRIVATE_KEY_KEY} of Secret ${describeSecret(secret)} is not an unencrypted PEM private key (PKCS#1, PKCS#8 or SEC1).`,

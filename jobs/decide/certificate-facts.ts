@@ -156,10 +156,15 @@ export function coveredNames(facts: CertificateFacts): string[] {
  */
 export interface ParsedSecret {
   view: SecretView;
-  /** `tls.crt`; `undefined` when absent or only whitespace. */
-  certificatePem: string | undefined;
-  /** `tls.key`; `undefined` when absent or only whitespace. */
-  privateKeyPem: string | undefined;
+  /** Whether `tls.crt` holds anything but whitespace. */
+  hasCertificate: boolean;
+  /** Whether `tls.key` holds anything but whitespace. */
+  hasPrivateKey: boolean;
+  /**
+   * {@link certificateHash} of `tls.crt`, for the record a parsed Secret leaves
+   * ({@link recordSecretFacts}); absent when `tls.crt` is, and when the facts were recorded.
+   */
+  certificateHash?: string;
   /**
    * How many certificates `tls.crt` holds; `undefined` when it is absent or not a parseable chain
    * ({@link parseCertificateChain}).
@@ -186,6 +191,8 @@ export interface ParsedSecret {
  * private key, and each public key exported at most once to compare them. Never throws.
  */
 export function parseSecret(secret: SecretView): ParsedSecret {
+  // A view gathered without its PEMs has only its record to be read from.
+  if (secret.recorded !== undefined) return fromRecord(secret, secret.recorded);
   const certificatePem = readSecretText(secret, TLS_CERTIFICATE_KEY);
   const privateKeyPem = readSecretText(secret, TLS_PRIVATE_KEY_KEY);
   const chain = certificatePem === undefined ? undefined : parseCertificateChain(certificatePem);
@@ -194,8 +201,9 @@ export function parseSecret(secret: SecretView): ParsedSecret {
   const dates = leaf === undefined ? undefined : validity(leaf);
   return {
     view: secret,
-    certificatePem,
-    privateKeyPem,
+    hasCertificate: certificatePem !== undefined,
+    hasPrivateKey: privateKeyPem !== undefined,
+    ...(certificatePem === undefined ? {} : { certificateHash: certificateHash(certificatePem) }),
     chainLength: chain?.length,
     privateKey: privateKey === undefined ? undefined : describeKey(privateKey),
     keyCertificateIndex:
@@ -247,18 +255,18 @@ function keyCertificateIndex(chain: readonly X509Certificate[], privateKey: KeyO
  */
 export function recordSecretFacts(parsed: ParsedSecret): SecretFactsRecord | undefined {
   if (parsed.recorded !== undefined) return parsed.recorded;
-  const { facts, privateKey, keyCertificateIndex: index, certificatePem } = parsed;
+  const { facts, privateKey, keyCertificateIndex: index, certificateHash: hash } = parsed;
   if (
     facts === undefined ||
     privateKey === undefined ||
     index === undefined ||
-    certificatePem === undefined ||
+    hash === undefined ||
     parsed.view.resourceVersion === ''
   )
     return undefined;
   return {
     resourceVersion: parsed.view.resourceVersion,
-    certificateHash: certificateHash(certificatePem),
+    certificateHash: hash,
     notBefore: facts.notBefore.toISOString(),
     notAfter: facts.notAfter.toISOString(),
     dnsNames: facts.dnsNames,
@@ -275,29 +283,57 @@ export function recordSecretFacts(parsed: ParsedSecret): SecretFactsRecord | und
 }
 
 /**
+ * Whether `record` describes this very Secret: the same `resourceVersion` (the API server changes
+ * it on every write) and the same `tls.crt` (its hash: a `resourceVersion` can repeat after the
+ * cluster's store is restored from a backup). The one test both {@link readSecretFacts} and the
+ * gather step, which then keeps no PEM of the Secret (SecretView `recorded`), apply. Both PEMs
+ * must be there (`undefined`: absent or only whitespace), as when the record was made.
+ */
+export function recordDescribes(
+  record: SecretFactsRecord,
+  resourceVersion: string,
+  certificatePem: string | undefined,
+  privateKeyPem: string | undefined,
+): boolean {
+  return (
+    record.resourceVersion === resourceVersion &&
+    certificatePem !== undefined &&
+    privateKeyPem !== undefined &&
+    certificateHash(certificatePem) === record.certificateHash
+  );
+}
+
+/**
  * Reads a Secret: from `recorded` (an earlier run's {@link recordSecretFacts}) without parsing
- * anything when it is about this very Secret — the same `resourceVersion` and the same
- * `tls.crt` — else by {@link parseSecret}. Both give the same checks the same answers. Never
+ * anything when it is about this very Secret ({@link recordDescribes}), else by
+ * {@link parseSecret}. A view the gather step found to be the recorded Secret, and so
+ * holds no PEM, is read from its own record. Both give the same checks the same answers. Never
  * throws.
  */
 export function readSecretFacts(
   secret: SecretView,
   recorded: SecretFactsRecord | undefined,
 ): ParsedSecret {
-  if (recorded === undefined || recorded.resourceVersion !== secret.resourceVersion)
-    return parseSecret(secret);
-  const certificatePem = readSecretText(secret, TLS_CERTIFICATE_KEY);
-  const privateKeyPem = readSecretText(secret, TLS_PRIVATE_KEY_KEY);
+  if (secret.recorded !== undefined) return fromRecord(secret, secret.recorded);
   if (
-    certificatePem === undefined ||
-    privateKeyPem === undefined ||
-    certificateHash(certificatePem) !== recorded.certificateHash
+    recorded === undefined ||
+    !recordDescribes(
+      recorded,
+      secret.resourceVersion,
+      readSecretText(secret, TLS_CERTIFICATE_KEY),
+      readSecretText(secret, TLS_PRIVATE_KEY_KEY),
+    )
   )
     return parseSecret(secret);
+  return fromRecord(secret, recorded);
+}
+
+/** The facts of a Secret that `recorded` describes, which holds a certificate and a key. */
+function fromRecord(secret: SecretView, recorded: SecretFactsRecord): ParsedSecret {
   return {
     view: secret,
-    certificatePem,
-    privateKeyPem,
+    hasCertificate: true,
+    hasPrivateKey: true,
     chainLength: recorded.chainLength,
     privateKey: parseKeyDescription(recorded.privateKey),
     keyCertificateIndex: recorded.keyCertificateIndex,

@@ -10,12 +10,15 @@ import { SECRETS } from '../../shared/kube/kube-resources.js';
 import type { Wire } from '../../shared/kube/wire.js';
 import { MANAGED_BY } from '../../shared/labels.js';
 import {
+  readSecretText,
   TLS_CERTIFICATE_KEY,
   TLS_DATA_KEYS,
   TLS_PRIVATE_KEY_KEY,
   TLS_SECRET_TYPE,
 } from '../tls-secret.js';
 import type { SecretView } from '../model.js';
+import { recordDescribes } from '../decide/certificate-facts.js';
+import type { SecretFactsRecord } from '../../shared/secret-facts.js';
 import { kubeCall, kubeCallUnlessNotFound } from './kube-call.js';
 import { retryOnConflict } from './retry-on-conflict.js';
 
@@ -23,6 +26,9 @@ import { retryOnConflict } from './retry-on-conflict.js';
 export function secretKey(namespace: string, name: string): string {
   return `${namespace}/${name}`;
 }
+
+/** The facts the last status recorded, by the {@link secretKey} of the Secret they describe. */
+export type RecordedSecretFacts = ReadonlyMap<string, SecretFactsRecord>;
 
 /** Thrown when a Secret of another type stands where a certificate would go. */
 export class SecretTypeMismatchError extends KubeLegoError {
@@ -50,17 +56,22 @@ export class SecretStore {
   constructor(private readonly kube: KubeHttp) {}
 
   /**
-   * Every `kubernetes.io/tls` Secret the job may manage, keyed by {@link secretKey}.
+   * Every `kubernetes.io/tls` Secret the job may manage, keyed by {@link secretKey}. A Secret
+   * that `recorded` (the last status's facts by {@link secretKey}, known while the first page
+   * is on its way) describes is kept without its PEMs (SecretView `recorded`).
    * @throws KubeApiError when a list call fails.
    */
-  async listTlsSecrets(watchNamespace: string): Promise<Map<string, SecretView>> {
+  async listTlsSecrets(
+    watchNamespace: string,
+    recorded: Promise<RecordedSecretFacts> = Promise.resolve(new Map()),
+  ): Promise<Map<string, SecretView>> {
     const views = await kubeCall('list TLS Secrets', () =>
-      this.kube.list(
+      this.kube.list<Wire<V1Secret>, SecretView>(
         SECRETS,
         watchNamespace,
         { fieldSelector: `type=${TLS_SECRET_TYPE}` },
         // Only what the decisions read: a run over thousands of Secrets keeps no other data.
-        (secret: Wire<V1Secret>) => toSecretView(secret, TLS_DATA_KEYS),
+        recorded.then((facts) => (secret) => toTlsSecretView(secret, facts)),
       ),
     );
     return new Map(views.map((view) => [secretKey(view.namespace, view.name), view]));
@@ -171,6 +182,27 @@ export class SecretStore {
       throw error;
     }
   }
+}
+
+/**
+ * A listed TLS Secret for the decide step: `tls.crt` and `tls.key` decoded, or, when the record
+ * `facts` holds for it describes it (jobs/decide/certificate-facts.ts, recordDescribes), that
+ * record in their place.
+ */
+function toTlsSecretView(secret: Wire<V1Secret>, facts: RecordedSecretFacts): SecretView {
+  const view = toSecretView(secret, TLS_DATA_KEYS);
+  const record = facts.get(secretKey(view.namespace, view.name));
+  if (
+    record === undefined ||
+    !recordDescribes(
+      record,
+      view.resourceVersion,
+      readSecretText(view, TLS_CERTIFICATE_KEY),
+      readSecretText(view, TLS_PRIVATE_KEY_KEY),
+    )
+  )
+    return view;
+  return { ...view, data: {}, recorded: record };
 }
 
 /** Decodes a Secret for the decide step (only `keys` of its data, when given). */

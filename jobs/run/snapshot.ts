@@ -23,7 +23,8 @@ import type {
   SecretView,
   SkippedIngress,
 } from '../model.js';
-import { secretKey } from '../kube/secret-store.js';
+import { secretKey, type RecordedSecretFacts } from '../kube/secret-store.js';
+import type { SecretFactsRecord } from '../../shared/secret-facts.js';
 import { statusKey } from '../../shared/status-entries.js';
 import type { RecordedStatus } from '../kube/status-store.js';
 
@@ -32,7 +33,11 @@ export interface GatherPorts {
   listIngresses(): Promise<IngressView[]>;
   /** Annotated or not; `[]` when Gateways are not read (LEGO_SOURCES, or no Gateway API). */
   listGateways?(): Promise<GatewayView[]>;
-  listTlsSecrets(): Promise<Map<string, SecretView>>;
+  /**
+   * `recorded`: the last status's Secret facts, once it is read; a Secret they describe comes
+   * without its PEMs (SecretView `recorded`).
+   */
+  listTlsSecrets(recorded?: Promise<RecordedSecretFacts>): Promise<Map<string, SecretView>>;
   /** One Secret of any type; used only for Secrets the TLS list did not contain. */
   getSecret(namespace: string, name: string): Promise<SecretView | undefined>;
   readStatus(): Promise<RecordedStatus>;
@@ -96,13 +101,26 @@ export async function gatherAndDecide(
  * @throws KubeApiError when a list fails.
  */
 export async function gather(ports: GatherPorts): Promise<Gathered> {
-  const [ingresses, gateways, secrets, status] = await Promise.all([
+  const status = ports.readStatus();
+  const [ingresses, gateways, secrets] = await Promise.all([
     ports.listIngresses(),
     ports.listGateways?.() ?? [],
-    ports.listTlsSecrets(),
-    ports.readStatus(),
+    // The status's records let the Secret list drop the PEMs of unchanged Secrets as each page
+    // arrives. Its own failure is the status read's to report: the list then keeps every PEM.
+    ports.listTlsSecrets(status.then(recordedSecretFacts, () => new Map())),
+    status,
   ]);
-  return { ingresses, gateways, secrets, status };
+  return { ingresses, gateways, secrets, status: await status };
+}
+
+/** The Secret facts of a status, by the key of the Secret each describes. */
+function recordedSecretFacts(status: RecordedStatus): RecordedSecretFacts {
+  const facts = new Map<string, SecretFactsRecord>();
+  for (const entry of status.certificates) {
+    if (entry.secretFacts)
+      facts.set(secretKey(entry.namespace, entry.secretName), entry.secretFacts);
+  }
+  return facts;
 }
 
 /**
