@@ -14,13 +14,26 @@
  *  - `--help` and the no-op run with the compile cache as the image has it: filled by
  *    scripts/warm-compile-cache.ts (the script both image builds run) and read with the image's
  *    environment (NODE_COMPILE_CACHE=<app>/.node-compile-cache, NODE_COMPILE_CACHE_PORTABLE=1).
+ * Then, for the no-op run with the image's cache, the start-up before any work alone: the time
+ * from spawning the job to the first connection it opens to the API server (a loopback TCP relay
+ * in front of the test API server notes it), against `node -e 0`'s whole run in the same rounds.
+ * The rest of a no-op run is the TLS handshake and the requests, which depend on the API server.
  * The no-op runs need the test API server: run through test/env/with-env.sh (the npm script
  * does).
  *
  *   npm run bench:startup -- [--rounds 7]
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer, connect, type AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -94,6 +107,60 @@ function measure(nodeBin: string, args: string[], env: NodeJS.ProcessEnv): Sampl
   return { ms, cpuMs: (Number(user) + Number(system)) * 1000, rssMb: rssKb / 1024 };
 }
 
+/**
+ * A loopback TCP relay in front of the test API server, and a copy of the kubeconfig that points
+ * at it: `firstConnection()` runs a command and resolves with the milliseconds from spawning it
+ * to the first connection the relay accepted (after the command exited, so that the whole run
+ * still happens; rejects when it exits non-zero or never connects).
+ */
+async function apiRelay(): Promise<{
+  kubeconfig: string;
+  firstConnection(nodeBin: string, args: string[], env: NodeJS.ProcessEnv): Promise<number>;
+  close(): void;
+}> {
+  const target = new URL(testEnv().apiServerUrl);
+  let onConnection: (() => void) | undefined;
+  const relay = createServer((client) => {
+    onConnection?.();
+    const upstream = connect(Number(target.port), target.hostname);
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  const relayUrl = `https://127.0.0.1:${(relay.address() as AddressInfo).port}`;
+  const kubeconfig = join(WORK, 'relay-kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    readFileSync(testEnv().kubeconfig, 'utf8').replaceAll(testEnv().apiServerUrl, relayUrl),
+  );
+  return {
+    kubeconfig,
+    close: () => relay.close(),
+    firstConnection: (nodeBin, args, env) =>
+      new Promise((resolve, reject) => {
+        let first: number | undefined;
+        const started = process.hrtime.bigint();
+        onConnection = () => {
+          first ??= Number(process.hrtime.bigint() - started) / 1e6;
+        };
+        const child = spawn(nodeBin, args, {
+          cwd: ROOT,
+          env: { ...env, KUBECONFIG: kubeconfig },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        child.on('close', (code) => {
+          onConnection = undefined;
+          if (code !== 0) reject(new Error(`${args.join(' ')} exited ${code}:\n${stderr}`));
+          else if (first === undefined) reject(new Error(`${args.join(' ')} never connected`));
+          else resolve(first);
+        });
+      }),
+  };
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const { app: appDir, bundle, tsc } = build();
@@ -107,6 +174,7 @@ const runEnv: NodeJS.ProcessEnv = {
   LEGO_URL: 'https://acme.invalid/directory',
   LEGO_LOG_LEVEL: 'warn',
 };
+const relay = await apiRelay();
 const nodes = [process.execPath, imageNode()].filter((n): n is string => !!n && existsSync(n));
 
 console.log(
@@ -137,8 +205,11 @@ for (const nodeBin of nodes) {
     );
   }
   const samples = new Map<string, Sample[]>(variants.map(([name]) => [name, []]));
+  const toFirstConnection: number[] = [];
+  const imageRunEnv = hasCompileCache ? { ...runEnv, ...compileCacheEnv(nodeBin, appDir) } : runEnv;
   for (let round = 0; round < rounds; round++) {
     for (const [name, args, env] of variants) samples.get(name)!.push(measure(nodeBin, args, env));
+    toFirstConnection.push(await relay.firstConnection(nodeBin, [bundle], imageRunEnv));
   }
   const base = samples.get('node -e 0')!;
   const baseMs = median(base.map((s) => s.ms));
@@ -155,4 +226,9 @@ for (const nodeBin of nodes) {
       `  ${name.padEnd(34)} ${ms.toFixed(0).padStart(9)}  ${(ms / baseMs).toFixed(2).padStart(10)}   ${cpu.toFixed(0).padStart(6)}  ${(cpu / baseCpu).toFixed(2).padStart(10)}   ${rss.toFixed(1).padStart(11)}`,
     );
   }
+  const firstMs = median(toFirstConnection);
+  console.log(
+    `  no-op run${hasCompileCache ? ', image cache' : ''}: start-up before any work (spawn to its first API connection) ${firstMs.toFixed(0)} ms = ${(firstMs / baseMs).toFixed(2)}× node -e 0`,
+  );
 }
+relay.close();
