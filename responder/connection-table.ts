@@ -2,9 +2,10 @@
  * Which connection to give up when the responder is at its connection cap: the bookkeeping and
  * the decision, without sockets (http-server.ts carries it out). No I/O, no clock.
  *
- * Why: the cap (1,024) protects memory and file descriptors, but Node's own `maxConnections`
- * drops every *new* connection at the cap — so 1,024 clients that open a connection and never
- * finish their request head (slowloris) shut out the validator for up to `headersTimeout`. Here,
+ * Why: the cap (256, http-server.ts) protects memory and file descriptors, but Node's own
+ * `maxConnections` drops every *new* connection at the cap — so that many clients that open a
+ * connection and never finish their request head (slowloris) shut out the validator for up to
+ * `headersTimeout`. Here,
  * at the cap, a new connection is admitted and an old one that is *waiting* (connected, or idle
  * on keep-alive, with no request head received) is closed instead: the longest-waiting one of the
  * client address that holds the most connections. A client that sends its request answers in

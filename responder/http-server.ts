@@ -50,7 +50,12 @@ export const DEFAULT_LIMITS: ServerLimits = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 15_000,
   keepAliveTimeoutMs: 5_000,
-  maxConnections: 1_024,
+  // Node's HTTP server keeps the parser of every closed connection for reuse, up to 1,000, and
+  // never frees them (about 10 KB of native memory each): the most connections ever open at once
+  // is what stays. 256 instead of 1,024 brings the memory after the benchmark's 1,100 slow
+  // clients ~6 MB lower; at the cap a waiting connection makes room, so the cap limits only
+  // connections busy answering, each for microseconds (docs/responder.md, benchmark).
+  maxConnections: 256,
   drainSettleMs: 250,
   stallTimeoutMs: 30_000,
 };
@@ -74,6 +79,8 @@ export class HardenedServer {
   private readonly sockets = new Set<Socket>();
   /** Requests received whose answer has not closed. */
   private answering = 0;
+  /** Connections accepted plus requests received since the start. */
+  private trafficCount = 0;
   /** `bytesWritten` of the sockets answering, when last seen to change (the stall sweep). */
   private readonly progress = new WeakMap<Socket, { bytes: number; since: number }>();
   private stallSweep: NodeJS.Timeout | undefined;
@@ -112,6 +119,7 @@ export class HardenedServer {
     // clients holding every connection shut out a validator. The table decides instead.
     const connections = new ConnectionTable<Socket>(limits.maxConnections);
     this.server.on('connection', (socket: Socket) => {
+      this.trafficCount++;
       const admission = connections.open(socket, socket.remoteAddress ?? '');
       if (!admission.admit) {
         options.onShed?.('refused');
@@ -150,6 +158,7 @@ export class HardenedServer {
       // The head has arrived: this connection is not to be evicted while it is answered.
       connections.busy(req.socket);
       this.answering++;
+      this.trafficCount++;
       res.on('close', onAnswerClose);
       // No body is ever read: a request that has one gets its answer and the connection closed,
       // rather than Node reading the body to reuse the connection. While draining, every
@@ -175,6 +184,14 @@ export class HardenedServer {
   /** Requests received whose response has not finished. */
   get requestsInFlight(): number {
     return this.answering;
+  }
+
+  /**
+   * Connections accepted (refused ones included) plus requests received since the start; only
+   * grows. What the idle collection (idle-collector.ts) watches for bursts and quiet.
+   */
+  get traffic(): number {
+    return this.trafficCount;
   }
 
   /**

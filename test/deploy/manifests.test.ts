@@ -359,6 +359,7 @@ describe('the responder', () => {
     assert.deepEqual(container.args, [
       '--max-semi-space-size=1',
       '--no-concurrent-recompilation',
+      '--expose-gc',
       'dist/responder/main.js',
     ]);
   });

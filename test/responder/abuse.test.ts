@@ -119,7 +119,7 @@ describe('1,100 slow clients and a validator', { timeout: 120_000 }, () => {
     const cap = DEFAULT_LIMITS.maxConnections;
     let closedByServer = 0;
     let allClosed: () => void = () => undefined;
-    // Past the cap, 76 connections are closed by the server (evicted, or refused on arrival).
+    // Past the cap, the rest are closed by the server (evicted, or refused on arrival).
     const pastCapClosed = new Promise<void>((resolve) => (allClosed = resolve));
     await Promise.all(
       Array.from(
