@@ -40,7 +40,8 @@ RUN npm run build \
 
 # Node's compile cache for the two programs, made by the runtime's Node from the files the
 # runtime gets (scripts/warm-compile-cache.ts: the job's and the responder's --help, and an import
-# of every chunk). Its own stage, so that the runtime stage stays without RUN and its files stay
+# of every chunk), each with the Node options the manifests start it with: V8 does not read a
+# cache made under other flags (test/deploy/dockerfile.test.ts keeps them the manifests'). Its own stage, so that the runtime stage stays without RUN and its files stay
 # root's: the script runs the loading processes as 65532, the user the pods run as (Node names
 # the cache after the user id), and COPY --from gives the result to root.
 FROM gcr.io/distroless/nodejs24-debian13:nonroot AS warm
@@ -50,7 +51,7 @@ COPY --from=build /app/node_modules/ node_modules/
 COPY --from=build /app/dist/ dist/
 COPY --from=build /app/scripts/warm-compile-cache.ts /warm/
 USER 0:0
-RUN ["/nodejs/bin/node", "/warm/warm-compile-cache.ts", "/app", "--user", "65532:65532"]
+RUN ["/nodejs/bin/node", "/warm/warm-compile-cache.ts", "/app", "--user", "65532:65532", "--job-node-options=--optimize-for-size", "--responder-node-options=--max-semi-space-size=1 --no-concurrent-recompilation --expose-gc"]
 
 # Runtime: Node 24 LTS on distroless Debian 13. No shell, no package manager; user 65532.
 FROM gcr.io/distroless/nodejs24-debian13:nonroot

@@ -7,9 +7,9 @@
  * with the Node options the CronJob gives it (manifests/cronjob.yaml).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { load } from 'js-yaml';
+import { manifestNodeOptions } from '../scripts/node-options.js';
 
 const root = join(import.meta.dirname, '..');
 /** Where scripts/warm-compile-cache.ts writes the cache inside an application folder. */
@@ -42,17 +42,30 @@ export function nodeVersion(nodeBin: string): string {
 
 /**
  * Fills the compile cache of the build in `appDir` (package.json, node_modules/, dist/) afresh,
- * the way the image's build does, with `nodeBin`, and returns the environment that makes the job
- * read it; `{}` when `nodeBin` has no compile cache (before Node 22.1).
+ * the way the image's build does, with `nodeBin` and the job's `nodeOptions` (by default those of
+ * `appDir`'s manifests/cronjob.yaml; the job must run with the same ones to read the cache), and
+ * returns the environment that makes the job read it; `{}` when `nodeBin` has no compile cache
+ * (before Node 22.1).
  */
-export function compileCacheEnv(nodeBin: string, appDir: string): NodeJS.ProcessEnv {
+export function compileCacheEnv(
+  nodeBin: string,
+  appDir: string,
+  nodeOptions: string[] = cronJobNodeOptions(appDir),
+): NodeJS.ProcessEnv {
   const [major = 0, minor = 0] = nodeVersion(nodeBin).slice(1).split('.').map(Number);
   if (major < 22 || (major === 22 && minor < 1)) return {};
   // Entries of an earlier build (other chunk names) would only take room.
   rmSync(join(appDir, CACHE_FOLDER), { recursive: true, force: true });
-  execFileSync(nodeBin, [join(root, 'scripts', 'warm-compile-cache.ts'), appDir], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  // Warmed with the Node options the job runs with: V8 reads no cache made under other flags.
+  execFileSync(
+    nodeBin,
+    [
+      join(root, 'scripts', 'warm-compile-cache.ts'),
+      appDir,
+      `--job-node-options=${nodeOptions.join(' ')}`,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   return {
     NODE_COMPILE_CACHE: join(appDir, CACHE_FOLDER),
     NODE_COMPILE_CACHE_PORTABLE: '1',
@@ -64,12 +77,5 @@ export function compileCacheEnv(nodeBin: string, appDir: string): NodeJS.Process
  * (manifests/cronjob.yaml in `appDir`, this checkout by default; a baseline tree has its own).
  */
 export function cronJobNodeOptions(appDir: string = root): string[] {
-  const cronJob = load(readFileSync(join(appDir, 'manifests', 'cronjob.yaml'), 'utf8')) as {
-    spec?: {
-      jobTemplate?: { spec?: { template?: { spec?: { containers?: { args?: string[] }[] } } } };
-    };
-  };
-  const args = cronJob.spec?.jobTemplate?.spec?.template?.spec?.containers?.[0]?.args ?? [];
-  const program = args.findIndex((arg) => !arg.startsWith('-'));
-  return program === -1 ? [] : args.slice(0, program);
+  return manifestNodeOptions('job', appDir);
 }

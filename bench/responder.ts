@@ -30,7 +30,6 @@
  * --node-flags  Node/V8 flags for both servers; default: the responder's in the manifests
  */
 import { buildSync } from 'esbuild';
-import { loadAll } from 'js-yaml';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -39,6 +38,7 @@ import { connect, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { manifestNodeOptions } from '../scripts/node-options.js';
 import { encodeChallenge, type ChallengeEntry } from '../shared/challenge-entries.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -130,21 +130,6 @@ function readCpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
 }
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
-
-/** The responder's Node flags in the manifests: its container's `args` before its script. */
-function manifestNodeFlags(): string[] {
-  const documents = loadAll(readFileSync(join(ROOT, 'manifests', 'responder.yaml'), 'utf8')) as {
-    kind?: string;
-    spec?: { template?: { spec?: { containers?: { name?: string; args?: string[] }[] } } };
-  }[];
-  const container = documents
-    .find((d) => d.kind === 'Deployment')
-    ?.spec?.template?.spec?.containers?.find((c) => c.name === 'responder');
-  if (container?.args === undefined) {
-    throw new Error('manifests/responder.yaml: no args for the responder container');
-  }
-  return container.args.filter((arg) => arg.startsWith('--'));
-}
 
 function get(
   url: string,
@@ -491,7 +476,7 @@ async function main(): Promise<void> {
   const nodeVersion = spawnSync(args.node, ['--version'], { encoding: 'utf8' }).stdout.trim();
   const nodeFlags =
     args['node-flags'] === undefined
-      ? manifestNodeFlags()
+      ? manifestNodeOptions('responder')
       : args['node-flags'].split(' ').filter((f) => f !== '');
   const fdLimit = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
 

@@ -13,7 +13,8 @@
  *    by the no-op run itself;
  *  - `--help` and the no-op run with the compile cache as the image has it: filled by
  *    scripts/warm-compile-cache.ts (the script both image builds run) and read with the image's
- *    environment (NODE_COMPILE_CACHE=<app>/.node-compile-cache, NODE_COMPILE_CACHE_PORTABLE=1).
+ *    environment (NODE_COMPILE_CACHE=<app>/.node-compile-cache, NODE_COMPILE_CACHE_PORTABLE=1)
+ *    and the CronJob's Node options (manifests/cronjob.yaml).
  * Then, for the no-op run with the image's cache, the start-up before any work alone: the time
  * from spawning the job to the first connection it opens to the API server (a loopback TCP relay
  * in front of the test API server notes it), against `node -e 0`'s whole run in the same rounds.
@@ -38,7 +39,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createNamespace, testEnv } from '../test/env/context.js';
-import { compileCacheEnv, imageNode } from './job-node.js';
+import { compileCacheEnv, cronJobNodeOptions, imageNode } from './job-node.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const WORK = join(ROOT, '.tmp', 'bench-startup');
@@ -175,6 +176,7 @@ const runEnv: NodeJS.ProcessEnv = {
   LEGO_LOG_LEVEL: 'warn',
 };
 const relay = await apiRelay();
+const jobOptions = cronJobNodeOptions();
 const nodes = [process.execPath, imageNode()].filter((n): n is string => !!n && existsSync(n));
 
 console.log(
@@ -193,23 +195,30 @@ for (const nodeBin of nodes) {
     ['tsc build --help', [tsc, '--help'], process.env],
     ['tsc build no-op run', [tsc], runEnv],
   ];
+  let imageEnv: NodeJS.ProcessEnv = {};
   if (hasCompileCache) {
     const cached = { ...runEnv, NODE_COMPILE_CACHE: cacheDir };
     measure(nodeBin, [bundle], cached); // warms the cache
     variants.push(['bundle no-op run, compile cache', [bundle], cached]);
-    // As the image: filled by the build's script with this Node, read with the image's settings.
-    const imageEnv = compileCacheEnv(nodeBin, appDir);
+    // As the image: filled by the build's script with this Node, read with the image's settings
+    // and the CronJob's Node options (the cache is filed under a tag some of them change).
+    imageEnv = compileCacheEnv(nodeBin, appDir, jobOptions);
     variants.push(
-      ['bundle --help, image cache', [bundle, '--help'], { ...process.env, ...imageEnv }],
-      ['bundle no-op run, image cache', [bundle], { ...runEnv, ...imageEnv }],
+      [
+        'bundle --help, image cache',
+        [...jobOptions, bundle, '--help'],
+        { ...process.env, ...imageEnv },
+      ],
+      ['bundle no-op run, image cache', [...jobOptions, bundle], { ...runEnv, ...imageEnv }],
     );
   }
   const samples = new Map<string, Sample[]>(variants.map(([name]) => [name, []]));
   const toFirstConnection: number[] = [];
-  const imageRunEnv = hasCompileCache ? { ...runEnv, ...compileCacheEnv(nodeBin, appDir) } : runEnv;
   for (let round = 0; round < rounds; round++) {
     for (const [name, args, env] of variants) samples.get(name)!.push(measure(nodeBin, args, env));
-    toFirstConnection.push(await relay.firstConnection(nodeBin, [bundle], imageRunEnv));
+    toFirstConnection.push(
+      await relay.firstConnection(nodeBin, [...jobOptions, bundle], { ...runEnv, ...imageEnv }),
+    );
   }
   const base = samples.get('node -e 0')!;
   const baseMs = median(base.map((s) => s.ms));

@@ -5,6 +5,7 @@
  * files laid out as in the image:
  *
  *   node scripts/warm-compile-cache.ts APP_DIR [--user UID:GID]
+ *     [--job-node-options=FLAGS] [--responder-node-options=FLAGS]
  *
  * APP_DIR holds package.json, node_modules/ and dist/ (the image's /app). The cache is written to
  * APP_DIR/.node-compile-cache, which the image names in NODE_COMPILE_CACHE, with
@@ -18,6 +19,12 @@
  * modules, the Kubernetes client, the ACME side and acme-client from node_modules, which the
  * entry points import on demand). Node writes the code cache of a module when it compiles it,
  * before it runs, so importing a module caches the same code as running it.
+ *
+ * Each program is warmed with the Node options the manifests start it with (FLAGS: separated by
+ * spaces; scripts/node-options.ts prints them, and the Dockerfile's test checks they are the
+ * manifests'), the chunks once under each program's: V8 files the cache under a tag that some
+ * flags change (`--optimize-for-size`, `--expose-gc`), and a process started with other flags
+ * never reads it.
  *
  * Node names the cache's subfolder after its version, V8's cache tag and the real user id, so
  * the cache is only found by a process of that user. With `--user` (needs root) the warming
@@ -61,9 +68,16 @@ function parseUser(text: string): { uid: number; gid: number } {
 }
 
 const { values, positionals } = parseArgs({
-  options: { user: { type: 'string' } },
+  options: {
+    user: { type: 'string' },
+    'job-node-options': { type: 'string', default: '' },
+    'responder-node-options': { type: 'string', default: '' },
+  },
   allowPositionals: true,
 });
+const flags = (text: string) => text.split(' ').filter((flag) => flag !== '');
+const jobFlags = flags(values['job-node-options']);
+const responderFlags = flags(values['responder-node-options']);
 const [appArgument] = positionals;
 if (positionals.length !== 1 || appArgument === undefined) {
   fail('usage: warm-compile-cache.ts APP_DIR [--user UID:GID]');
@@ -80,10 +94,12 @@ const chunks = files(join(app, 'dist', 'chunks'))
   .filter((f) => f.endsWith('.js'))
   .map((f) => pathToFileURL(f).href);
 const importChunks = `for (const url of ${JSON.stringify(chunks)}) await import(url);`;
+const chunkStep = ['--input-type=module', '--eval', importChunks];
 const steps: [string, string[]][] = [
-  ['the job', ['dist/jobs/main.js', '--help']],
-  ['the responder', ['dist/responder/main.js', '--help']],
-  ['the chunks', ['--input-type=module', '--eval', importChunks]],
+  ['the job', [...jobFlags, 'dist/jobs/main.js', '--help']],
+  ["the chunks, with the job's options", [...jobFlags, ...chunkStep]],
+  ['the responder', [...responderFlags, 'dist/responder/main.js', '--help']],
+  ["the chunks, with the responder's options", [...responderFlags, ...chunkStep]],
 ];
 for (const [name, args] of steps) {
   const result = spawnSync(process.execPath, args, {
@@ -94,7 +110,7 @@ for (const [name, args] of steps) {
     ...user,
   });
   if (result.status !== 0) {
-    fail(`${name}: node ${args.slice(0, 2).join(' ')} exited ${result.status}\n${result.stderr}`);
+    fail(`${name}: node ${args.slice(0, 3).join(' ')} exited ${result.status}\n${result.stderr}`);
   }
 }
 

@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import ts from 'typescript';
+import { manifestNodeOptions } from '../../scripts/node-options.js';
 import { execForm, parseDockerfile } from './dockerfile.js';
 import { ROOT, podTemplates, renderKustomize } from './render.js';
 
@@ -198,6 +199,9 @@ describe('the Dockerfile', () => {
         '/app',
         '--user',
         runtime.filter((i) => i.keyword === 'USER').at(-1)!.text,
+        // The manifests' Node options: V8 reads no cache made under other flags.
+        `--job-node-options=${manifestNodeOptions('job').join(' ')}`,
+        `--responder-node-options=${manifestNodeOptions('responder').join(' ')}`,
       ],
     ]);
   });

@@ -161,7 +161,11 @@ if ! (cd "$app" && setpriv --reuid 65532 --regid 65532 --clear-groups "$work/war
   fail "user 65532 cannot reach $app to fill the compile cache; set KUBE_LEGO_IMAGE_DIR to a folder every user may traverse (e.g. under /tmp)"
 fi
 log "filling Node's compile cache (scripts/warm-compile-cache.ts, as 65532)"
-"$work/warm-node" scripts/warm-compile-cache.ts "$app" --user 65532:65532
+# With each program's Node options from the manifests, as the Dockerfile gives them.
+job_options=$(node --import tsx scripts/node-options.ts job)
+responder_options=$(node --import tsx scripts/node-options.ts responder)
+"$work/warm-node" scripts/warm-compile-cache.ts "$app" --user 65532:65532 \
+  "--job-node-options=$job_options" "--responder-node-options=$responder_options"
 chown -R 0:0 "$work/app"
 chmod -R u=rwX,go=rX "$work/app"
 

@@ -177,21 +177,25 @@ describe('the files under the working directory', () => {
     assert.equal(env.NODE_COMPILE_CACHE_PORTABLE, '1');
     const cache = join(rootfs, env.NODE_COMPILE_CACHE);
     // Node's folder: its version, architecture, V8's cache tag and the user id of the process.
+    // One per program at most: the job's and the responder's Node options may change the tag
+    // (run.test.ts checks that each program reads its own).
     const uid = image.config.config.User!.split(':')[0];
     const folders = readdirSync(cache);
-    assert.equal(folders.length, 1, folders.join(', '));
-    assert.match(folders[0]!, new RegExp(`^v${NODE24_VERSION}-x64-[0-9a-f]{8}-${uid}$`));
-    const entries = readdirSync(join(cache, folders[0]!));
+    assert.ok(folders.length >= 1 && folders.length <= 2, folders.join(', '));
     // One per module compiled: every file of dist/ and the node_modules files acme-client loads.
     const distFiles = walk(join(rootfs, 'app', 'dist')).filter((f) => f.endsWith('.js'));
-    assert.ok(
-      entries.length > distFiles.length,
-      `${entries.length} entries for ${distFiles.length} files of dist/`,
-    );
-    for (const entry of entries) {
-      const stat = statSync(join(cache, folders[0]!, entry));
-      assert.ok(stat.isFile() && stat.size > 0, entry);
-      assert.equal(stat.mode & 0o004, 0o004, `${entry} is readable by the user`);
+    for (const folder of folders) {
+      assert.match(folder, new RegExp(`^v${NODE24_VERSION}-x64-[0-9a-f]{8}-${uid}$`));
+      const entries = readdirSync(join(cache, folder));
+      assert.ok(
+        entries.length > distFiles.length,
+        `${folder}: ${entries.length} entries for ${distFiles.length} files of dist/`,
+      );
+      for (const entry of entries) {
+        const stat = statSync(join(cache, folder, entry));
+        assert.ok(stat.isFile() && stat.size > 0, entry);
+        assert.equal(stat.mode & 0o004, 0o004, `${entry} is readable by the user`);
+      }
     }
   });
 
