@@ -6,7 +6,7 @@
  * [2000, and the excess silently dropped]; the headers must arrive within 10 s [60 s] and the
  * whole request within 15 s [300 s]; an idle keep-alive connection is closed after 5 s; one whose
  * answer has written nothing for 30 s (a client that stopped reading) is closed [never]; at most
- * 1,024 connections [unlimited] — and at that cap a new connection is admitted and one that is
+ * 256 connections [unlimited] — and at that cap a new connection is admitted and one that is
  * waiting for a request head is closed in its place (connection-table.ts), so slow clients cannot
  * shut the validator out. (No per-connection request limit: past it Node answers 503 by itself
  * to a client that ignores `Connection: close`.) Requests Node itself refuses (oversized or
