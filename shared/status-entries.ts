@@ -226,7 +226,7 @@ export function statusKey(namespace: string, secretName: string, limit = 253): s
 /**
  * Key holding every certificate at once, gzipped JSON in base64, when one key per certificate
  * would not fit: a ConfigMap holds at most 1 MiB, about 4,000 certificates written plainly and
- * some 50,000 compressed.
+ * some 40,000 compressed (docs/design.md, "The status ConfigMap", gives the measurement).
  */
 export const COMPRESSED_KEY = 'certificates.json.gz';
 
