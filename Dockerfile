@@ -51,7 +51,7 @@ COPY --from=build /app/node_modules/ node_modules/
 COPY --from=build /app/dist/ dist/
 COPY --from=build /app/scripts/warm-compile-cache.ts /warm/
 USER 0:0
-RUN ["/nodejs/bin/node", "/warm/warm-compile-cache.ts", "/app", "--user", "65532:65532", "--job-node-options=--optimize-for-size", "--responder-node-options=--max-semi-space-size=1 --no-concurrent-recompilation --expose-gc"]
+RUN ["/nodejs/bin/node", "/warm/warm-compile-cache.ts", "/app", "--user", "65532:65532", "--job-node-options=--max-semi-space-size=1", "--responder-node-options=--max-semi-space-size=1 --no-concurrent-recompilation --expose-gc"]
 
 # Runtime: Node 24 LTS on distroless Debian 13. No shell, no package manager; user 65532.
 FROM gcr.io/distroless/nodejs24-debian13:nonroot

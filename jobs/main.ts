@@ -24,6 +24,7 @@ import type { StatusOptions } from './commands/status-command.js';
 import type { CommandContext } from './commands/wiring.js';
 import { StopRequest } from './run/stop-request.js';
 import { clockFrom } from './test-clock.js';
+import { useLeanHeap } from './lean-heap.js';
 
 type Command = (
   settings: JobSettings,
@@ -33,23 +34,30 @@ type Command = (
 
 // Each command's module is imported only once it is chosen: they pull in the Kubernetes client,
 // which is most of the start-up cost, and `--help` or a settings error needs none of it.
+// Once it is loaded, V8 is switched to its small heap (lean-heap.ts: after the start-up, so the
+// start-up still reads Node's code caches).
+async function loaded<T>(module: Promise<T>, logger: ReturnType<typeof createLogger>): Promise<T> {
+  const value = await module;
+  if (useLeanHeap()) logger.debug('V8 switched to --optimize-for-size for the rest of the run');
+  return value;
+}
 const runCommand = async (...args: Parameters<Command>) =>
-  (await import('./commands/run-command.js')).runCommand(...args);
+  (await loaded(import('./commands/run-command.js'), args[1])).runCommand(...args);
 const planCommand = async (...args: Parameters<Command>) =>
-  (await import('./commands/plan-command.js')).planCommand(...args);
+  (await loaded(import('./commands/plan-command.js'), args[1])).planCommand(...args);
 const statusCommand = async (...args: [...Parameters<Command>, StatusOptions]) =>
-  (await import('./commands/status-command.js')).statusCommand(...args);
+  (await loaded(import('./commands/status-command.js'), args[1])).statusCommand(...args);
 const retryCommand = async (
   ...args: [
     ...Parameters<Command>,
     { certificate?: string | undefined; allFailed?: boolean | undefined },
   ]
-) => (await import('./commands/retry-command.js')).retryCommand(...args);
+) => (await loaded(import('./commands/retry-command.js'), args[1])).retryCommand(...args);
 const renewCommand = async (
   ...args: [...Parameters<Command>, { certificate?: string | undefined; all?: boolean | undefined }]
-) => (await import('./commands/renew-command.js')).renewCommand(...args);
+) => (await loaded(import('./commands/renew-command.js'), args[1])).renewCommand(...args);
 const checkRoutesCommand = async (...args: [...Parameters<Command>, string | undefined]) =>
-  (await import('./commands/check-routes-command.js')).checkRoutesCommand(...args);
+  (await loaded(import('./commands/check-routes-command.js'), args[1])).checkRoutesCommand(...args);
 
 // Installed before anything else: a signal during start-up must not kill the process outright.
 let stop: StopRequest | undefined;

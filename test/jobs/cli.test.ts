@@ -2,9 +2,11 @@
  * Layer: integration. The job's command line as a process against the real apiserver: the
  * namespace chosen as kubectl chooses it (flag, LEGO_NAMESPACE, the kubeconfig context's
  * namespace, default), the install found when the chosen namespace has none, a missing
- * kubeconfig said as such, misspelt settings and commands named, and `--version`.
+ * kubeconfig said as such, misspelt settings and commands named, `--version`, and V8's small
+ * heap switched on once the command is loaded unless Node's options chose otherwise.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +14,7 @@ import { before, describe, test } from 'node:test';
 import yaml from 'js-yaml';
 import { createNamespace, testEnv } from '../env/context.js';
 import { runJob } from '../support/job-process.js';
+import { builtEntry } from '../support/built-entry.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'kube-lego-cli-'));
 const version = (
@@ -147,5 +150,38 @@ describe('mistakes said plainly', () => {
     const result = await runJob({}, ['--version']);
     assert.equal(result.code, 0);
     assert.equal(result.stdout.trim(), version);
+  });
+});
+
+describe("V8's small heap (jobs/lean-heap.ts)", () => {
+  const switched = 'V8 switched to --optimize-for-size for the rest of the run';
+  /** A no-op run with `nodeOptions` on Node's command line; the debug lines that say the switch. */
+  const run = (nodeOptions: string[]) => {
+    const result = spawnSync(process.execPath, [...nodeOptions, builtEntry('jobs')], {
+      env: {
+        ...process.env,
+        KUBECONFIG: testEnv().kubeconfig,
+        LEGO_NAMESPACE: install,
+        LEGO_WATCH_NAMESPACE: elsewhere,
+        LEGO_URL: 'https://acme.invalid/directory',
+        LEGO_LOG_LEVEL: 'debug',
+        LEGO_LOG_TYPE: 'json',
+      },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    assert.equal(result.status, 0, result.stderr);
+    return result.stderr.split('\n').filter((line) => line.includes(switched));
+  };
+
+  test('a run switches it on once its code is loaded', () => {
+    // The CronJob's options (manifests/cronjob.yaml) leave the choice to the job.
+    assert.equal(run(['--max-semi-space-size=1']).length, 1);
+  });
+
+  test("an operator's choice on Node's command line is left alone", () => {
+    for (const choice of ['--no-optimize-for-size', '--optimize_for_size']) {
+      assert.deepEqual(run([choice]), [], choice);
+    }
   });
 });
