@@ -21,7 +21,7 @@
  * once to reach its steady state: it marks every Certificate Ready and, once, writes its own
  * labels and annotations on each Secret (both would happen once in a real cluster too); the
  * bench checks that all Certificates are Ready and that no CertificateRequest exists (nothing was
- * re-issued). Then each round times, besides the baseline and this checkout, one restart: a
+ * re-issued; when its first sync did issue one, the population is built again, up to three times). Then each round times, besides the baseline and this checkout, one restart: a
  * process started from nothing until it has synced every Certificate (see that file for the
  * exact definition) and exited. Printed: its median and the ratio this/cert-manager (the issue's
  * target: ≤ 0.5×), and again the Ready and CertificateRequest counts after the rounds.
@@ -301,14 +301,21 @@ try {
   for (const size of sizes) {
     const lego = await createNamespace(`bench-lego-${size}`);
     const legoBase = await createNamespace(`bench-base-${size}`);
-    const app = await createNamespace(`bench-app-${size}`);
     const withPeer = certManager !== undefined && cmSizes.includes(size);
-    const t0 = Date.now();
-    await populate(app, size, withPeer);
-    console.log(
-      `  ${size} Ingresses + Secrets created in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
-    );
-    if (withPeer) {
+    // A population is usable only if cert-manager's first sync issued nothing: when its informer
+    // for Secrets has not synced as it looks at a Certificate, it reads "Secret does not exist"
+    // and issues one (seen once at 1,000). That Secret then holds cert-manager's certificate, so
+    // neither job's run is a no-op any more (each would try to replace it). Such a population is
+    // dropped and a new one built, up to three times.
+    let app = '';
+    for (let attempt = 1; ; attempt++) {
+      app = await createNamespace(`bench-app-${size}`);
+      const t0 = Date.now();
+      await populate(app, size, withPeer);
+      console.log(
+        `  ${size} Ingresses + Secrets created in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+      );
+      if (!withPeer) break;
       await createCertManagerObjects(
         kc,
         app,
@@ -331,6 +338,15 @@ try {
       console.log(
         `  N=${size} cert-manager first sync (steady state reached): ${first.wallMs} ms; ` +
           `Certificates Ready ${state.ready}/${state.certificates}, CertificateRequests ${state.certificateRequests}`,
+      );
+      if (state.certificateRequests === 0) break;
+      if (attempt === 3) {
+        throw new Error(
+          `cert-manager issued certificates in its first sync in three populations of ${size}: no no-op run to compare`,
+        );
+      }
+      console.log(
+        `  N=${size} cert-manager issued in its first sync (its Secret cache was not yet synced): this population is not a no-op; building another`,
       );
     }
     // First runs write each status ConfigMap (this checkout's records the Secrets' facts).
