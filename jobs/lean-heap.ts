@@ -13,7 +13,10 @@
  * generation) the CronJob's `--max-semi-space-size=1` sets, which leaves the hash alone.
  *
  * What is compiled after the switch (the ACME side, loaded only when a certificate is ordered) no
- * longer matches the caches and is compiled from source: some milliseconds beside an order.
+ * longer matches the caches and is compiled from source: loading it takes about 280 ms instead of
+ * 170 (Node 24), once in a run that orders, beside seconds of ACME round trips. A no-op run loads
+ * every module before the switch (all 25 accepted from the cache, checked with
+ * NODE_DEBUG_NATIVE=COMPILE_CACHE).
  */
 
 const FLAG = '--optimize-for-size';
