@@ -113,6 +113,28 @@ export function describeError(error: unknown): string {
 }
 
 /**
+ * The status of every certificate does not fit in the status ConfigMap, even in its smallest form
+ * (compressed, without attempt histories or recorded Secret facts): the API server would refuse
+ * the write. The run fails as a whole; the message says what to do.
+ */
+export class StatusTooLargeError extends KubeLegoError {
+  constructor(
+    readonly certificates: number,
+    /** The bytes of `data` in the smallest form. */
+    readonly bytes: number,
+    /** What a ConfigMap's `data` may hold. */
+    readonly limit: number,
+  ) {
+    super(
+      `the status of ${certificates} certificates takes ${bytes} bytes even compressed, without ` +
+        `attempt histories and recorded Secret facts, and a ConfigMap holds at most ${limit}: ` +
+        `split the certificates between installations, each with its own LEGO_NAMESPACE and ` +
+        `LEGO_WATCH_NAMESPACE`,
+    );
+  }
+}
+
+/**
  * The route preflight (jobs/issue/route-preflight.ts) could not fetch a probe token through some
  * of a certificate's hosts: the certificate's own failure, found before any order. `unreachable`
  * names each such host and what was seen there instead.

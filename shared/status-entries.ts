@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { StatusTooLargeError } from './errors.js';
 import { decodeRenewalInfo, type RenewalInfoRecord } from './renewal-info.js';
 import { decodeSecretFacts, type SecretFactsRecord } from './secret-facts.js';
 
@@ -233,13 +234,20 @@ export const COMPRESSED_KEY = 'certificates.json.gz';
 /** Above this many bytes of plain entries, the certificates are written compressed. */
 export const PLAIN_BUDGET_BYTES = 512 * 1024;
 
+/** What a ConfigMap's `data` may hold, keys and values together: 1 MiB (the API server's check). */
+export const CONFIGMAP_DATA_LIMIT_BYTES = 1024 * 1024;
+
 /**
  * Builds the ConfigMap `data` of a status snapshot: one readable key per certificate, or, past
  * {@link PLAIN_BUDGET_BYTES}, all of them in {@link COMPRESSED_KEY}. The run stays readable.
+ * @param limit what the `data` may hold (a parameter for tests).
+ * @throws StatusTooLargeError when even the smallest compressed form exceeds `limit`: sending it
+ *   would only have the API server refuse it.
  */
 export function encodeStatus(
   certificates: readonly CertificateStatus[],
   run: RunStatus,
+  limit = CONFIGMAP_DATA_LIMIT_BYTES,
 ): Record<string, string> {
   const data: Record<string, string> = { [RUN_KEY]: JSON.stringify(run) };
   let size = 0;
@@ -269,7 +277,14 @@ export function encodeStatus(
     ).toString('base64');
     if (compressed.length <= COMPRESSED_BUDGET_BYTES) break;
   }
-  return { [RUN_KEY]: data[RUN_KEY] ?? '', [COMPRESSED_KEY]: compressed };
+  const result = { [RUN_KEY]: data[RUN_KEY] ?? '', [COMPRESSED_KEY]: compressed };
+  // Base64 is ASCII; the run's JSON may hold a message in any script.
+  const bytes = Object.entries(result).reduce(
+    (sum, [key, value]) => sum + key.length + Buffer.byteLength(value),
+    0,
+  );
+  if (bytes > limit) throw new StatusTooLargeError(certificates.length, bytes, limit);
+  return result;
 }
 
 /** Above this many bytes of compressed entries, older attempts are left out of the histories. */

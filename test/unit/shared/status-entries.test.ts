@@ -227,6 +227,62 @@ test('past the plain budget the certificates are written compressed, and read ba
   assert.ok(Object.keys(encodeStatus(many.slice(0, 3), run)).includes('shop.site-0000-tls'));
 });
 
+test('a status that fits no ConfigMap even in its smallest form is refused with what to do', async () => {
+  const { encodeStatus, decodeStatus, CONFIGMAP_DATA_LIMIT_BYTES } =
+    await import('../../../shared/status-entries.js');
+  const { StatusTooLargeError } = await import('../../../shared/errors.js');
+  const { randomBytes } = await import('node:crypto');
+  // Random names: they compress as badly as real hosts do.
+  const many = Array.from({ length: 3000 }, (_, i) => {
+    const name = randomBytes(12).toString('hex');
+    return {
+      namespace: 'shop',
+      secretName: `${name}-tls`,
+      ingresses: [`shop/${name}`],
+      hosts: [`${name}.example.com`],
+      notAfter: '2027-02-28T00:00:00.000Z',
+      result: 'Valid' as const,
+      reason: 'UpToDate',
+      message: '',
+      checkedAt: '2026-11-30T00:00:00.000Z',
+      failures: 0,
+      nextAttemptAt: i % 2 === 0 ? '2026-12-01T00:00:00.000Z' : undefined,
+    };
+  });
+  const run = {
+    startedAt: 'a',
+    finishedAt: 'b',
+    result: 'Succeeded' as const,
+    entries: many.length,
+    issued: 0,
+    renewed: 0,
+    valid: many.length,
+    skipped: 0,
+    failed: 0,
+  };
+  // Past the plain budget, compressed: about 60 KiB here; a limit below that cannot be met.
+  const fits = encodeStatus(many, run);
+  const size = Object.entries(fits).reduce((n, [k, v]) => n + k.length + v.length, 0);
+  assert.ok(size < CONFIGMAP_DATA_LIMIT_BYTES);
+  assert.equal(decodeStatus(fits).certificates.length, many.length);
+  assert.throws(
+    () => encodeStatus(many, run, size - 1),
+    (error: unknown) => {
+      assert.ok(error instanceof StatusTooLargeError);
+      assert.equal(error.certificates, many.length);
+      assert.equal(error.bytes, size);
+      assert.equal(error.limit, size - 1);
+      assert.match(
+        error.message,
+        /status of 3000 certificates takes \d+ bytes even compressed.*holds at most \d+: split the certificates between installations/,
+      );
+      return true;
+    },
+  );
+  // At the limit exactly it is written.
+  assert.deepEqual(encodeStatus(many, run, size), fits);
+});
+
 describe("issue 10: the last failure, the history and the operator's requests", () => {
   test('an entry written before these fields existed still reads, without them', () => {
     const old = JSON.stringify(FAILED);
