@@ -32,8 +32,9 @@ type Command = (
   context: CommandContext,
 ) => Promise<number>;
 
-// Each command's module is imported only once it is chosen: they pull in the Kubernetes client,
-// which is most of the start-up cost, and `--help` or a settings error needs none of it.
+// The commands (commands/commands.ts) are imported only once one is chosen: they pull in the
+// Kubernetes client, which is most of the start-up cost, and `--help` or a settings error needs
+// none of it.
 // Once it is loaded, V8 is switched to its small heap (lean-heap.ts: after the start-up, so the
 // start-up still reads Node's code caches).
 async function loaded<T>(module: Promise<T>, logger: ReturnType<typeof createLogger>): Promise<T> {
@@ -42,22 +43,22 @@ async function loaded<T>(module: Promise<T>, logger: ReturnType<typeof createLog
   return value;
 }
 const runCommand = async (...args: Parameters<Command>) =>
-  (await loaded(import('./commands/run-command.js'), args[1])).runCommand(...args);
+  (await loaded(import('./commands/commands.js'), args[1])).runCommand(...args);
 const planCommand = async (...args: Parameters<Command>) =>
-  (await loaded(import('./commands/plan-command.js'), args[1])).planCommand(...args);
+  (await loaded(import('./commands/commands.js'), args[1])).planCommand(...args);
 const statusCommand = async (...args: [...Parameters<Command>, StatusOptions]) =>
-  (await loaded(import('./commands/status-command.js'), args[1])).statusCommand(...args);
+  (await loaded(import('./commands/commands.js'), args[1])).statusCommand(...args);
 const retryCommand = async (
   ...args: [
     ...Parameters<Command>,
     { certificate?: string | undefined; allFailed?: boolean | undefined },
   ]
-) => (await loaded(import('./commands/retry-command.js'), args[1])).retryCommand(...args);
+) => (await loaded(import('./commands/commands.js'), args[1])).retryCommand(...args);
 const renewCommand = async (
   ...args: [...Parameters<Command>, { certificate?: string | undefined; all?: boolean | undefined }]
-) => (await loaded(import('./commands/renew-command.js'), args[1])).renewCommand(...args);
+) => (await loaded(import('./commands/commands.js'), args[1])).renewCommand(...args);
 const checkRoutesCommand = async (...args: [...Parameters<Command>, string | undefined]) =>
-  (await loaded(import('./commands/check-routes-command.js'), args[1])).checkRoutesCommand(...args);
+  (await loaded(import('./commands/commands.js'), args[1])).checkRoutesCommand(...args);
 
 // Installed before anything else: a signal during start-up must not kill the process outright.
 let stop: StopRequest | undefined;
@@ -241,11 +242,7 @@ async function installMissing(
 ): Promise<{ message: string; refuse: boolean } | undefined> {
   const isRun = beforeFirstRun;
   if (isRun && (choice.source === 'flag' || choice.source === 'variable')) return undefined;
-  const [{ kubeClient }, { InstallSearch }, { installHint }] = await Promise.all([
-    import('./commands/wiring.js'),
-    import('./kube/install-search.js'),
-    import('./commands/install-hint.js'),
-  ]);
+  const { kubeClient, InstallSearch, installHint } = await import('./commands/commands.js');
   const search = new InstallSearch(
     await kubeClient(settings),
     settings.statusConfigMap,
