@@ -21,9 +21,10 @@
  * once to reach its steady state: it marks every Certificate Ready and, once, writes its own
  * labels and annotations on each Secret (both would happen once in a real cluster too); the
  * bench checks that all Certificates are Ready and that no CertificateRequest exists (nothing was
- * re-issued; when its first sync did issue one, the population is built again, up to three times). Then each round times, besides the baseline and this checkout, one restart: a
- * process started from nothing until it has synced every Certificate (see that file for the
- * exact definition) and exited. Printed: its median and the ratio this/cert-manager (the issue's
+ * re-issued; when its first sync did issue one, the population is built again, up to three
+ * times). Then each round times, besides the baseline and this checkout, one restart: a process
+ * started from nothing until it has synced every Certificate (see that file for the exact
+ * definition) and exited. Printed: its median and the ratio this/cert-manager (the issue's
  * target: ≤ 0.5×), and again the Ready and CertificateRequest counts after the rounds.
  */
 import { execFile, execFileSync } from 'node:child_process';

@@ -159,7 +159,10 @@ describe("V8's small heap (jobs/lean-heap.ts)", () => {
   const run = (nodeOptions: string[]) => {
     const result = spawnSync(process.execPath, [...nodeOptions, builtEntry('jobs')], {
       env: {
-        ...process.env,
+        // Without any LEGO_* setting of the developer's shell, as runJob does.
+        ...Object.fromEntries(
+          Object.entries(process.env).filter(([name]) => !name.startsWith('LEGO_')),
+        ),
         KUBECONFIG: testEnv().kubeconfig,
         LEGO_NAMESPACE: install,
         LEGO_WATCH_NAMESPACE: elsewhere,
