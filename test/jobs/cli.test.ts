@@ -6,7 +6,6 @@
  * heap switched on once the command is loaded unless Node's options chose otherwise.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +13,6 @@ import { before, describe, test } from 'node:test';
 import yaml from 'js-yaml';
 import { createNamespace, testEnv } from '../env/context.js';
 import { runJob } from '../support/job-process.js';
-import { builtEntry } from '../support/built-entry.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'kube-lego-cli-'));
 const version = (
@@ -155,36 +153,32 @@ describe('mistakes said plainly', () => {
 
 describe("V8's small heap (jobs/lean-heap.ts)", () => {
   const switched = 'V8 switched to --optimize-for-size for the rest of the run';
-  /** A no-op run with `nodeOptions` on Node's command line; the debug lines that say the switch. */
-  const run = (nodeOptions: string[]) => {
-    const result = spawnSync(process.execPath, [...nodeOptions, builtEntry('jobs')], {
-      env: {
-        // Without any LEGO_* setting of the developer's shell, as runJob does.
-        ...Object.fromEntries(
-          Object.entries(process.env).filter(([name]) => !name.startsWith('LEGO_')),
-        ),
-        KUBECONFIG: testEnv().kubeconfig,
+  /** A no-op run with `nodeOptions` on Node's command line; its log lines that say the switch. */
+  const run = async (nodeOptions: string[]) => {
+    const result = await runJob(
+      {
         LEGO_NAMESPACE: install,
         LEGO_WATCH_NAMESPACE: elsewhere,
         LEGO_URL: 'https://acme.invalid/directory',
         LEGO_LOG_LEVEL: 'debug',
         LEGO_LOG_TYPE: 'json',
       },
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
-    assert.equal(result.status, 0, result.stderr);
-    return result.stderr.split('\n').filter((line) => line.includes(switched));
+      [],
+      undefined,
+      nodeOptions,
+    );
+    assert.equal(result.code, 0, result.stderr);
+    return result.logs.filter((line) => line.msg === switched);
   };
 
-  test('a run switches it on once its code is loaded', () => {
+  test('a run switches it on once its code is loaded', async () => {
     // The CronJob's options (manifests/cronjob.yaml) leave the choice to the job.
-    assert.equal(run(['--max-semi-space-size=1']).length, 1);
+    assert.equal((await run(['--max-semi-space-size=1'])).length, 1);
   });
 
-  test("an operator's choice on Node's command line is left alone", () => {
+  test("an operator's choice on Node's command line is left alone", async () => {
     for (const choice of ['--no-optimize-for-size', '--optimize_for_size']) {
-      assert.deepEqual(run([choice]), [], choice);
+      assert.deepEqual(await run([choice]), [], choice);
     }
   });
 });

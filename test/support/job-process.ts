@@ -59,13 +59,15 @@ export interface RunningJob {
 /**
  * Starts the built job (`dist/jobs/main.js`, as in the image) with `args` and the given environment (plus KUBECONFIG). The process is
  * killed (SIGKILL) if it has not ended after `timeoutMs`, so a hung job fails the test.
+ * `nodeOptions` go on Node's command line before the entry point, as the CronJob's `args` do.
  */
 export function startJob(
   env: Record<string, string>,
   args: string[] = [],
   timeoutMs = 120_000,
+  nodeOptions: readonly string[] = [],
 ): RunningJob {
-  const child = spawn(process.execPath, [builtEntry('jobs'), ...args], {
+  const child = spawn(process.execPath, [...nodeOptions, builtEntry('jobs'), ...args], {
     cwd: root,
     env: { ...cleanEnv(), KUBECONFIG: testEnv().kubeconfig, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -146,8 +148,9 @@ export async function runJob(
   env: Record<string, string>,
   args: string[] = [],
   timeoutMs = 120_000,
+  nodeOptions: readonly string[] = [],
 ): Promise<JobResult> {
-  return startJob(env, args, timeoutMs).result;
+  return startJob(env, args, timeoutMs, nodeOptions).result;
 }
 
 function parseLogLine(line: string): Record<string, unknown> | undefined {
