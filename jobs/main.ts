@@ -6,10 +6,9 @@
  * configuration, 3 stopped by SIGTERM or SIGINT; `status` and `check-routes` say 1 when a
  * certificate or a route is not good (README, "Exit codes"). Only this file calls process.exit.
  */
-import type { Argv } from 'yargs';
 import { resolveSettings } from '../shared/config/setting.js';
 import { chooseNamespace, type NamespaceChoice } from '../shared/config/namespace-choice.js';
-import { packageVersion } from '../shared/config/package-version.js';
+import { helpWidth } from '../shared/config/help-width.js';
 import {
   describeUnknownVariable,
   findUnknownVariables,
@@ -18,13 +17,13 @@ import { responderSettings } from '../responder/settings.js';
 import { ConfigError, describeError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { jobSettings, type JobSettings } from './config.js';
-// Light: the formats only (no Kubernetes client).
-import { OUTPUT_FORMATS } from './commands/status-view.js';
 import type { StatusOptions } from './commands/status-command.js';
 import type { CommandContext } from './commands/wiring.js';
 import { StopRequest } from './run/stop-request.js';
 import { clockFrom } from './test-clock.js';
 import { useLeanHeap } from './lean-heap.js';
+import type { CommandChoice } from './command-line.js';
+import { HELP_TABLE_FILE, helpRequest, lookUpHelp, readHelpTable } from './help-table.js';
 
 type Command = (
   settings: JobSettings,
@@ -80,92 +79,60 @@ interface CommandLine {
   flags: Record<string, unknown>;
 }
 
+/** The command that runs `choice`. */
+function commandOf(choice: CommandChoice): Command {
+  switch (choice.command) {
+    case 'run':
+      return runCommand;
+    case 'plan':
+      return planCommand;
+    case 'status':
+      return (s, l, c) =>
+        statusCommand(s, l, c, { certificate: choice.certificate, output: choice.output });
+    case 'retry':
+      return (s, l, c) =>
+        retryCommand(s, l, c, { certificate: choice.certificate, allFailed: choice.allFailed });
+    case 'renew':
+      return (s, l, c) =>
+        renewCommand(s, l, c, { certificate: choice.certificate, all: choice.all });
+    case 'check-routes':
+      return (s, l, c) => checkRoutesCommand(s, l, c, choice.target);
+  }
+}
+
 /**
  * The command and flags of `argv`; `undefined` after `--help` or `--version` (printed).
  * Without arguments or with `run` alone — how the CronJob starts the job — it is a run
  * configured by the environment alone, and yargs is not imported: importing it costs some
  * 120–180 ms and 16 MB on Node 24, about a third of a no-op run (issue 13; `npm run
- * bench:startup`).
+ * bench:startup`). `--help` alone or after a command is printed from the texts rendered at build
+ * time when they hold it (help-table.ts), also without yargs.
  * @throws ConfigError for an unknown command or flag.
  */
 async function parseCommandLine(argv: string[]): Promise<CommandLine | undefined> {
   // The CronJob's command line (manifests/cronjob.yaml, the chart) and the image's default.
   if (argv.length === 0 || (argv.length === 1 && argv[0] === 'run'))
     return { chosen: runCommand, isStatus: false, flags: {} };
-  const [{ default: yargs }, { standardCommandLine }] = await Promise.all([
+  const helpOf = helpRequest(argv);
+  if (helpOf !== undefined) {
+    const table = readHelpTable(new URL(HELP_TABLE_FILE, import.meta.url));
+    const text = lookUpHelp(table, helpOf, helpWidth(process.stdout.columns));
+    if (text !== undefined) {
+      process.stdout.write(text);
+      return undefined;
+    }
+  }
+  const [{ default: yargs }, { jobCommandLine }] = await Promise.all([
     import('yargs'),
-    import('../shared/config/command-line.js'),
+    import('./command-line.js'),
   ]);
-  let chosen: Command = runCommand;
-  let isStatus = false;
-  const parser: Argv = standardCommandLine(
-    yargs(argv)
-      .scriptName('kube-lego-job')
-      .usage(
-        '$0 [command] [options]\n\nEvery option is also an environment variable (shown in brackets).',
-      )
-      .command(['run', '$0'], 'Reconcile once: issue and renew certificates, then exit', {}, () => {
-        chosen = runCommand;
-      })
-      .command(
-        'plan',
-        'Print what a run would do for each TLS entry, and why; changes nothing',
-        {},
-        () => {
-          chosen = planCommand;
-        },
-      )
-      .command(
-        'status [certificate]',
-        'Print the managed certificates with expiry, last result and failure; one <namespace>/<secret> in full',
-        (y) =>
-          y
-            .positional('certificate', { type: 'string', describe: '<namespace>/<secret>' })
-            .option('output', { alias: 'o', choices: OUTPUT_FORMATS, default: 'table' as const }),
-        (a) => {
-          chosen = (s, l, c) =>
-            statusCommand(s, l, c, { certificate: a.certificate, output: a.output });
-          isStatus = true;
-        },
-      )
-      .command(
-        'retry [certificate]',
-        'Forget the back-off of <namespace>/<secret> (or --all-failed): the next run tries at once',
-        (y) =>
-          y
-            .positional('certificate', { type: 'string', describe: '<namespace>/<secret>' })
-            .option('all-failed', { type: 'boolean', describe: 'every failing certificate' }),
-        (a) => {
-          chosen = (s, l, c) =>
-            retryCommand(s, l, c, { certificate: a.certificate, allFailed: a.allFailed });
-        },
-      )
-      .command(
-        'renew [certificate]',
-        'Re-issue <namespace>/<secret> (or --all) on the next run, although it is valid',
-        (y) =>
-          y
-            .positional('certificate', { type: 'string', describe: '<namespace>/<secret>' })
-            .option('all', { type: 'boolean', describe: 'every managed certificate' }),
-        (a) => {
-          chosen = (s, l, c) => renewCommand(s, l, c, { certificate: a.certificate, all: a.all });
-        },
-      )
-      .command(
-        'check-routes [target]',
-        "Probe every managed host's challenge route (or those of one <namespace>/<ingress>) without ordering; exit 0 only when all reach the responder",
-        (y) => y.positional('target', { type: 'string', describe: '<namespace>/<ingress>' }),
-        (args) => {
-          chosen = (s, l, c) => checkRoutesCommand(s, l, c, args.target);
-        },
-      ),
-    argv,
-    jobSettings,
-    { version: packageVersion(import.meta.dirname) },
-  ).alias('namespace', 'n');
-  const flags = await parser.parseAsync();
+  // Set by the parser's command handlers (the default command is run).
+  let choice = { command: 'run' } as CommandChoice;
+  const flags = await jobCommandLine(yargs, argv, (chosen) => {
+    choice = chosen;
+  }).parseAsync();
   if (flags.help || flags.version) return undefined;
-  return { chosen, isStatus, flags };
+  return { chosen: commandOf(choice), isStatus: choice.command === 'status', flags };
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -16,8 +16,10 @@
  * copy that acme-client itself resolves, which only exists as a node_modules package.
  */
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { HELP_TABLE_FILE } from '../jobs/help-table.js';
+import { renderHelpTable } from './render-help.js';
 
 const root = join(import.meta.dirname, '..');
 const outdir = resolve(process.argv[2] ?? join(root, 'dist'));
@@ -52,5 +54,7 @@ const result = await build({
   logLevel: 'warning',
   metafile: true,
 });
+// The job's --help texts, rendered now so that --help need not load yargs (jobs/help-table.ts).
+writeFileSync(join(outdir, 'jobs', HELP_TABLE_FILE), JSON.stringify(await renderHelpTable()));
 const files = Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js'));
 process.stderr.write(`[build] ${files.length} files in ${outdir}\n`);

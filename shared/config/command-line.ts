@@ -7,6 +7,7 @@
 import type { Argv } from 'yargs';
 import { ConfigError, describeError } from '../errors.js';
 import { closestName } from './closest-name.js';
+import { helpWidth } from './help-width.js';
 import { addSettingOptions, type SettingTable } from './setting.js';
 
 /**
@@ -31,7 +32,10 @@ export function standardCommandLine<T>(
       .strict()
       .help()
       .alias('help', 'h')
-      .wrap(Math.min(120, process.stdout.columns || 120))
+      .wrap(helpWidth(process.stdout.columns))
+      // yargs' own words ("Options:", "[default: …]") in English, as the rest of the help is,
+      // whatever LANG says; the bundles cannot read yargs' locale files anyway.
+      .locale('en')
       .fail((message, error) => {
         const hint = commandHint(commands, argv, message);
         throw new ConfigError(
