@@ -9,6 +9,10 @@
  * and the job's command modules, the ACME side and node-forge stay in chunks that load only when
  * used (`--help` loads no Kubernetes client; a run with nothing to order loads no ACME code).
  *
+ * Beside the job's bundle it writes `dist/jobs/help.json`, the job's `--help` texts rendered by
+ * yargs now (scripts/render-help.ts), which `--help` prints without loading yargs
+ * (jobs/help-table.ts).
+ *
  * The tests run these same files (test/run-tests.sh builds them first), not the TypeScript
  * sources, so what they prove is what the image runs.
  *
