@@ -71,6 +71,15 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
+// A reader that went away (`status | head`, a closed terminal) must not end the process in the
+// middle of a command: an unhandled EPIPE would stop a run between its order and the Secret
+// write. What the reader would have read is lost; the command carries on, as after console.log.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
 /** What the command line chose: the command, and the flags to resolve the settings from. */
 interface CommandLine {
   chosen: Command;

@@ -2,16 +2,19 @@
  * Layer: integration. The job's command line as a process against the real apiserver: the
  * namespace chosen as kubectl chooses it (flag, LEGO_NAMESPACE, the kubeconfig context's
  * namespace, default), the install found when the chosen namespace has none, a missing
- * kubeconfig said as such, misspelt settings and commands named, `--version`, and V8's small
- * heap switched on once the command is loaded unless Node's options chose otherwise.
+ * kubeconfig said as such, misspelt settings and commands named, `--version`, V8's small heap
+ * switched on once the command is loaded unless Node's options chose otherwise, and a reader that
+ * goes away (a closed stdout or stderr) costing only the output.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import yaml from 'js-yaml';
 import { createNamespace, testEnv } from '../env/context.js';
+import { builtEntry } from '../support/built-entry.js';
 import { runJob } from '../support/job-process.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'kube-lego-cli-'));
@@ -180,5 +183,61 @@ describe("V8's small heap (jobs/lean-heap.ts)", () => {
     for (const choice of ['--no-optimize-for-size', '--optimize_for_size']) {
       assert.deepEqual(await run([choice]), [], choice);
     }
+  });
+});
+
+describe('a reader that goes away (EPIPE)', () => {
+  /**
+   * The job with `args` and `env` (plus the test kubeconfig), the read end of its `closed` stream
+   * shut before the job can write to it: its exit code and what it wrote on the other stream.
+   */
+  const withClosed = (closed: 'stdout' | 'stderr', env: Record<string, string>, args: string[]) =>
+    new Promise<{ code: number | null; other: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, [builtEntry('jobs'), ...args], {
+        env: {
+          ...Object.fromEntries(
+            Object.entries(process.env).filter(([name]) => !name.startsWith('LEGO_')),
+          ),
+          KUBECONFIG: testEnv().kubeconfig,
+          ...env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.on('error', reject);
+      let other = '';
+      child[closed].destroy();
+      child[closed === 'stdout' ? 'stderr' : 'stdout'].on('data', (chunk: Buffer) => {
+        other += chunk.toString();
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, other });
+      });
+    });
+
+  test('--help, with or without yargs, and status exit as they would, saying nothing', async () => {
+    for (const args of [['--help'], ['status', '--help', '-o', 'json'], ['status']]) {
+      const result = await withClosed('stdout', { LEGO_NAMESPACE: install }, args);
+      assert.deepEqual(result, { code: 0, other: '' }, args.join(' '));
+    }
+  });
+
+  test('a run whose log reader is gone still finishes and writes its status', async () => {
+    const started = new Date();
+    const result = await withClosed(
+      'stderr',
+      {
+        LEGO_NAMESPACE: install,
+        LEGO_WATCH_NAMESPACE: elsewhere,
+        LEGO_URL: 'https://acme.invalid/directory',
+        LEGO_LOG_LEVEL: 'debug',
+      },
+      [],
+    );
+    assert.deepEqual(result, { code: 0, other: '' });
+    const status = await runJob({ LEGO_NAMESPACE: install }, ['status', '-o', 'json']);
+    const { run } = JSON.parse(status.stdout) as { run: { finishedAt: string } | null };
+    assert.ok(run && new Date(run.finishedAt) >= started, status.stdout);
   });
 });
