@@ -18,6 +18,9 @@
  * Then, for the no-op run with the image's cache, the start-up before any work alone: the time
  * from spawning the job to the first connection it opens to the API server (a loopback TCP relay
  * in front of the test API server notes it), against `node -e 0`'s whole run in the same rounds.
+ * Measured twice: with the test kubeconfig as JSON, which the job reads without a YAML parser, as
+ * the CronJob's pod reads its ServiceAccount's files (the figure issue 13 targets), and as kubectl
+ * writes it (YAML), for which the job loads js-yaml.
  * The rest of a no-op run is the TLS handshake and the requests, which depend on the API server.
  * The no-op runs need the test API server: run through test/env/with-env.sh (the npm script
  * does).
@@ -38,6 +41,7 @@ import { createServer, connect, type AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import yaml from 'js-yaml';
 import { createNamespace, testEnv } from '../test/env/context.js';
 import { compileCacheEnv, cronJobNodeOptions, imageNode } from './job-node.js';
 
@@ -109,14 +113,20 @@ function measure(nodeBin: string, args: string[], env: NodeJS.ProcessEnv): Sampl
 }
 
 /**
- * A loopback TCP relay in front of the test API server, and a copy of the kubeconfig that points
- * at it: `firstConnection()` runs a command and resolves with the milliseconds from spawning it
- * to the first connection the relay accepted (after the command exited, so that the whole run
- * still happens; rejects when it exits non-zero or never connects).
+ * A loopback TCP relay in front of the test API server, and two copies of the kubeconfig that
+ * point at it: as kubectl writes it (YAML) and as JSON. `firstConnection()` runs a command with
+ * one of them and resolves with the milliseconds from spawning it to the first connection the
+ * relay accepted (after the command exited, so that the whole run still happens; rejects when it
+ * exits non-zero or never connects).
  */
 async function apiRelay(): Promise<{
-  kubeconfig: string;
-  firstConnection(nodeBin: string, args: string[], env: NodeJS.ProcessEnv): Promise<number>;
+  kubeconfigs: { yaml: string; json: string };
+  firstConnection(
+    nodeBin: string,
+    args: string[],
+    env: NodeJS.ProcessEnv,
+    kubeconfig: string,
+  ): Promise<number>;
   close(): void;
 }> {
   const target = new URL(testEnv().apiServerUrl);
@@ -130,15 +140,20 @@ async function apiRelay(): Promise<{
   });
   await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
   const relayUrl = `https://127.0.0.1:${(relay.address() as AddressInfo).port}`;
-  const kubeconfig = join(WORK, 'relay-kubeconfig');
-  writeFileSync(
-    kubeconfig,
-    readFileSync(testEnv().kubeconfig, 'utf8').replaceAll(testEnv().apiServerUrl, relayUrl),
+  const yamlText = readFileSync(testEnv().kubeconfig, 'utf8').replaceAll(
+    testEnv().apiServerUrl,
+    relayUrl,
   );
+  const kubeconfigs = {
+    yaml: join(WORK, 'relay-kubeconfig.yaml'),
+    json: join(WORK, 'relay-kubeconfig.json'),
+  };
+  writeFileSync(kubeconfigs.yaml, yamlText);
+  writeFileSync(kubeconfigs.json, JSON.stringify(yaml.load(yamlText)));
   return {
-    kubeconfig,
+    kubeconfigs,
     close: () => relay.close(),
-    firstConnection: (nodeBin, args, env) =>
+    firstConnection: (nodeBin, args, env, kubeconfig) =>
       new Promise((resolve, reject) => {
         let first: number | undefined;
         const started = process.hrtime.bigint();
@@ -213,12 +228,19 @@ for (const nodeBin of nodes) {
     );
   }
   const samples = new Map<string, Sample[]>(variants.map(([name]) => [name, []]));
-  const toFirstConnection: number[] = [];
+  const toFirstConnection = { json: [] as number[], yaml: [] as number[] };
   for (let round = 0; round < rounds; round++) {
     for (const [name, args, env] of variants) samples.get(name)!.push(measure(nodeBin, args, env));
-    toFirstConnection.push(
-      await relay.firstConnection(nodeBin, [...jobOptions, bundle], { ...runEnv, ...imageEnv }),
-    );
+    for (const format of ['json', 'yaml'] as const) {
+      toFirstConnection[format].push(
+        await relay.firstConnection(
+          nodeBin,
+          [...jobOptions, bundle],
+          { ...runEnv, ...imageEnv },
+          relay.kubeconfigs[format],
+        ),
+      );
+    }
   }
   const base = samples.get('node -e 0')!;
   const baseMs = median(base.map((s) => s.ms));
@@ -235,9 +257,14 @@ for (const nodeBin of nodes) {
       `  ${name.padEnd(34)} ${ms.toFixed(0).padStart(9)}  ${(ms / baseMs).toFixed(2).padStart(10)}   ${cpu.toFixed(0).padStart(6)}  ${(cpu / baseCpu).toFixed(2).padStart(10)}   ${rss.toFixed(1).padStart(11)}`,
     );
   }
-  const firstMs = median(toFirstConnection);
-  console.log(
-    `  no-op run${hasCompileCache ? ', image cache' : ''}: start-up before any work (spawn to its first API connection) ${firstMs.toFixed(0)} ms = ${(firstMs / baseMs).toFixed(2)}× node -e 0`,
-  );
+  for (const [format, says] of [
+    ['json', 'a JSON kubeconfig, read as a pod reads its ServiceAccount: no YAML parser'],
+    ['yaml', "kubectl's YAML kubeconfig: the job loads js-yaml to read it"],
+  ] as const) {
+    const firstMs = median(toFirstConnection[format]);
+    console.log(
+      `  no-op run${hasCompileCache ? ', image cache' : ''}: start-up before any work (spawn to its first API connection), ${says}: ${firstMs.toFixed(0)} ms = ${(firstMs / baseMs).toFixed(2)}× node -e 0`,
+    );
+  }
 }
 relay.close();
