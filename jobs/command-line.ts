@@ -31,6 +31,9 @@ export const JOB_COMMANDS = Object.keys({
   'check-routes': true,
 } satisfies Record<CommandChoice['command'], true>) as readonly CommandChoice['command'][];
 
+/** The optional `<namespace>/<secret>` of status, retry and renew. */
+const CERTIFICATE_ARGUMENT = { type: 'string', describe: '<namespace>/<secret>' } as const;
+
 /** yargs' default export: a parser over the given arguments. */
 export type YargsFactory = (args: string[]) => Argv;
 
@@ -66,7 +69,7 @@ export function jobCommandLine(
         'Print the managed certificates with expiry, last result and failure; one <namespace>/<secret> in full',
         (y) =>
           y
-            .positional('certificate', { type: 'string', describe: '<namespace>/<secret>' })
+            .positional('certificate', CERTIFICATE_ARGUMENT)
             .option('output', { alias: 'o', choices: OUTPUT_FORMATS, default: 'table' as const }),
         (a) => {
           choose({ command: 'status', certificate: a.certificate, output: a.output });
@@ -77,7 +80,7 @@ export function jobCommandLine(
         'Forget the back-off of <namespace>/<secret> (or --all-failed): the next run tries at once',
         (y) =>
           y
-            .positional('certificate', { type: 'string', describe: '<namespace>/<secret>' })
+            .positional('certificate', CERTIFICATE_ARGUMENT)
             .option('all-failed', { type: 'boolean', describe: 'every failing certificate' }),
         (a) => {
           choose({ command: 'retry', certificate: a.certificate, allFailed: a.allFailed });
@@ -88,7 +91,7 @@ export function jobCommandLine(
         'Re-issue <namespace>/<secret> (or --all) on the next run, although it is valid',
         (y) =>
           y
-            .positional('certificate', { type: 'string', describe: '<namespace>/<secret>' })
+            .positional('certificate', CERTIFICATE_ARGUMENT)
             .option('all', { type: 'boolean', describe: 'every managed certificate' }),
         (a) => {
           choose({ command: 'renew', certificate: a.certificate, all: a.all });
