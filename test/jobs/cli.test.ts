@@ -15,7 +15,7 @@ import { before, describe, test } from 'node:test';
 import yaml from 'js-yaml';
 import { createNamespace, testEnv } from '../env/context.js';
 import { builtEntry } from '../support/built-entry.js';
-import { runJob } from '../support/job-process.js';
+import { cleanEnv, runJob } from '../support/job-process.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'kube-lego-cli-'));
 const version = (
@@ -194,13 +194,7 @@ describe('a reader that goes away (EPIPE)', () => {
   const withClosed = (closed: 'stdout' | 'stderr', env: Record<string, string>, args: string[]) =>
     new Promise<{ code: number | null; other: string }>((resolve, reject) => {
       const child = spawn(process.execPath, [builtEntry('jobs'), ...args], {
-        env: {
-          ...Object.fromEntries(
-            Object.entries(process.env).filter(([name]) => !name.startsWith('LEGO_')),
-          ),
-          KUBECONFIG: testEnv().kubeconfig,
-          ...env,
-        },
+        env: { ...cleanEnv(), KUBECONFIG: testEnv().kubeconfig, ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       child.on('error', reject);

@@ -16,19 +16,13 @@ import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { JOB_COMMANDS } from '../../jobs/command-line.js';
 import { builtEntry } from '../support/built-entry.js';
+import { cleanEnv } from '../support/job-process.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const LIVE = ['--log-level', 'info'];
 const REQUESTS = ['', ...JOB_COMMANDS].flatMap((command) =>
   ['--help', '-h'].map((flag) => (command ? [command, flag] : [flag])),
 );
-
-/** The environment without the shell's LEGO_* settings (they do not change the help). */
-function cleanEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('LEGO_')),
-  );
-}
 
 /** The job's output into a pipe, after checking that it exited 0 and wrote nothing else. */
 function piped(entry: string, args: string[]): string {

@@ -163,7 +163,7 @@ function parseLogLine(line: string): Record<string, unknown> | undefined {
 }
 
 /** The test process's environment without any LEGO_* setting of the developer's shell. */
-function cleanEnv(): NodeJS.ProcessEnv {
+export function cleanEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LEGO_')));
 }
 
