@@ -15,7 +15,7 @@
  * What is compiled after the switch (the ACME side, loaded only when a certificate is ordered) no
  * longer matches the caches and is compiled from source: loading it takes about 280 ms instead of
  * 170 (Node 24), once in a run that orders, beside seconds of ACME round trips. A no-op run loads
- * every module before the switch (all 25 accepted from the cache, checked with
+ * every module before the switch, each accepted from the cache (checked with
  * NODE_DEBUG_NATIVE=COMPILE_CACHE).
  */
 

@@ -17,7 +17,6 @@ import { responderSettings } from '../responder/settings.js';
 import { ConfigError, describeError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { jobSettings, type JobSettings } from './config.js';
-import type { StatusOptions } from './commands/status-command.js';
 import type { CommandContext } from './commands/wiring.js';
 import { StopRequest } from './run/stop-request.js';
 import { clockFrom } from './test-clock.js';
@@ -30,34 +29,6 @@ type Command = (
   logger: ReturnType<typeof createLogger>,
   context: CommandContext,
 ) => Promise<number>;
-
-// The commands (commands/commands.ts) are imported only once one is chosen: they pull in the
-// Kubernetes client, which is most of the start-up cost, and `--help` or a settings error needs
-// none of it.
-// Once it is loaded, V8 is switched to its small heap (lean-heap.ts: after the start-up, so the
-// start-up still reads Node's code caches).
-async function loaded<T>(module: Promise<T>, logger: ReturnType<typeof createLogger>): Promise<T> {
-  const value = await module;
-  if (useLeanHeap()) logger.debug('V8 switched to --optimize-for-size for the rest of the run');
-  return value;
-}
-const runCommand = async (...args: Parameters<Command>) =>
-  (await loaded(import('./commands/commands.js'), args[1])).runCommand(...args);
-const planCommand = async (...args: Parameters<Command>) =>
-  (await loaded(import('./commands/commands.js'), args[1])).planCommand(...args);
-const statusCommand = async (...args: [...Parameters<Command>, StatusOptions]) =>
-  (await loaded(import('./commands/commands.js'), args[1])).statusCommand(...args);
-const retryCommand = async (
-  ...args: [
-    ...Parameters<Command>,
-    { certificate?: string | undefined; allFailed?: boolean | undefined },
-  ]
-) => (await loaded(import('./commands/commands.js'), args[1])).retryCommand(...args);
-const renewCommand = async (
-  ...args: [...Parameters<Command>, { certificate?: string | undefined; all?: boolean | undefined }]
-) => (await loaded(import('./commands/commands.js'), args[1])).renewCommand(...args);
-const checkRoutesCommand = async (...args: [...Parameters<Command>, string | undefined]) =>
-  (await loaded(import('./commands/commands.js'), args[1])).checkRoutesCommand(...args);
 
 // Installed before anything else: a signal during start-up must not kill the process outright.
 let stop: StopRequest | undefined;
@@ -82,31 +53,44 @@ for (const stream of [process.stdout, process.stderr]) {
 
 /** What the command line chose: the command, and the flags to resolve the settings from. */
 interface CommandLine {
-  chosen: Command;
-  /** `status` is the one command that needs an install (its handler wraps statusCommand). */
-  isStatus: boolean;
+  choice: CommandChoice;
   flags: Record<string, unknown>;
 }
 
-/** The command that runs `choice`. */
+/**
+ * The command that runs `choice`. The commands (commands/commands.ts) are imported only then:
+ * they pull in the Kubernetes client, which is most of the start-up cost, and `--help` or a
+ * settings error needs none of it. Once they are loaded, V8 is switched to its small heap
+ * (lean-heap.ts: after the start-up, so the start-up still reads Node's code caches).
+ */
 function commandOf(choice: CommandChoice): Command {
-  switch (choice.command) {
-    case 'run':
-      return runCommand;
-    case 'plan':
-      return planCommand;
-    case 'status':
-      return (s, l, c) =>
-        statusCommand(s, l, c, { certificate: choice.certificate, output: choice.output });
-    case 'retry':
-      return (s, l, c) =>
-        retryCommand(s, l, c, { certificate: choice.certificate, allFailed: choice.allFailed });
-    case 'renew':
-      return (s, l, c) =>
-        renewCommand(s, l, c, { certificate: choice.certificate, all: choice.all });
-    case 'check-routes':
-      return (s, l, c) => checkRoutesCommand(s, l, c, choice.target);
-  }
+  return async (settings, logger, context) => {
+    const commands = await import('./commands/commands.js');
+    if (useLeanHeap()) logger.debug('V8 switched to --optimize-for-size for the rest of the run');
+    switch (choice.command) {
+      case 'run':
+        return commands.runCommand(settings, logger, context);
+      case 'plan':
+        return commands.planCommand(settings, logger, context);
+      case 'status':
+        return commands.statusCommand(settings, logger, context, {
+          certificate: choice.certificate,
+          output: choice.output,
+        });
+      case 'retry':
+        return commands.retryCommand(settings, logger, context, {
+          certificate: choice.certificate,
+          allFailed: choice.allFailed,
+        });
+      case 'renew':
+        return commands.renewCommand(settings, logger, context, {
+          certificate: choice.certificate,
+          all: choice.all,
+        });
+      case 'check-routes':
+        return commands.checkRoutesCommand(settings, logger, context, choice.target);
+    }
+  };
 }
 
 /**
@@ -121,7 +105,7 @@ function commandOf(choice: CommandChoice): Command {
 async function parseCommandLine(argv: string[]): Promise<CommandLine | undefined> {
   // The CronJob's command line (manifests/cronjob.yaml, the chart) and the image's default.
   if (argv.length === 0 || (argv.length === 1 && argv[0] === 'run'))
-    return { chosen: runCommand, isStatus: false, flags: {} };
+    return { choice: { command: 'run' }, flags: {} };
   const helpOf = helpRequest(argv);
   if (helpOf !== undefined) {
     const table = readHelpTable(new URL(HELP_TABLE_FILE, import.meta.url));
@@ -141,13 +125,15 @@ async function parseCommandLine(argv: string[]): Promise<CommandLine | undefined
     choice = chosen;
   }).parseAsync();
   if (flags.help || flags.version) return undefined;
-  return { chosen: commandOf(choice), isStatus: choice.command === 'status', flags };
+  return { choice, flags };
 }
 
 async function main(argv: string[]): Promise<number> {
   const commandLine = await parseCommandLine(argv);
   if (!commandLine) return 0;
-  const { chosen, isStatus, flags } = commandLine;
+  const { choice, flags } = commandLine;
+  // `status` is the one command that needs an install.
+  const isStatus = choice.command === 'status';
   const namespace = await namespaceChoice(flags.namespace);
   const settings = resolveSettings(
     jobSettings,
@@ -179,7 +165,7 @@ async function main(argv: string[]): Promise<number> {
     });
   });
   if (pendingSignal) stop.request(pendingSignal);
-  return chosen(settings, logger, { now, stop });
+  return commandOf(choice)(settings, logger, { now, stop });
 }
 
 /**
